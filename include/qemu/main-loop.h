@@ -1,0 +1,29 @@
+/*
+ * The main loop and the big QEMU lock (BQL).
+ *
+ * The main thread runs a GMainContext (glib's default context) and holds the
+ * BQL while it dispatches.  vCPU threads take the BQL to handle exits in
+ * device models.  I/O threads (-object iothread) run their own contexts and
+ * do not take the BQL on their hot paths.
+ */
+#ifndef QEMU_MAIN_LOOP_H
+#define QEMU_MAIN_LOOP_H
+
+#include <glib.h>
+#include <stdbool.h>
+
+void bql_lock(void);
+void bql_unlock(void);
+bool bql_locked(void);
+/* Wait on cond, releasing the BQL meanwhile. */
+void bql_cond_wait(GCond *cond);
+
+void main_loop_init(void);
+/*
+ * Run until a shutdown is requested; returns the exit status.  A reset
+ * request calls system_reset with the BQL held.
+ */
+int main_loop_run(void (*system_reset)(void));
+void main_loop_wakeup(void);
+
+#endif
