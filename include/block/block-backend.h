@@ -1,0 +1,101 @@
+/*
+ * Block back-ends: the disk images behind -drive, and the asynchronous
+ * requests devices make on them.
+ *
+ *   -drive file=PATH,if=none|virtio,id=ID,format=raw,
+ *          cache=none|writeback|directsync|writethrough,
+ *          aio=io_uring|threads,readonly=on|off,discard=ignore|unmap
+ *
+ * A back-end belongs to one AioContext at a time (the main loop's, or the
+ * iothread of the device using it): requests are made from that context's
+ * thread and their completion callbacks run there.  Requests between
+ * blk_io_plug() and blk_io_unplug() are submitted together.
+ */
+#ifndef BLOCK_BLOCK_BACKEND_H
+#define BLOCK_BLOCK_BACKEND_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "block/aio.h"
+#include "qemu/option.h"
+
+typedef struct BlockBackend BlockBackend;
+
+/* ret is 0 on success or a negative errno. */
+typedef void BlockCompletionFunc(void *opaque, int ret);
+
+typedef enum BlockCacheMode {
+    BLOCK_CACHE_WRITEBACK,      /* page cache, guest sees a volatile cache */
+    BLOCK_CACHE_NONE,           /* O_DIRECT, guest sees a volatile cache */
+    BLOCK_CACHE_DIRECTSYNC,     /* O_DIRECT | O_DSYNC */
+    BLOCK_CACHE_WRITETHROUGH,   /* page cache, O_DSYNC */
+} BlockCacheMode;
+
+typedef enum BlockAioEngine {
+    BLOCK_AIO_THREADS,
+    BLOCK_AIO_IO_URING,
+} BlockAioEngine;
+
+/*
+ * Open a -drive.  *if_virtio (may be NULL) says whether if=virtio asked
+ * for a virtio-blk-pci device to be created for it.  Without id=, if=none
+ * drives are named none0, none1, ... and if=virtio ones virtio0, ...
+ */
+BlockBackend *drive_new(QemuOpts *opts, bool *if_virtio, GError **errp);
+BlockBackend *blk_by_name(const char *id);
+const char *blk_name(BlockBackend *blk);
+/* Close every back-end (no request may be in flight). */
+void blk_destroy_all(void);
+
+/* One device at a time may use a back-end. */
+bool blk_attach_dev(BlockBackend *blk, void *dev, GError **errp);
+void blk_detach_dev(BlockBackend *blk);
+
+uint64_t blk_getlength(BlockBackend *blk);
+bool blk_is_read_only(BlockBackend *blk);
+/* Does the guest see a volatile write cache, so that flushes matter? */
+bool blk_enable_write_cache(BlockBackend *blk);
+/* discard=unmap: discards reach the image (hole punching). */
+bool blk_discard_enabled(BlockBackend *blk);
+BlockCacheMode blk_get_cache_mode(BlockBackend *blk);
+BlockAioEngine blk_get_aio_engine(BlockBackend *blk);
+/* The open file (for the io_uring passthrough). */
+int blk_get_fd(BlockBackend *blk);
+bool blk_is_block_device(BlockBackend *blk);
+/* Offset, length and buffer alignment O_DIRECT needs (1 without it). */
+uint32_t blk_get_request_alignment(BlockBackend *blk);
+
+/* Move to another context; no request may be in flight. */
+void blk_set_aio_context(BlockBackend *blk, AioContext *ctx);
+AioContext *blk_get_aio_context(BlockBackend *blk);
+
+/*
+ * Requests.  The iovec array and the buffers must stay valid until cb runs.
+ * Unaligned requests on an O_DIRECT back-end go through a bounce buffer.
+ * A read past the end of a file that shrank returns zeroes.
+ */
+void blk_aio_preadv(BlockBackend *blk, uint64_t offset,
+                    const struct iovec *iov, int iovcnt,
+                    BlockCompletionFunc *cb, void *opaque);
+void blk_aio_pwritev(BlockBackend *blk, uint64_t offset,
+                     const struct iovec *iov, int iovcnt,
+                     BlockCompletionFunc *cb, void *opaque);
+void blk_aio_flush(BlockBackend *blk, BlockCompletionFunc *cb, void *opaque);
+void blk_aio_pdiscard(BlockBackend *blk, uint64_t offset, uint64_t bytes,
+                      BlockCompletionFunc *cb, void *opaque);
+void blk_aio_pwrite_zeroes(BlockBackend *blk, uint64_t offset, uint64_t bytes,
+                           bool may_unmap, BlockCompletionFunc *cb,
+                           void *opaque);
+
+void blk_io_plug(BlockBackend *blk);
+void blk_io_unplug(BlockBackend *blk);
+
+/* Run blk's context until no request is in flight (from its thread). */
+void blk_drain(BlockBackend *blk);
+/* Requests submitted and not yet completed. */
+unsigned blk_in_flight(BlockBackend *blk);
+
+#endif

@@ -1,0 +1,20 @@
+/*
+ * -object iothread,id=ID[,poll-max-ns=NS,poll-grow=N,poll-shrink=N]: a
+ * thread running its own AioContext, where devices can move their I/O.
+ */
+#ifndef SYSEMU_IOTHREAD_H
+#define SYSEMU_IOTHREAD_H
+
+#include "block/aio.h"
+#include "qemu/option.h"
+
+typedef struct IOThread IOThread;
+
+/* Parse the options of -object iothread and start the thread. */
+IOThread *iothread_create(QemuOpts *opts, GError **errp);
+IOThread *iothread_by_id(const char *id);
+AioContext *iothread_get_aio_context(IOThread *iothread);
+/* Stop and join every iothread. */
+void iothread_destroy_all(void);
+
+#endif

@@ -1,0 +1,115 @@
+/*
+ * I/O threads.
+ */
+#include <string.h>
+
+#include "qemu/error-report.h"
+#include "sysemu/iothread.h"
+
+/* QEMU's defaults: poll for up to 32 us before sleeping. */
+#define IOTHREAD_POLL_MAX_NS_DEFAULT    32768
+
+struct IOThread {
+    char *id;
+    AioContext *ctx;
+    GThread *thread;
+    gint stopping;
+    GMutex init_lock;
+    GCond init_cond;
+    bool running;
+};
+
+static GPtrArray *iothreads;
+
+static gpointer iothread_run(gpointer opaque)
+{
+    IOThread *t = opaque;
+
+    aio_context_set_thread(t->ctx);
+    g_mutex_lock(&t->init_lock);
+    t->running = true;
+    g_cond_signal(&t->init_cond);
+    g_mutex_unlock(&t->init_lock);
+    while (!g_atomic_int_get(&t->stopping)) {
+        aio_context_iterate(t->ctx, true);
+    }
+    return NULL;
+}
+
+IOThread *iothread_create(QemuOpts *opts, GError **errp)
+{
+    const char *id = qemu_opt_get(opts, "id");
+    uint64_t max_ns, grow, shrink;
+    IOThread *t;
+
+    if (!id) {
+        error_setg(errp, "Parameter 'id' is missing");
+        return NULL;
+    }
+    if (iothread_by_id(id)) {
+        error_setg(errp, "attempt to add duplicate property '%s' to object "
+                   "(type 'container')", id);
+        return NULL;
+    }
+    if (!qemu_opt_get_number(opts, "poll-max-ns",
+                             IOTHREAD_POLL_MAX_NS_DEFAULT, &max_ns, errp) ||
+        !qemu_opt_get_number(opts, "poll-grow", 0, &grow, errp) ||
+        !qemu_opt_get_number(opts, "poll-shrink", 0, &shrink, errp) ||
+        !qemu_opts_check_unused(opts, errp)) {
+        return NULL;
+    }
+    t = g_new0(IOThread, 1);
+    t->id = g_strdup(id);
+    t->ctx = aio_context_new();
+    aio_context_set_poll_params(t->ctx, max_ns, grow, shrink);
+    g_mutex_init(&t->init_lock);
+    g_cond_init(&t->init_cond);
+    t->thread = g_thread_new(id, iothread_run, t);
+    /* Wait until the context knows its thread (aio_run_sync needs it). */
+    g_mutex_lock(&t->init_lock);
+    while (!t->running) {
+        g_cond_wait(&t->init_cond, &t->init_lock);
+    }
+    g_mutex_unlock(&t->init_lock);
+    if (!iothreads) {
+        iothreads = g_ptr_array_new();
+    }
+    g_ptr_array_add(iothreads, t);
+    return t;
+}
+
+IOThread *iothread_by_id(const char *id)
+{
+    for (guint i = 0; iothreads && i < iothreads->len; i++) {
+        IOThread *t = g_ptr_array_index(iothreads, i);
+        if (!strcmp(t->id, id)) {
+            return t;
+        }
+    }
+    return NULL;
+}
+
+AioContext *iothread_get_aio_context(IOThread *iothread)
+{
+    return iothread->ctx;
+}
+
+static void iothread_stop(void *opaque)
+{
+    g_atomic_int_set(&((IOThread *)opaque)->stopping, 1);
+}
+
+void iothread_destroy_all(void)
+{
+    while (iothreads && iothreads->len) {
+        IOThread *t = g_ptr_array_steal_index(iothreads, iothreads->len - 1);
+        aio_bh_schedule_oneshot(t->ctx, iothread_stop, t);
+        g_thread_join(t->thread);
+        aio_context_free(t->ctx);
+        g_mutex_clear(&t->init_lock);
+        g_cond_clear(&t->init_cond);
+        g_free(t->id);
+        g_free(t);
+    }
+    g_clear_pointer(&iothreads, g_ptr_array_unref);
+}

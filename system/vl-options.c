@@ -1,0 +1,61 @@
+/*
+ * The command-line options of qemu-system-x86_64, with their help text.
+ */
+#include <string.h>
+
+#include "system/vl-options.h"
+
+const QemuOptionDef qemu_option_defs[] = {
+    { "h", QEMU_OPTION_h, false, "h or -help", "display this help and exit" },
+    { "help", QEMU_OPTION_h, false, "help", "display this help and exit" },
+    { "version", QEMU_OPTION_version, false, "version",
+      "display version information and exit" },
+    { "accel", QEMU_OPTION_accel, true, "accel kvm|qtest",
+      "select the accelerator (default: kvm)" },
+    { "machine", QEMU_OPTION_machine, true, "machine [type=]pvh[,accel=..]",
+      "select the machine (only 'pvh'); 'help' lists machines" },
+    { "M", QEMU_OPTION_machine, true, "M ...", "same as -machine" },
+    { "m", QEMU_OPTION_m, true, "m [size=]SIZE",
+      "guest RAM (default 128M; a bare number is in MiB)" },
+    { "smp", QEMU_OPTION_smp, true,
+      "smp [cpus=]N[,sockets=,cores=,threads=]", "number of vCPUs" },
+    { "kernel", QEMU_OPTION_kernel, true, "kernel FILE",
+      "ELF kernel with a PVH entry note" },
+    { "append", QEMU_OPTION_append, true, "append CMDLINE",
+      "the kernel's command line" },
+    { "nographic", QEMU_OPTION_nographic, false, "nographic",
+      "no display; COM1 on stdio" },
+    { "display", QEMU_OPTION_display, true, "display none", "no display" },
+    { "serial", QEMU_OPTION_serial, true, "serial stdio|file:PATH|null|none",
+      "back-end of the next serial port (COM1 first)" },
+    { "debugcon", QEMU_OPTION_debugcon, true,
+      "debugcon stdio|file:PATH|null|none", "debug console on port 0xe9" },
+    { "no-reboot", QEMU_OPTION_no_reboot, false, "no-reboot",
+      "exit instead of rebooting" },
+    { "nodefaults", QEMU_OPTION_nodefaults, false, "nodefaults",
+      "no default devices (COM1, isa-debug-exit at 0xf4)" },
+    { "name", QEMU_OPTION_name, true, "name [guest=]NAME", "the VM's name" },
+    { "device", QEMU_OPTION_device, true, "device DRIVER[,PROP=VALUE...]",
+      "add a device; 'help' lists them, 'DRIVER,help' their properties" },
+    { "drive", QEMU_OPTION_drive, true,
+      "drive file=PATH,if=none|virtio,id=ID[,format=raw][,cache=..][,aio=..]",
+      "a disk image: cache=none|writeback|directsync|writethrough, "
+      "aio=io_uring|threads, readonly=on|off, discard=ignore|unmap" },
+    { "object", QEMU_OPTION_object, true,
+      "object iothread,id=ID[,poll-max-ns=NS]", "an I/O thread" },
+    { "qtest", QEMU_OPTION_qtest, true, "qtest unix:PATH|stdio",
+      "serve the qtest protocol there (with -accel qtest)" },
+    { "qtest-log", QEMU_OPTION_qtest_log, true, "qtest-log FILE|none",
+      "log the qtest protocol" },
+    { NULL },
+};
+
+const QemuOptionDef *qemu_option_find(const char *name)
+{
+    for (const QemuOptionDef *o = qemu_option_defs; o->name; o++) {
+        if (!strcmp(o->name, name)) {
+            return o;
+        }
+    }
+    return NULL;
+}

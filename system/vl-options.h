@@ -1,0 +1,44 @@
+/*
+ * The command-line options of qemu-system-x86_64.
+ */
+#ifndef SYSTEM_VL_OPTIONS_H
+#define SYSTEM_VL_OPTIONS_H
+
+#include <stdbool.h>
+
+enum {
+    QEMU_OPTION_h,
+    QEMU_OPTION_version,
+    QEMU_OPTION_accel,
+    QEMU_OPTION_machine,
+    QEMU_OPTION_m,
+    QEMU_OPTION_smp,
+    QEMU_OPTION_kernel,
+    QEMU_OPTION_append,
+    QEMU_OPTION_nographic,
+    QEMU_OPTION_display,
+    QEMU_OPTION_serial,
+    QEMU_OPTION_debugcon,
+    QEMU_OPTION_no_reboot,
+    QEMU_OPTION_nodefaults,
+    QEMU_OPTION_name,
+    QEMU_OPTION_device,
+    QEMU_OPTION_drive,
+    QEMU_OPTION_object,
+    QEMU_OPTION_qtest,
+    QEMU_OPTION_qtest_log,
+};
+
+typedef struct QemuOptionDef {
+    const char *name;
+    int index;
+    bool has_arg;
+    const char *synopsis;
+    const char *help;
+} QemuOptionDef;
+
+extern const QemuOptionDef qemu_option_defs[];
+
+const QemuOptionDef *qemu_option_find(const char *name);
+
+#endif
