@@ -27,6 +27,8 @@ struct AioContext {
     AioSource *source;
     GPtrArray *handlers;        /* of AioHandler */
     GThread *thread;            /* the thread that runs it */
+    bool (*owned)(void);        /* the main loop's: is the BQL held? */
+    void (*wait_progress)(void);
     int64_t poll_max_ns, poll_grow, poll_shrink;
     int64_t poll_ns;            /* current adaptive polling time */
 };
@@ -137,6 +139,12 @@ static AioContext *aio_context_wrap(GMainContext *gctx)
     ctx->source = (AioSource *)g_source_new(&aio_source_funcs,
                                             sizeof(AioSource));
     ctx->source->ctx = ctx;
+    /*
+     * GLib takes a non-recursive source's fds out of the poll set while it
+     * dispatches it and puts them back after: syscalls on every wake-up.
+     * Recursion also lets a handler iterate the context (aio_wait_while).
+     */
+    g_source_set_can_recurse(&ctx->source->source, TRUE);
     g_source_attach(&ctx->source->source, gctx);
     return ctx;
 }
@@ -258,7 +266,7 @@ void aio_run_sync(AioContext *ctx, void (*cb)(void *), void *opaque)
 {
     SyncCall sc = { .cb = cb, .opaque = opaque };
 
-    if (aio_context_in_thread(ctx) || !ctx->thread) {
+    if (aio_context_in_thread(ctx) || (!ctx->thread && !ctx->owned)) {
         cb(opaque);
         return;
     }
@@ -276,7 +284,43 @@ void aio_run_sync(AioContext *ctx, void (*cb)(void *), void *opaque)
 
 bool aio_context_in_thread(AioContext *ctx)
 {
-    return ctx->thread == g_thread_self();
+    return ctx->owned ? ctx->owned() : ctx->thread == g_thread_self();
+}
+
+void aio_context_set_owner(AioContext *ctx, bool (*owned)(void),
+                           void (*wait_progress)(void))
+{
+    ctx->owned = owned;
+    ctx->wait_progress = wait_progress;
+}
+
+typedef struct WaitWhile {
+    AioContext *ctx;
+    bool (*busy)(void *);
+    void *opaque;
+} WaitWhile;
+
+static void wait_while_in_thread(void *opaque)
+{
+    WaitWhile *w = opaque;
+
+    while (w->busy(w->opaque)) {
+        aio_context_iterate(w->ctx, true);
+    }
+}
+
+void aio_wait_while(AioContext *ctx, bool (*busy)(void *), void *opaque)
+{
+    WaitWhile w = { ctx, busy, opaque };
+
+    if (ctx->owned) {
+        g_assert(ctx->owned());
+        while (busy(opaque)) {
+            ctx->wait_progress();
+        }
+    } else {
+        aio_run_sync(ctx, wait_while_in_thread, &w);
+    }
 }
 
 void aio_context_set_thread(AioContext *ctx)

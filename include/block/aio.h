@@ -54,10 +54,21 @@ void aio_bh_schedule_oneshot(AioContext *ctx, void (*cb)(void *),
  */
 void aio_run_sync(AioContext *ctx, void (*cb)(void *), void *opaque);
 
-/* Is the calling thread the one that runs ctx? */
+/* Is the calling thread the one that runs ctx (or owns it, see below)? */
 bool aio_context_in_thread(AioContext *ctx);
-/* Called by the thread that will run ctx (an iothread, the main thread). */
+/* Called by the thread that will run ctx (an iothread). */
 void aio_context_set_thread(AioContext *ctx);
+/*
+ * For the main loop's context, which is owned by whichever thread holds the
+ * BQL rather than by one thread: owned() says whether the caller holds it,
+ * wait_progress() lets the context make progress (dispatch once) and
+ * returns with it held again.
+ */
+void aio_context_set_owner(AioContext *ctx, bool (*owned)(void),
+                           void (*wait_progress)(void));
+
+/* From any thread: let ctx run until busy(opaque) is false. */
+void aio_wait_while(AioContext *ctx, bool (*busy)(void *), void *opaque);
 
 /* One iteration: wait (or poll) for events and dispatch them. */
 void aio_context_iterate(AioContext *ctx, bool blocking);
