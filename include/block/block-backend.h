@@ -47,7 +47,10 @@ typedef enum BlockAioEngine {
 BlockBackend *drive_new(QemuOpts *opts, bool *if_virtio, GError **errp);
 BlockBackend *blk_by_name(const char *id);
 const char *blk_name(BlockBackend *blk);
-/* Close every back-end (no request may be in flight). */
+/*
+ * Close every back-end.  Drain first: requests still in flight are dropped
+ * and their callbacks never run.
+ */
 void blk_destroy_all(void);
 
 /* One device at a time may use a back-end. */
@@ -68,7 +71,11 @@ bool blk_is_block_device(BlockBackend *blk);
 /* Offset, length and buffer alignment O_DIRECT needs (1 without it). */
 uint32_t blk_get_request_alignment(BlockBackend *blk);
 
-/* Move to another context; no request may be in flight. */
+/*
+ * Move to another context; no request may be in flight.  Call it from the
+ * thread of either context while the other one is not running: before it
+ * runs, or with its thread waiting in aio_run_sync() for the caller.
+ */
 void blk_set_aio_context(BlockBackend *blk, AioContext *ctx);
 AioContext *blk_get_aio_context(BlockBackend *blk);
 
@@ -76,6 +83,11 @@ AioContext *blk_get_aio_context(BlockBackend *blk);
  * Requests.  The iovec array and the buffers must stay valid until cb runs.
  * Unaligned requests on an O_DIRECT back-end go through a bounce buffer.
  * A read past the end of a file that shrank returns zeroes.
+ *
+ * cb never runs before the call that submits returns.  Requests that go
+ * beyond blk_getlength() fail with -EIO; writes, discards and write-zeroes
+ * on a read-only back-end with -EROFS.  With discard=ignore, discards do
+ * nothing and succeed.
  */
 void blk_aio_preadv(BlockBackend *blk, uint64_t offset,
                     const struct iovec *iov, int iovcnt,
@@ -93,9 +105,15 @@ void blk_aio_pwrite_zeroes(BlockBackend *blk, uint64_t offset, uint64_t bytes,
 void blk_io_plug(BlockBackend *blk);
 void blk_io_unplug(BlockBackend *blk);
 
-/* Run blk's context until no request is in flight (from its thread). */
+/*
+ * Run blk's context until no request is in flight.  From its thread, or as
+ * aio_wait_while() allows.
+ */
 void blk_drain(BlockBackend *blk);
-/* Requests submitted and not yet completed. */
+/*
+ * Requests submitted and not yet completed (one that needs several steps,
+ * such as a bounced write, may count more than once); 0 when idle.
+ */
 unsigned blk_in_flight(BlockBackend *blk);
 
 #endif

@@ -1,0 +1,719 @@
+/*
+ * BlockBackend: an open image, the registry of them, and the path of a
+ * request from the device to an I/O engine and back.
+ *
+ * in_flight counts every operation a back-end has not finished: engine
+ * requests, completions deferred to a bottom half, and the block layer's
+ * own multi-step requests (bounce buffers, write-zeroes fallbacks), which
+ * count once for themselves besides their engine requests.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "block-internal.h"
+#include "qemu/error-report.h"
+
+struct BlockBackend {
+    char *name;
+    BlockFile file;
+    BlockCacheMode cache_mode;
+    BlockAioEngine engine;
+    bool discard;
+    void *dev;
+    AioContext *ctx;
+    UringEngine *ring;          /* aio=io_uring */
+    ThreadPool *pool;           /* aio=threads; ioctls with io_uring */
+    unsigned plugged;
+    unsigned in_flight;
+    GQueue deferred;            /* of Deferred, waiting in bottom halves */
+    /* Read-modify-write bounce writes: a write waits for others sharing
+     * one of its sectors, lest one's read undo the other's write. */
+    GQueue rmw_active, rmw_waiting;
+};
+
+static GPtrArray *backends;
+
+BlockBackend *blk_new(const char *name, BlockFile *file,
+                      BlockCacheMode cache, BlockAioEngine engine,
+                      bool discard, GError **errp)
+{
+    BlockBackend *blk = g_new0(BlockBackend, 1);
+
+    blk->ctx = qemu_get_aio_context();
+    if (engine == BLOCK_AIO_IO_URING) {
+        blk->ring = uring_engine_new(blk, file->fd, blk->ctx, errp);
+        if (!blk->ring) {
+            g_free(blk);
+            return NULL;
+        }
+    } else {
+        blk->pool = thread_pool_new(blk, file->fd, blk->ctx);
+    }
+    blk->name = g_strdup(name);
+    blk->file = *file;
+    blk->cache_mode = cache;
+    blk->engine = engine;
+    blk->discard = discard;
+    if (!backends) {
+        backends = g_ptr_array_new();
+    }
+    g_ptr_array_add(backends, blk);
+    return blk;
+}
+
+BlockBackend *blk_by_name(const char *id)
+{
+    for (guint i = 0; backends && i < backends->len; i++) {
+        BlockBackend *blk = g_ptr_array_index(backends, i);
+
+        if (!strcmp(blk->name, id)) {
+            return blk;
+        }
+    }
+    return NULL;
+}
+
+const char *blk_name(BlockBackend *blk)
+{
+    return blk->name;
+}
+
+/* A completion waiting in a bottom half; blk is NULL once it is gone. */
+typedef struct Deferred {
+    GList link;
+    BlockBackend *blk;
+    BlockCompletionFunc *cb;
+    void *opaque;
+    int ret;
+} Deferred;
+
+/* The engines watch for completions in ctx (NULL: nowhere). */
+static void blk_engines_set_aio_context(BlockBackend *blk, AioContext *ctx)
+{
+    if (blk->ring) {
+        uring_engine_set_aio_context(blk->ring, ctx);
+    }
+    if (blk->pool) {
+        thread_pool_set_aio_context(blk->pool, ctx);
+    }
+}
+
+/*
+ * Before closing, in the context's thread (which may be an iothread still
+ * running), so that no handler or BH of blk runs meanwhile.
+ */
+static void blk_stop(void *opaque)
+{
+    BlockBackend *blk = opaque;
+
+    blk_engines_set_aio_context(blk, NULL);
+    for (GList *l = blk->deferred.head; l; l = l->next) {
+        ((Deferred *)l->data)->blk = NULL;
+    }
+}
+
+void blk_destroy_all(void)
+{
+    for (guint i = 0; backends && i < backends->len; i++) {
+        BlockBackend *blk = g_ptr_array_index(backends, i);
+
+        aio_run_sync(blk->ctx, blk_stop, blk);
+        if (blk->ring) {
+            uring_engine_free(blk->ring);
+        }
+        if (blk->pool) {
+            thread_pool_free(blk->pool);
+        }
+        file_close(&blk->file);
+        g_free(blk->name);
+        g_free(blk);
+    }
+    g_clear_pointer(&backends, g_ptr_array_unref);
+}
+
+bool blk_attach_dev(BlockBackend *blk, void *dev, GError **errp)
+{
+    if (blk->dev) {
+        error_setg(errp, "Drive '%s' is already attached to a device",
+                   blk->name);
+        return false;
+    }
+    blk->dev = dev;
+    return true;
+}
+
+void blk_detach_dev(BlockBackend *blk)
+{
+    blk->dev = NULL;
+}
+
+uint64_t blk_getlength(BlockBackend *blk)
+{
+    return blk->file.length;
+}
+
+bool blk_is_read_only(BlockBackend *blk)
+{
+    return blk->file.read_only;
+}
+
+bool blk_enable_write_cache(BlockBackend *blk)
+{
+    return blk->cache_mode == BLOCK_CACHE_WRITEBACK ||
+           blk->cache_mode == BLOCK_CACHE_NONE;
+}
+
+bool blk_discard_enabled(BlockBackend *blk)
+{
+    return blk->discard;
+}
+
+BlockCacheMode blk_get_cache_mode(BlockBackend *blk)
+{
+    return blk->cache_mode;
+}
+
+BlockAioEngine blk_get_aio_engine(BlockBackend *blk)
+{
+    return blk->engine;
+}
+
+int blk_get_fd(BlockBackend *blk)
+{
+    return blk->file.fd;
+}
+
+bool blk_is_block_device(BlockBackend *blk)
+{
+    return blk->file.is_bdev;
+}
+
+uint32_t blk_get_request_alignment(BlockBackend *blk)
+{
+    return blk->file.align;
+}
+
+void blk_set_aio_context(BlockBackend *blk, AioContext *ctx)
+{
+    g_assert(!blk->in_flight);
+    blk_engines_set_aio_context(blk, ctx);
+    blk->ctx = ctx;
+}
+
+AioContext *blk_get_aio_context(BlockBackend *blk)
+{
+    return blk->ctx;
+}
+
+void blk_io_done(BlockBackend *blk, BlockCompletionFunc *cb, void *opaque,
+                 int ret)
+{
+    blk->in_flight--;
+    cb(opaque, ret);
+}
+
+static void blk_deferred_bh(void *opaque)
+{
+    Deferred *d = opaque;
+    BlockBackend *blk = d->blk;
+
+    if (blk) {
+        g_queue_unlink(&blk->deferred, &d->link);
+        blk_io_done(blk, d->cb, d->opaque, d->ret);
+    }
+    g_free(d);
+}
+
+/* Complete a request that needs no I/O, but not before the caller returns. */
+static void blk_complete_later(BlockBackend *blk, BlockCompletionFunc *cb,
+                               void *opaque, int ret)
+{
+    Deferred *d = g_new0(Deferred, 1);
+
+    *d = (Deferred){
+        .link.data = d, .blk = blk, .cb = cb, .opaque = opaque, .ret = ret,
+    };
+    g_queue_push_tail_link(&blk->deferred, &d->link);
+    blk->in_flight++;
+    aio_bh_schedule_oneshot(blk->ctx, blk_deferred_bh, d);
+}
+
+static ThreadPool *blk_thread_pool(BlockBackend *blk)
+{
+    if (!blk->pool) {
+        blk->pool = thread_pool_new(blk, blk->file.fd, blk->ctx);
+    }
+    return blk->pool;
+}
+
+static void blk_submit(BlockBackend *blk, const BlockIO *io)
+{
+    blk->in_flight++;
+    if (blk->ring && io->op != BLOCK_OP_BLKDISCARD &&
+        io->op != BLOCK_OP_BLKZEROOUT) {
+        uring_engine_submit(blk->ring, io);
+    } else {
+        thread_pool_submit(blk_thread_pool(blk), io);
+    }
+}
+
+/* Start a request or fail it: read-only and range checks. */
+static bool blk_check_request(BlockBackend *blk, uint64_t offset,
+                              uint64_t bytes, bool write,
+                              BlockCompletionFunc *cb, void *opaque)
+{
+    int ret = 0;
+
+    if (write && blk->file.read_only) {
+        ret = -EROFS;
+    } else if (offset > blk->file.length ||
+               bytes > blk->file.length - offset) {
+        ret = -EIO;
+    }
+    if (ret) {
+        blk_complete_later(blk, cb, opaque, ret);
+        return false;
+    }
+    return true;
+}
+
+static bool blk_is_aligned(BlockBackend *blk, uint64_t offset,
+                           uint64_t bytes, const struct iovec *iov,
+                           int iovcnt)
+{
+    uintptr_t mask = blk->file.align - 1;
+
+    if (!mask) {
+        return true;
+    }
+    if ((offset | bytes) & mask) {
+        return false;
+    }
+    for (int i = 0; i < iovcnt; i++) {
+        if (((uintptr_t)iov[i].iov_base | iov[i].iov_len) & mask) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * An unaligned request on an O_DIRECT back-end: the aligned range around
+ * it goes through a bounce buffer.  A write reads the sectors it covers
+ * only in part first.
+ */
+typedef struct Bounce {
+    BlockBackend *blk;
+    uint64_t offset, bytes;             /* the caller's request */
+    const struct iovec *iov;
+    int iovcnt;
+    BlockCompletionFunc *cb;
+    void *opaque;
+    uint64_t start, end;                /* the aligned range */
+    char *buf;
+    struct iovec buf_iov;               /* [start, end) */
+    struct iovec sector_iov[2];         /* head and tail sectors */
+    int reads;                          /* sector reads in flight */
+    int ret;
+    GList link;                         /* in rmw_active or rmw_waiting */
+} Bounce;
+
+static void bounce_finish(Bounce *b, int ret)
+{
+    BlockBackend *blk = b->blk;
+    BlockCompletionFunc *cb = b->cb;
+    void *opaque = b->opaque;
+
+    free(b->buf);
+    g_free(b);
+    blk_io_done(blk, cb, opaque, ret);
+}
+
+static void bounce_read_done(void *opaque, int ret)
+{
+    Bounce *b = opaque;
+
+    if (!ret) {
+        block_iov_from_buf(b->iov, b->iovcnt, 0, b->buf + b->offset - b->start,
+                           b->bytes);
+    }
+    bounce_finish(b, ret);
+}
+
+static bool rmw_overlaps(BlockBackend *blk, Bounce *b)
+{
+    for (GList *l = blk->rmw_active.head; l; l = l->next) {
+        Bounce *a = l->data;
+
+        if (a->start < b->end && b->start < a->end) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void rmw_start(Bounce *b);
+
+static void rmw_finish(Bounce *b, int ret)
+{
+    BlockBackend *blk = b->blk;
+
+    g_queue_unlink(&blk->rmw_active, &b->link);
+    for (GList *l = blk->rmw_waiting.head, *next; l; l = next) {
+        Bounce *w = l->data;
+
+        next = l->next;
+        if (!rmw_overlaps(blk, w)) {
+            g_queue_unlink(&blk->rmw_waiting, l);
+            rmw_start(w);
+        }
+    }
+    bounce_finish(b, ret);
+}
+
+static void rmw_write_done(void *opaque, int ret)
+{
+    Bounce *b = opaque;
+    BlockFile *file = &b->blk->file;
+
+    /* The last sector of a file whose size is not aligned: cut it back. */
+    if (!ret && b->end > file->length &&
+        ftruncate(file->fd, file->length) < 0) {
+        ret = -errno;
+    }
+    rmw_finish(b, ret);
+}
+
+static void rmw_write(Bounce *b)
+{
+    block_iov_to_buf(b->iov, b->iovcnt, 0, b->buf + b->offset - b->start,
+                     b->bytes);
+    blk_submit(b->blk, &(BlockIO){
+        .op = BLOCK_OP_WRITE, .offset = b->start, .bytes = b->end - b->start,
+        .iov = &b->buf_iov, .iovcnt = 1, .cb = rmw_write_done, .opaque = b,
+    });
+}
+
+static void rmw_read_done(void *opaque, int ret)
+{
+    Bounce *b = opaque;
+
+    if (ret && !b->ret) {
+        b->ret = ret;
+    }
+    if (--b->reads) {
+        return;
+    }
+    if (b->ret) {
+        rmw_finish(b, b->ret);
+    } else {
+        rmw_write(b);
+    }
+}
+
+static void rmw_read_sector(Bounce *b, uint64_t pos)
+{
+    uint32_t align = b->blk->file.align;
+    struct iovec *iov = &b->sector_iov[b->reads++];
+
+    iov->iov_base = b->buf + pos - b->start;
+    iov->iov_len = align;
+    blk_submit(b->blk, &(BlockIO){
+        .op = BLOCK_OP_READ, .offset = pos, .bytes = align,
+        .iov = iov, .iovcnt = 1, .cb = rmw_read_done, .opaque = b,
+    });
+}
+
+static void rmw_start(Bounce *b)
+{
+    BlockBackend *blk = b->blk;
+    uint64_t tail = b->end - blk->file.align;
+    bool head_partial = b->offset != b->start;
+    bool tail_partial = b->offset + b->bytes != b->end;
+
+    g_queue_push_tail_link(&blk->rmw_active, &b->link);
+    if (head_partial) {
+        rmw_read_sector(b, b->start);
+    }
+    if (tail_partial && !(head_partial && tail == b->start)) {
+        rmw_read_sector(b, tail);
+    }
+    if (!b->reads) {
+        rmw_write(b);
+    }
+}
+
+static void bounce_start(BlockBackend *blk, BlockOp op, uint64_t offset,
+                         uint64_t bytes, const struct iovec *iov, int iovcnt,
+                         BlockCompletionFunc *cb, void *opaque)
+{
+    uint32_t align = blk->file.align;
+    Bounce *b = g_new0(Bounce, 1);
+
+    *b = (Bounce){
+        .blk = blk, .offset = offset, .bytes = bytes,
+        .iov = iov, .iovcnt = iovcnt, .cb = cb, .opaque = opaque,
+        .start = ROUND_DOWN(offset, align),
+        .end = ROUND_UP(offset + bytes, align),
+        .link.data = b,
+    };
+    if (posix_memalign((void **)&b->buf, align, b->end - b->start)) {
+        g_error("Out of memory for a %" PRIu64 " byte bounce buffer",
+                b->end - b->start);
+    }
+    b->buf_iov = (struct iovec){ b->buf, b->end - b->start };
+    blk->in_flight++;
+    if (op == BLOCK_OP_READ) {
+        blk_submit(blk, &(BlockIO){
+            .op = BLOCK_OP_READ, .offset = b->start,
+            .bytes = b->end - b->start, .iov = &b->buf_iov, .iovcnt = 1,
+            .cb = bounce_read_done, .opaque = b,
+        });
+    } else if (rmw_overlaps(blk, b)) {
+        g_queue_push_tail_link(&blk->rmw_waiting, &b->link);
+    } else {
+        rmw_start(b);
+    }
+}
+
+static void blk_rw(BlockBackend *blk, BlockOp op, uint64_t offset,
+                   const struct iovec *iov, int iovcnt,
+                   BlockCompletionFunc *cb, void *opaque)
+{
+    uint64_t bytes = block_iov_size(iov, iovcnt);
+
+    if (!blk_check_request(blk, offset, bytes, op == BLOCK_OP_WRITE,
+                           cb, opaque)) {
+        return;
+    }
+    if (!bytes) {
+        blk_complete_later(blk, cb, opaque, 0);
+    } else if (!blk_is_aligned(blk, offset, bytes, iov, iovcnt)) {
+        bounce_start(blk, op, offset, bytes, iov, iovcnt, cb, opaque);
+    } else {
+        blk_submit(blk, &(BlockIO){
+            .op = op, .offset = offset, .bytes = bytes,
+            .iov = iov, .iovcnt = iovcnt, .cb = cb, .opaque = opaque,
+        });
+    }
+}
+
+void blk_aio_preadv(BlockBackend *blk, uint64_t offset,
+                    const struct iovec *iov, int iovcnt,
+                    BlockCompletionFunc *cb, void *opaque)
+{
+    blk_rw(blk, BLOCK_OP_READ, offset, iov, iovcnt, cb, opaque);
+}
+
+void blk_aio_pwritev(BlockBackend *blk, uint64_t offset,
+                     const struct iovec *iov, int iovcnt,
+                     BlockCompletionFunc *cb, void *opaque)
+{
+    blk_rw(blk, BLOCK_OP_WRITE, offset, iov, iovcnt, cb, opaque);
+}
+
+void blk_aio_flush(BlockBackend *blk, BlockCompletionFunc *cb, void *opaque)
+{
+    blk_submit(blk, &(BlockIO){
+        .op = BLOCK_OP_FLUSH, .cb = cb, .opaque = opaque,
+    });
+}
+
+/*
+ * Discard and write-zeroes try a request the file system or device may
+ * refuse with EOPNOTSUPP; it is then remembered and the next way is tried.
+ */
+#define ZERO_BUF_SIZE   (1024 * 1024)
+#define ZERO_IOVS       16
+
+typedef struct Fallback {
+    BlockBackend *blk;
+    uint64_t offset, bytes;
+    bool unmap;                 /* write-zeroes may deallocate */
+    BlockIO io;                 /* the request tried */
+    BlockCompletionFunc *cb;
+    void *opaque;
+    /* Writing zeroes: ZERO_IOVS times one buffer per request */
+    char *zero_buf;
+    struct iovec zero_iov[ZERO_IOVS];
+    uint64_t written;
+    uint64_t writing;
+} Fallback;
+
+static void fallback_finish(Fallback *f, int ret)
+{
+    BlockBackend *blk = f->blk;
+    BlockCompletionFunc *cb = f->cb;
+    void *opaque = f->opaque;
+
+    free(f->zero_buf);
+    g_free(f);
+    blk_io_done(blk, cb, opaque, ret);
+}
+
+static Fallback *fallback_new(BlockBackend *blk, uint64_t offset,
+                              uint64_t bytes, BlockCompletionFunc *cb,
+                              void *opaque)
+{
+    Fallback *f = g_new0(Fallback, 1);
+
+    f->blk = blk;
+    f->offset = offset;
+    f->bytes = bytes;
+    f->cb = cb;
+    f->opaque = opaque;
+    blk->in_flight++;
+    return f;
+}
+
+static void discard_done(void *opaque, int ret)
+{
+    Fallback *f = opaque;
+
+    /* Discarding is a hint: a file system that cannot is no error. */
+    if (ret == -EOPNOTSUPP) {
+        file_io_unsupported(&f->blk->file, &f->io);
+        ret = 0;
+    }
+    fallback_finish(f, ret);
+}
+
+void blk_aio_pdiscard(BlockBackend *blk, uint64_t offset, uint64_t bytes,
+                      BlockCompletionFunc *cb, void *opaque)
+{
+    BlockIO io;
+    Fallback *f;
+
+    if (!blk_check_request(blk, offset, bytes, true, cb, opaque)) {
+        return;
+    }
+    if (!blk->discard || !file_discard_io(&blk->file, offset, bytes, &io)) {
+        blk_complete_later(blk, cb, opaque, 0);
+        return;
+    }
+    f = fallback_new(blk, offset, bytes, cb, opaque);
+    f->io = io;
+    f->io.cb = discard_done;
+    f->io.opaque = f;
+    blk_submit(blk, &f->io);
+}
+
+static void zeroes_write(Fallback *f);
+
+static void zeroes_write_done(void *opaque, int ret)
+{
+    Fallback *f = opaque;
+
+    f->written += f->writing;
+    if (ret || f->written == f->bytes) {
+        fallback_finish(f, ret);
+    } else {
+        zeroes_write(f);
+    }
+}
+
+static void zeroes_write(Fallback *f)
+{
+    uint64_t left = f->bytes - f->written;
+    size_t buf_size = MIN(f->bytes, ZERO_BUF_SIZE);
+    int n;
+
+    if (!f->zero_buf) {
+        if (posix_memalign((void **)&f->zero_buf,
+                           MAX(f->blk->file.align, 4096), buf_size)) {
+            g_error("Out of memory for writing zeroes");
+        }
+        memset(f->zero_buf, 0, buf_size);
+    }
+    f->writing = 0;
+    for (n = 0; n < ZERO_IOVS && f->writing < left; n++) {
+        f->zero_iov[n].iov_base = f->zero_buf;
+        f->zero_iov[n].iov_len = MIN(left - f->writing, buf_size);
+        f->writing += f->zero_iov[n].iov_len;
+    }
+    blk_rw(f->blk, BLOCK_OP_WRITE, f->offset + f->written, f->zero_iov, n,
+           zeroes_write_done, f);
+}
+
+static void zeroes_try(Fallback *f);
+
+static void zeroes_done(void *opaque, int ret)
+{
+    Fallback *f = opaque;
+
+    if (ret == -EOPNOTSUPP) {
+        file_io_unsupported(&f->blk->file, &f->io);
+        zeroes_try(f);
+    } else {
+        fallback_finish(f, ret);
+    }
+}
+
+static void zeroes_try(Fallback *f)
+{
+    if (!file_zeroes_io(&f->blk->file, f->offset, f->bytes, f->unmap,
+                        &f->io)) {
+        zeroes_write(f);
+        return;
+    }
+    f->io.cb = zeroes_done;
+    f->io.opaque = f;
+    blk_submit(f->blk, &f->io);
+}
+
+void blk_aio_pwrite_zeroes(BlockBackend *blk, uint64_t offset, uint64_t bytes,
+                           bool may_unmap, BlockCompletionFunc *cb,
+                           void *opaque)
+{
+    Fallback *f;
+
+    if (!blk_check_request(blk, offset, bytes, true, cb, opaque)) {
+        return;
+    }
+    if (!bytes) {
+        blk_complete_later(blk, cb, opaque, 0);
+        return;
+    }
+    f = fallback_new(blk, offset, bytes, cb, opaque);
+    f->unmap = may_unmap && blk->discard;
+    zeroes_try(f);
+}
+
+void blk_io_plug(BlockBackend *blk)
+{
+    if (blk->plugged++ == 0 && blk->ring) {
+        uring_engine_plug(blk->ring);
+    }
+}
+
+void blk_io_unplug(BlockBackend *blk)
+{
+    g_assert(blk->plugged);
+    if (--blk->plugged == 0 && blk->ring) {
+        uring_engine_unplug(blk->ring);
+    }
+}
+
+static bool blk_busy(void *opaque)
+{
+    BlockBackend *blk = opaque;
+
+    /* Even plugged requests must reach the kernel to finish. */
+    if (blk->ring) {
+        uring_engine_flush(blk->ring);
+    }
+    return blk->in_flight;
+}
+
+void blk_drain(BlockBackend *blk)
+{
+    aio_wait_while(blk->ctx, blk_busy, blk);
+}
+
+unsigned blk_in_flight(BlockBackend *blk)
+{
+    return blk->in_flight;
+}

@@ -1,0 +1,121 @@
+/*
+ * Inside the block layer: the BlockBackend object, the image file below it
+ * and the two I/O engines that carry its requests out.
+ *
+ * block-backend.c checks a request (range, read-only, alignment), then
+ * hands a BlockIO to an engine; the engine calls blk_io_done() in the
+ * backend's AioContext when the kernel is done with it.
+ */
+#ifndef BLOCK_INTERNAL_H
+#define BLOCK_INTERNAL_H
+
+#include <sys/uio.h>
+
+#include "block/block-backend.h"
+
+/* n rounded to a multiple of the power of two a. */
+#define ROUND_DOWN(n, a)    ((n) & ~((uint64_t)(a) - 1))
+#define ROUND_UP(n, a)      ROUND_DOWN((n) + (a) - 1, (a))
+
+/* What an engine can be asked to do. */
+typedef enum BlockOp {
+    BLOCK_OP_READ,
+    BLOCK_OP_WRITE,
+    BLOCK_OP_FLUSH,             /* fdatasync */
+    BLOCK_OP_FALLOCATE,         /* fallocate(mode) */
+    /* Block device ioctls: io_uring cannot do them, the thread pool can. */
+    BLOCK_OP_BLKDISCARD,
+    BLOCK_OP_BLKZEROOUT,
+} BlockOp;
+
+typedef struct BlockIO {
+    BlockOp op;
+    int mode;                   /* BLOCK_OP_FALLOCATE */
+    uint64_t offset;
+    uint64_t bytes;
+    const struct iovec *iov;    /* BLOCK_OP_READ and BLOCK_OP_WRITE */
+    int iovcnt;
+    BlockCompletionFunc *cb;
+    void *opaque;
+} BlockIO;
+
+/*
+ * A read that reaches the end of the file fills the rest with zeroes; a
+ * write that makes no progress fails with -ENOSPC.
+ */
+
+/* file-posix.c: the open image. */
+typedef struct BlockFile {
+    int fd;
+    bool is_bdev;
+    bool read_only;
+    uint32_t align;             /* 1, or what O_DIRECT needs */
+    uint32_t sector_size;       /* block devices: logical block size */
+    uint64_t length;
+    /* what the file system or device refused with EOPNOTSUPP */
+    bool punch_hole_unsupported;
+    bool zero_range_unsupported;
+    bool blkdiscard_unsupported;
+} BlockFile;
+
+bool file_open(BlockFile *f, const char *filename, BlockCacheMode cache,
+               bool read_only, GError **errp);
+void file_close(BlockFile *f);
+/* The request that discards a range; false if there is nothing to do. */
+bool file_discard_io(const BlockFile *f, uint64_t offset, uint64_t bytes,
+                     BlockIO *io);
+/*
+ * The cheapest request that makes a range read as zeroes, or false if the
+ * zeroes have to be written.  unmap allows deallocating the range.
+ */
+bool file_zeroes_io(const BlockFile *f, uint64_t offset, uint64_t bytes,
+                    bool unmap, BlockIO *io);
+/* io failed with -EOPNOTSUPP: do not try it again. */
+void file_io_unsupported(BlockFile *f, const BlockIO *io);
+
+/* io_uring.c: aio=io_uring. */
+typedef struct UringEngine UringEngine;
+
+UringEngine *uring_engine_new(BlockBackend *blk, int fd, AioContext *ctx,
+                              GError **errp);
+void uring_engine_free(UringEngine *u);
+/* BLOCK_OP_READ, WRITE, FLUSH and FALLOCATE only. */
+void uring_engine_submit(UringEngine *u, const BlockIO *io);
+/* While plugged, requests are queued and submitted together on unplug. */
+void uring_engine_plug(UringEngine *u);
+void uring_engine_unplug(UringEngine *u);
+/* Submit what is queued, plugged or not. */
+void uring_engine_flush(UringEngine *u);
+/* Watch for completions in ctx instead (NULL: nowhere). */
+void uring_engine_set_aio_context(UringEngine *u, AioContext *ctx);
+
+/* thread-pool.c: aio=threads, and the ioctls for io_uring back-ends. */
+typedef struct ThreadPool ThreadPool;
+
+ThreadPool *thread_pool_new(BlockBackend *blk, int fd, AioContext *ctx);
+/* Requests not completed yet are dropped; their callbacks never run. */
+void thread_pool_free(ThreadPool *p);
+void thread_pool_submit(ThreadPool *p, const BlockIO *io);
+void thread_pool_set_aio_context(ThreadPool *p, AioContext *ctx);
+
+/* block-backend.c: an engine finished a request. */
+void blk_io_done(BlockBackend *blk, BlockCompletionFunc *cb, void *opaque,
+                 int ret);
+/* drive.c opens, block-backend.c keeps track. */
+BlockBackend *blk_new(const char *name, BlockFile *file,
+                      BlockCacheMode cache, BlockAioEngine engine,
+                      bool discard, GError **errp);
+
+/* iov.c: iovec helpers.  offset counts bytes into the iovec's data. */
+size_t block_iov_size(const struct iovec *iov, int iovcnt);
+void block_iov_to_buf(const struct iovec *iov, int iovcnt, size_t offset,
+                      void *buf, size_t bytes);
+void block_iov_from_buf(const struct iovec *iov, int iovcnt, size_t offset,
+                        const void *buf, size_t bytes);
+void block_iov_memset(const struct iovec *iov, int iovcnt, size_t offset,
+                      int c, size_t bytes);
+/* Fill out (room for iovcnt) with the data after skip; returns its count. */
+int block_iov_skip(const struct iovec *iov, int iovcnt, size_t skip,
+                   struct iovec *out);
+
+#endif
