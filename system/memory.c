@@ -2,9 +2,9 @@
  * Address spaces and the regions mapped into them.
  */
 #include <string.h>
-#include <unistd.h>
 
 #include "exec/memory.h"
+#include "qemu/eventfd.h"
 
 AddressSpace address_space_memory = { .name = "memory" };
 AddressSpace address_space_io = { .name = "I/O" };
@@ -41,12 +41,53 @@ void memory_region_init_ram_ptr(MemoryRegion *mr, const char *name,
     mr->ram = ptr;
 }
 
+static uint64_t container_read(void *opaque, uint64_t addr, unsigned size)
+{
+    return 0;
+}
+
+static const MemoryRegionOps container_ops = {
+    .read = container_read,
+};
+
+void memory_region_init_container(MemoryRegion *mr, const char *name,
+                                  uint64_t size)
+{
+    memory_region_init_io(mr, name, size, &container_ops, NULL);
+    mr->subregions = g_ptr_array_new();
+}
+
+void memory_region_add_subregion(MemoryRegion *container, uint64_t offset,
+                                 MemoryRegion *sub)
+{
+    g_assert(!sub->container && offset + sub->size <= container->size);
+    sub->container = container;
+    sub->offset = offset;
+    g_ptr_array_add(container->subregions, sub);
+    if (container->as) {
+        memory_region_map(sub, container->as, container->addr + offset,
+                          container->priority + 1);
+    }
+}
+
+void memory_region_del_subregion(MemoryRegion *container, MemoryRegion *sub)
+{
+    g_assert(sub->container == container);
+    memory_region_unmap(sub);
+    g_ptr_array_remove(container->subregions, sub);
+    sub->container = NULL;
+}
+
 void memory_region_destroy(MemoryRegion *mr)
 {
     if (!mr->name) {
         return;
     }
     memory_region_unmap(mr);
+    if (mr->subregions) {
+        g_assert(mr->subregions->len == 0);
+        g_ptr_array_unref(mr->subregions);
+    }
     g_array_unref(mr->eventfds);
     g_free(mr->name);
     memset(mr, 0, sizeof(*mr));
@@ -85,6 +126,10 @@ void memory_region_map(MemoryRegion *mr, AddressSpace *as, uint64_t addr,
                                                  MemoryRegionEventfd, i));
         }
     }
+    for (guint i = 0; mr->subregions && i < mr->subregions->len; i++) {
+        MemoryRegion *sub = g_ptr_array_index(mr->subregions, i);
+        memory_region_map(sub, as, addr + sub->offset, priority + 1);
+    }
 }
 
 void memory_region_unmap(MemoryRegion *mr)
@@ -94,6 +139,9 @@ void memory_region_unmap(MemoryRegion *mr)
 
     if (!as) {
         return;
+    }
+    for (guint i = 0; mr->subregions && i < mr->subregions->len; i++) {
+        memory_region_unmap(g_ptr_array_index(mr->subregions, i));
     }
     FOR_EACH_LISTENER(as, l) {
         for (guint i = 0; l->eventfd_del && i < mr->eventfds->len; i++) {
@@ -220,10 +268,7 @@ static bool region_eventfd_write(MemoryRegion *mr, uint64_t offset,
                                                 MemoryRegionEventfd, i);
         if (e->offset == offset && e->size == size &&
             (!e->match_data || e->data == data)) {
-            uint64_t one = 1;
-            if (write(e->fd, &one, sizeof(one)) < 0) {
-                /* The counter is saturated: the reader is awake anyway. */
-            }
+            eventfd_signal(e->fd);
             return true;
         }
     }

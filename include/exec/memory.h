@@ -45,6 +45,10 @@ struct MemoryRegion {
     AddressSpace *as;           /* where it is mapped, or NULL */
     uint64_t addr;
     int priority;               /* the higher wins where regions overlap */
+    /* A container's subregions, mapped with it at their offsets. */
+    GPtrArray *subregions;
+    MemoryRegion *container;
+    uint64_t offset;            /* in the container */
 };
 
 struct MemoryListener {
@@ -69,6 +73,16 @@ void memory_region_init_io(MemoryRegion *mr, const char *name, uint64_t size,
                            const MemoryRegionOps *ops, void *opaque);
 void memory_region_init_ram_ptr(MemoryRegion *mr, const char *name,
                                 uint64_t size, void *ptr);
+/*
+ * A container reads as zeroes where it has no subregion; its subregions
+ * follow it when it is mapped, at a higher priority.  Subregions may come
+ * and go while the container is mapped.
+ */
+void memory_region_init_container(MemoryRegion *mr, const char *name,
+                                  uint64_t size);
+void memory_region_add_subregion(MemoryRegion *container, uint64_t offset,
+                                 MemoryRegion *sub);
+void memory_region_del_subregion(MemoryRegion *container, MemoryRegion *sub);
 /* Unmaps the region if mapped and frees what init allocated. */
 void memory_region_destroy(MemoryRegion *mr);
 
