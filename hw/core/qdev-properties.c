@@ -1,6 +1,7 @@
 /*
  * Property types of devices.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "hw/qdev.h"
@@ -79,6 +80,7 @@ DEFINE_UINT_PROP_INFO(8, 0)
 DEFINE_UINT_PROP_INFO(16, 0)
 DEFINE_UINT_PROP_INFO(32, 0)
 DEFINE_UINT_PROP_INFO(64, 0)
+DEFINE_UINT_PROP_INFO(32, 1)
 DEFINE_UINT_PROP_INFO(64, 1)
 
 const PropertyInfo prop_info_uint8 = {
@@ -93,8 +95,34 @@ const PropertyInfo prop_info_uint32 = {
 const PropertyInfo prop_info_uint64 = {
     .type = "uint64", .set = set_uint640, .set_default = default_uint640,
 };
+const PropertyInfo prop_info_size32 = {
+    .type = "size", .set = set_uint321, .set_default = default_uint321,
+};
 const PropertyInfo prop_info_size = {
     .type = "size", .set = set_uint641, .set_default = default_uint641,
+};
+
+static bool set_int32(DeviceState *dev, const Property *prop, const char *str,
+                      GError **errp)
+{
+    char *end;
+    long long v = strtoll(str, &end, 0);
+
+    if (!*str || *end || v < INT32_MIN || v > INT32_MAX) {
+        error_setg(errp, "Parameter '%s' expects an integer", prop->name);
+        return false;
+    }
+    *(int32_t *)prop_ptr(dev, prop) = v;
+    return true;
+}
+
+static void default_int32(DeviceState *dev, const Property *prop)
+{
+    *(int32_t *)prop_ptr(dev, prop) = (int32_t)prop->defval;
+}
+
+const PropertyInfo prop_info_int32 = {
+    .type = "int32", .set = set_int32, .set_default = default_int32,
 };
 
 static bool set_string(DeviceState *dev, const Property *prop,
@@ -112,8 +140,14 @@ static void default_string(DeviceState *dev, const Property *prop)
     *(char **)prop_ptr(dev, prop) = g_strdup(prop->defstr);
 }
 
+static void release_string(DeviceState *dev, const Property *prop)
+{
+    g_free(*(char **)prop_ptr(dev, prop));
+}
+
 const PropertyInfo prop_info_string = {
     .type = "str", .set = set_string, .set_default = default_string,
+    .release = release_string,
 };
 
 static bool set_on_off_auto(DeviceState *dev, const Property *prop,

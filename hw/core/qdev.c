@@ -99,8 +99,8 @@ static void qdev_free(DeviceState *dev)
 {
     for (const DeviceClass *c = dev->klass; c; c = c->parent) {
         for (const Property *p = c->props; p && p->name; p++) {
-            if (p->info == &prop_info_string) {
-                g_free(*(char **)((char *)dev + p->offset));
+            if (p->info->release) {
+                p->info->release(dev, p);
             }
         }
     }

@@ -3,11 +3,11 @@
  */
 #include <poll.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "hw/pci/msix.h"
 #include "qemu/error-report.h"
+#include "qemu/eventfd.h"
 #include "sysemu/accel.h"
 
 #define MSIX_ENTRY_SIZE         16
@@ -238,11 +238,8 @@ MSIXNotifier *msix_notifier_new_with_fd(PCIDevice *dev, int fd)
 
 MSIXNotifier *msix_notifier_new(PCIDevice *dev)
 {
-    int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    MSIXNotifier *n;
+    MSIXNotifier *n = msix_notifier_new_with_fd(dev, eventfd_new());
 
-    g_assert(fd >= 0);
-    n = msix_notifier_new_with_fd(dev, fd);
     n->owns_fd = true;
     return n;
 }
@@ -273,9 +270,5 @@ int msix_notifier_fd(MSIXNotifier *n)
 
 void msix_notifier_signal(MSIXNotifier *n)
 {
-    uint64_t one = 1;
-    /* On failure (EAGAIN) the counter is saturated: it is pending anyway. */
-    ssize_t ret = write(n->fd, &one, sizeof(one));
-
-    (void)ret;
+    eventfd_signal(n->fd);
 }

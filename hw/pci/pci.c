@@ -271,6 +271,9 @@ uint32_t pci_bus_config_read(uint8_t bus, uint8_t devfn, uint32_t addr,
     if (!dev || addr + len > PCI_CONFIG_SPACE_SIZE) {
         return len == 4 ? 0xffffffff : (1U << (len * 8)) - 1;
     }
+    if (PCI_DEVICE_GET_CLASS(dev)->config_read) {
+        PCI_DEVICE_GET_CLASS(dev)->config_read(dev, addr, len);
+    }
     for (unsigned i = 0; i < len; i++) {
         val |= (uint32_t)dev->config[addr + i] << (8 * i);
     }

@@ -25,6 +25,8 @@ typedef struct PropertyInfo {
     bool (*set)(DeviceState *dev, const Property *prop, const char *str,
                 GError **errp);
     void (*set_default)(DeviceState *dev, const Property *prop);
+    /* Undo what set did, when the device is freed. */
+    void (*release)(DeviceState *dev, const Property *prop);
 } PropertyInfo;
 
 struct Property {
@@ -66,7 +68,9 @@ extern const PropertyInfo prop_info_uint8;
 extern const PropertyInfo prop_info_uint16;
 extern const PropertyInfo prop_info_uint32;
 extern const PropertyInfo prop_info_uint64;
-extern const PropertyInfo prop_info_size;
+extern const PropertyInfo prop_info_int32;
+extern const PropertyInfo prop_info_size;     /* uint64_t field */
+extern const PropertyInfo prop_info_size32;   /* uint32_t field */
 extern const PropertyInfo prop_info_string;
 extern const PropertyInfo prop_info_on_off_auto;
 

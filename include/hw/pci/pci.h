@@ -36,6 +36,8 @@ typedef struct PCIDeviceClass {
     /* After the bus has stored a guest write to configuration space. */
     void (*config_write)(PCIDevice *dev, uint32_t addr, uint32_t val,
                          unsigned len);
+    /* Before the bus reads configuration space (to refresh a window). */
+    void (*config_read)(PCIDevice *dev, uint32_t addr, unsigned len);
 } PCIDeviceClass;
 
 typedef struct PCIIORegion {

@@ -1,0 +1,107 @@
+/*
+ * virtio-blk-pci: virtio-blk on the virtio PCI transport.
+ */
+#include <linux/virtio_ids.h>
+
+#include "hw/qdev-properties-system.h"
+#include "hw/virtio/virtio-blk.h"
+#include "hw/virtio/virtio-pci.h"
+
+typedef struct VirtIOBlkPCI {
+    VirtIOPCIProxy proxy;
+    VirtIOBlock blk;
+} VirtIOBlkPCI;
+
+static bool virtio_blk_pci_realize(DeviceState *dev, GError **errp)
+{
+    VirtIOBlkPCI *d = (VirtIOBlkPCI *)dev;
+
+    if (!virtio_blk_device_realize(&d->blk, errp)) {
+        return false;
+    }
+    if (!virtio_pci_realize(&d->proxy, &d->blk.vdev, errp)) {
+        virtio_blk_device_unrealize(&d->blk);
+        return false;
+    }
+    virtio_blk_set_host_notifiers(&d->blk, d->proxy.host_notifiers);
+    return true;
+}
+
+static void virtio_blk_pci_unrealize(DeviceState *dev)
+{
+    VirtIOBlkPCI *d = (VirtIOBlkPCI *)dev;
+
+    virtio_blk_device_unrealize(&d->blk);
+    virtio_pci_unrealize(&d->proxy);
+}
+
+static void virtio_blk_pci_reset(DeviceState *dev)
+{
+    VirtIOBlkPCI *d = (VirtIOBlkPCI *)dev;
+
+    virtio_reset(&d->blk.vdev);
+    virtio_pci_reset(&d->proxy);
+    pci_device_reset(&d->proxy.pci);
+}
+
+#define BLK_PROP(name, field, info, ...) \
+    DEFINE_PROP(name, VirtIOBlkPCI, blk.conf.field, info, __VA_ARGS__)
+
+static const Property virtio_blk_pci_props[] = {
+    BLK_PROP("drive", blk, prop_info_drive),
+    BLK_PROP("iothread", iothread, prop_info_iothread),
+    BLK_PROP("serial", serial, prop_info_string),
+    BLK_PROP("num-queues", num_queues, prop_info_uint16, .defval = 1,
+             .desc = "number of request queues"),
+    BLK_PROP("queue-size", queue_size, prop_info_uint16, .defval = 256),
+    BLK_PROP("logical_block_size", logical_block_size, prop_info_size32,
+             .defval = 512),
+    BLK_PROP("physical_block_size", physical_block_size, prop_info_size32,
+             .defval = 0),
+    BLK_PROP("min_io_size", min_io_size, prop_info_size32, .defval = 0),
+    BLK_PROP("opt_io_size", opt_io_size, prop_info_size32, .defval = 0),
+    BLK_PROP("discard", discard, prop_info_bool, .defval = true),
+    BLK_PROP("write-zeroes", write_zeroes, prop_info_bool, .defval = true),
+    BLK_PROP("config-wce", config_wce, prop_info_bool, .defval = true),
+    BLK_PROP("max-discard-sectors", max_discard_sectors, prop_info_uint32,
+             .defval = 4194303),
+    BLK_PROP("max-write-zeroes-sectors", max_write_zeroes_sectors,
+             prop_info_uint32, .defval = 4194303),
+    BLK_PROP("uring-passthrough", uring_passthrough, prop_info_bool,
+             .defval = false,
+             .desc = "share the host's io_uring with the guest"),
+    BLK_PROP("uring-iopoll", uring_iopoll, prop_info_on_off_auto,
+             .defval = ON_OFF_AUTO_AUTO,
+             .desc = "polled I/O (auto: if the drive supports it)"),
+    DEFINE_PROP("uring-sq-cpu", VirtIOBlkPCI, blk.conf.uring_sq_cpu,
+                prop_info_int32, .defval = (uint64_t)-1,
+                .desc = "host CPU of the SQPOLL thread (-1: any)"),
+    BLK_PROP("uring-sq-idle", uring_sq_idle_ms, prop_info_uint32,
+             .defval = 1000, .desc = "SQPOLL idle time before sleeping, ms"),
+    BLK_PROP("uring-entries", uring_entries, prop_info_uint32,
+             .defval = 128, .desc = "submission queue entries"),
+    DEFINE_PROP_END_OF_LIST(),
+};
+
+static const PCIDeviceClass virtio_blk_pci_class = {
+    .parent = {
+        .name = "virtio-blk-pci",
+        .desc = "Virtio block device",
+        .parent = &virtio_pci_class,
+        .instance_size = sizeof(VirtIOBlkPCI),
+        .props = virtio_blk_pci_props,
+        .user_creatable = true,
+        .realize = virtio_blk_pci_realize,
+        .unrealize = virtio_blk_pci_unrealize,
+        .reset = virtio_blk_pci_reset,
+    },
+    .vendor_id = VIRTIO_PCI_VENDOR_ID,
+    .device_id = VIRTIO_PCI_DEVICE_ID_BASE + VIRTIO_ID_BLOCK,
+    .revision = 1,
+    .class_id = 0x018000,
+    .subsystem_vendor_id = VIRTIO_PCI_VENDOR_ID,
+    .subsystem_id = 0x1100,
+    .config_read = virtio_pci_config_read,
+    .config_write = virtio_pci_config_write,
+};
+DEVICE_CLASS_REGISTER(virtio_blk_pci_class)
