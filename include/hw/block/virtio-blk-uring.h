@@ -1,0 +1,32 @@
+/*
+ * The io_uring passthrough of virtio-blk: the host's io_uring, confined,
+ * shared with the guest (docs/specs/virtio-blk-uring.rst).
+ */
+#ifndef HW_BLOCK_VIRTIO_BLK_URING_H
+#define HW_BLOCK_VIRTIO_BLK_URING_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct VirtIOBlock VirtIOBlock;
+typedef struct VirtIOBlkUring VirtIOBlkUring;
+
+/* At device realize: check the host and the properties. */
+VirtIOBlkUring *virtio_blk_uring_new(VirtIOBlock *s, GError **errp);
+/* After virtio_init, before the transport: shared memory and doorbell. */
+void virtio_blk_uring_realize(VirtIOBlkUring *u);
+void virtio_blk_uring_free(VirtIOBlkUring *u);
+
+size_t virtio_blk_uring_config_size(void);
+uint64_t virtio_blk_uring_features(VirtIOBlkUring *u);
+void virtio_blk_uring_get_config(VirtIOBlkUring *u, uint8_t *config);
+void virtio_blk_uring_set_config(VirtIOBlkUring *u, const uint8_t *config);
+/* FEATURES_OK: set the ring up if the driver took the feature. */
+bool virtio_blk_uring_validate_features(VirtIOBlkUring *u);
+void virtio_blk_uring_start(VirtIOBlkUring *u);
+void virtio_blk_uring_stop(VirtIOBlkUring *u);
+/* Device reset: tear the ring down. */
+void virtio_blk_uring_reset(VirtIOBlkUring *u);
+
+#endif
