@@ -125,8 +125,8 @@ static void parse_machine(Config *c, const CmdlineOpt *o)
         exit(0);
     }
     if (type && strcmp(type, "pvh")) {
-        bad_option(o, "unsupported machine type: \"%s\"\n"
-                   "Use -machine help to list supported machines", type);
+        bad_option(o, "unsupported machine type \"%s\" (-machine help lists "
+                   "the supported ones)", type);
     }
     accel = qemu_opt_get(opts, "accel");
     if (accel) {
@@ -177,6 +177,15 @@ static void parse_smp(Config *c, const CmdlineOpt *o)
         !qemu_opt_get_number(opts, "maxcpus", 0, &maxcpus, &err) ||
         !qemu_opts_check_unused(opts, &err)) {
         bad_option(o, "%s", err->message);
+    }
+    /* 0 would mean "compute it" below: reject it as QEMU 9.0 does. */
+    if ((qemu_opt_get(opts, "cpus") && !cpus) ||
+        (qemu_opt_get(opts, "sockets") && !sockets) ||
+        (qemu_opt_get(opts, "cores") && !cores) ||
+        (qemu_opt_get(opts, "threads") && !threads) ||
+        (qemu_opt_get(opts, "maxcpus") && !maxcpus)) {
+        bad_option(o, "%s", "Invalid CPU topology: CPU topology parameters "
+                   "must be greater than zero");
     }
     topo = (sockets ? sockets : 1) * (cores ? cores : 1) *
            (threads ? threads : 1);
@@ -350,7 +359,8 @@ static Chardev *open_chardev(const CmdlineOpt *o, const char *spec,
 
 static void configure_chardevs(Config *c, MachineState *ms)
 {
-    bool stdio_used = false;
+    /* -qtest opens its own chardev later, but stdio is taken all the same. */
+    bool stdio_used = c->qtest && !strcmp(c->qtest, "stdio");
     static const CmdlineOpt default_serial = { "-serial", "stdio" };
 
     if (c->debugcon.arg && strcmp(c->debugcon.arg, "none")) {
@@ -358,11 +368,13 @@ static void configure_chardevs(Config *c, MachineState *ms)
                                     &stdio_used);
     }
     if (!c->serials->len && !c->nodefaults) {
-        /* -nographic puts COM1 on stdio; with no display it goes nowhere. */
+        /*
+         * -nographic puts COM1 on stdio, unless -debugcon or -qtest has it;
+         * with no display it goes nowhere.
+         */
         g_ptr_array_add(c->serials, g_memdup2(&default_serial,
                                               sizeof(default_serial)));
-        if (!c->nographic || (c->debugcon.arg &&
-                              !strcmp(c->debugcon.arg, "stdio"))) {
+        if (!c->nographic || stdio_used) {
             ((CmdlineOpt *)g_ptr_array_index(c->serials, 0))->arg = "null";
         }
     }
@@ -442,8 +454,9 @@ static void create_devices(Config *c, MachineState *ms)
         const CmdlineOpt *o = g_ptr_array_index(c->devices, i);
         g_autoptr(GError) err = NULL;
         g_autoptr(QemuOpts) opts = qemu_opts_parse(o->arg, "driver", &err);
-        bool help_shown;
+        bool help_shown = false;
 
+        loc_set_cmdline(o->name, o->arg);
         if (!opts || !qdev_device_add(opts, &help_shown, &err)) {
             if (help_shown) {
                 exit(0);
