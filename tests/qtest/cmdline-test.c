@@ -1,0 +1,252 @@
+/*
+ * Command-line errors: each makes qemu-system-x86_64 print exactly one line
+ * in QEMU's style, "qemu-system-x86_64: [-option argument: ]message", and
+ * exit with status 1.
+ */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include "libqtest.h"
+
+#define PROG "qemu-system-x86_64: "
+
+/* What every case runs with: no KVM needed, no display, no default device. */
+#define BASE_ARGS "-accel qtest -display none -nodefaults "
+
+typedef struct CmdlineCase {
+    const char *path;
+    const char *args;
+    const char *expected;       /* all of stderr */
+} CmdlineCase;
+
+static const CmdlineCase cases[] = {
+    { "/cmdline/option/unknown", "-foo", PROG "-foo: invalid option\n" },
+    { "/cmdline/option/missing-argument", "-m",
+      PROG "-m: requires an argument\n" },
+    { "/cmdline/option/lone-argument", "disk.img",
+      PROG "disk.img: only options are accepted; use -drive for disk "
+      "images\n" },
+    { "/cmdline/m/not-a-size", "-m foo",
+      PROG "-m foo: Parameter 'size' expects a size\n" },
+    { "/cmdline/m/too-small", "-m 1M",
+      PROG "-m 1M: ram size too small (the minimum is 2M)\n" },
+    { "/cmdline/smp/zero", "-smp 0",
+      PROG "-smp 0: Invalid CPU topology: CPU topology parameters must be "
+      "greater than zero\n" },
+    { "/cmdline/smp/zero-sockets", "-smp 2,sockets=0",
+      PROG "-smp 2,sockets=0: Invalid CPU topology: CPU topology parameters "
+      "must be greater than zero\n" },
+    { "/cmdline/smp/not-a-number", "-smp foo",
+      PROG "-smp foo: Parameter 'cpus' expects a number\n" },
+    { "/cmdline/smp/too-many", "-smp 65",
+      PROG "-smp 65: Invalid SMP CPUs 65. The max CPUs supported by machine "
+      "'pvh' is 64\n" },
+    /* As QEMU, with a hint on a line of its own. */
+    { "/cmdline/machine/unknown", "-machine q35",
+      PROG "-machine q35: unsupported machine type \"q35\" (-machine help "
+      "lists the supported ones)\n" },
+    { "/cmdline/machine/unknown-parameter", "-machine pvh,foo=1",
+      PROG "-machine pvh,foo=1: Invalid parameter 'foo'\n" },
+    { "/cmdline/accel/unknown", "-accel foo",
+      PROG "-accel foo: invalid accelerator foo\n" },
+    { "/cmdline/device/unknown", "-device foo",
+      PROG "-device foo: 'foo' is not a valid device model name\n" },
+    { "/cmdline/device/unknown-property", "-device isa-debug-exit,foo=1",
+      PROG "-device isa-debug-exit,foo=1: Property 'isa-debug-exit.foo' not "
+      "found\n" },
+    { "/cmdline/object/unknown", "-object foo",
+      PROG "-object foo: invalid object type: foo\n" },
+    { "/cmdline/serial/bad-backend", "-serial bogus:",
+      PROG "-serial bogus:: 'bogus:' is not a valid char driver\n" },
+    { "/cmdline/serial/two-stdio", "-serial stdio -serial stdio",
+      PROG "-serial stdio: cannot use stdio by multiple character "
+      "devices\n" },
+    { "/cmdline/serial/stdio-with-debugcon", "-debugcon stdio -serial stdio",
+      PROG "-serial stdio: cannot use stdio by multiple character "
+      "devices\n" },
+    { "/cmdline/serial/stdio-with-qtest", "-qtest stdio -serial stdio",
+      PROG "-serial stdio: cannot use stdio by multiple character "
+      "devices\n" },
+    { "/cmdline/display/unavailable", "-display gtk",
+      PROG "-display gtk: Display 'gtk' is not available (only 'none' "
+      "is)\n" },
+    { "/cmdline/kernel/missing", "-kernel /nonexistent",
+      PROG "could not load kernel '/nonexistent': No such file or "
+      "directory\n" },
+    { "/cmdline/append/without-kernel", "-append console=ttyS0",
+      PROG "-append only allowed with -kernel option\n" },
+    { "/cmdline/qtest/needs-qtest-accel", "-accel kvm -qtest stdio",
+      PROG "-qtest needs the qtest accelerator (-accel qtest)\n" },
+    { "/cmdline/qtest/no-socket", "-qtest unix:/nonexistent",
+      PROG "Failed to connect to '/nonexistent': No such file or "
+      "directory\n" },
+    { "/cmdline/qtest/no-input", "-qtest null",
+      PROG "qtest needs a character device to talk to: unix:PATH or "
+      "stdio\n" },
+    { "/cmdline/qtest/bad-log", "-qtest stdio -qtest-log /nonexistent/log",
+      PROG "Could not open qtest log '/nonexistent/log': No such file or "
+      "directory\n" },
+};
+
+static void assert_vmm_error(const char *wrapper, const char *args,
+                             const char *expected)
+{
+    g_autofree char *err = NULL;
+    int status = qtest_run_vmm(wrapper, args, &err);
+
+    g_assert_cmpstr(err, ==, expected);
+    g_assert_cmpint(status, ==, 1);
+}
+
+static void test_case(gconstpointer data)
+{
+    const CmdlineCase *c = data;
+    g_autofree char *args = g_strconcat(BASE_ARGS, c->args, NULL);
+
+    assert_vmm_error(NULL, args, c->expected);
+}
+
+static void test_kernel_not_elf(void)
+{
+    g_autofree char *path = NULL;
+    g_autofree char *args = NULL;
+    g_autofree char *expected = NULL;
+    int fd = g_file_open_tmp("qtest-kernel-XXXXXX", &path, NULL);
+
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(write(fd, "#!/bin/sh\n", 10), ==, 10);
+    close(fd);
+    args = g_strdup_printf(BASE_ARGS "-kernel %s", path);
+    expected = g_strdup_printf(PROG "could not load kernel '%s': not an ELF "
+                               "file (only ELF kernels with a PVH entry note "
+                               "can be booted)\n", path);
+    assert_vmm_error(NULL, args, expected);
+    g_unlink(path);
+}
+
+/*
+ * The KVM tests replace /dev by an empty tmpfs in a mount namespace of
+ * their own, which takes root, util-linux's unshare and a shell.
+ */
+static bool can_replace_dev(void)
+{
+    g_autofree char *unshare = g_find_program_in_path("unshare");
+    g_autofree char *mount = g_find_program_in_path("mount");
+
+    if (geteuid() != 0) {
+        g_test_skip("mounting a private /dev needs root");
+        return false;
+    }
+    if (!unshare || !mount) {
+        g_test_skip("needs unshare and mount (util-linux)");
+        return false;
+    }
+    return true;
+}
+
+static char *kvm_args(void)
+{
+    const char *kernel = g_getenv("QTEST_GUEST_KERNEL");
+    g_autofree char *quoted = NULL;
+
+    g_assert_nonnull(kernel);
+    quoted = g_shell_quote(kernel);
+    return g_strdup_printf("-accel kvm -kernel %s -display none -nodefaults",
+                           quoted);
+}
+
+static void test_kvm_missing(void)
+{
+    g_autofree char *args = NULL;
+
+    if (!can_replace_dev()) {
+        return;
+    }
+    args = kvm_args();
+    assert_vmm_error("unshare --mount sh -c "
+                     "'mount -t tmpfs -o mode=0755 tmpfs /dev && "
+                     "exec \"$@\"' sh", args,
+                     PROG "-accel kvm: Could not access KVM kernel module: "
+                     "No such file or directory\n");
+}
+
+/*
+ * A copy of the VMM binary in a directory that user nobody can reach (the
+ * build tree may be below a private one, as in CI); freed with its path.
+ */
+static char *copy_binary_for_nobody(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("qtest-nobody-XXXXXX", NULL);
+    g_autofree char *contents = NULL;
+    char *copy;
+    gsize len;
+
+    g_assert_nonnull(dir);
+    copy = g_build_filename(dir, "qemu-system-x86_64", NULL);
+    g_assert_true(g_file_get_contents(qtest_qemu_binary(), &contents, &len,
+                                      NULL));
+    g_assert_true(g_file_set_contents(copy, contents, len, NULL));
+    g_assert_cmpint(g_chmod(copy, 0755), ==, 0);
+    g_assert_cmpint(g_chmod(dir, 0755), ==, 0);
+    return copy;
+}
+
+/* /dev/kvm is there, readable and writable by root only; we are nobody. */
+static void test_kvm_inaccessible(void)
+{
+    g_autofree char *setpriv = g_find_program_in_path("setpriv");
+    g_autofree char *binary = NULL;
+    g_autofree char *dir = NULL;
+    g_autofree char *saved_binary = NULL;
+    g_autofree char *as_nobody = NULL;
+    g_autofree char *probe = NULL;
+    g_autofree char *wrapper = NULL;
+    g_autofree char *args = NULL;
+    struct passwd *pw = getpwnam("nobody");
+    int status;
+
+    if (!can_replace_dev()) {
+        return;
+    }
+    if (!setpriv || !pw) {
+        g_test_skip("needs setpriv (util-linux) and a user nobody");
+        return;
+    }
+    binary = copy_binary_for_nobody();
+    dir = g_path_get_dirname(binary);
+    as_nobody = g_strdup_printf("setpriv --reuid=%u --regid=%u "
+                                "--clear-groups", pw->pw_uid, pw->pw_gid);
+    probe = g_strdup_printf("%s test -x %s", as_nobody, binary);
+    if (!g_spawn_command_line_sync(probe, NULL, NULL, &status, NULL) ||
+        !g_spawn_check_wait_status(status, NULL)) {
+        g_test_skip("user nobody cannot reach the temporary directory");
+    } else {
+        wrapper = g_strdup_printf("unshare --mount sh -c "
+                                  "'mount -t tmpfs -o mode=0755 tmpfs /dev && "
+                                  ": > /dev/kvm && chmod 0600 /dev/kvm && "
+                                  "exec %s \"$@\"' sh", as_nobody);
+        args = kvm_args();
+        saved_binary = g_strdup(qtest_qemu_binary());
+        g_setenv("QTEST_QEMU_BINARY", binary, TRUE);
+        assert_vmm_error(wrapper, args,
+                         PROG "-accel kvm: Could not access KVM kernel "
+                         "module: Permission denied\n");
+        g_setenv("QTEST_QEMU_BINARY", saved_binary, TRUE);
+    }
+    g_unlink(binary);
+    g_rmdir(dir);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    for (unsigned i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_test_add_data_func(cases[i].path, &cases[i], test_case);
+    }
+    g_test_add_func("/cmdline/kernel/not-elf", test_kernel_not_elf);
+    g_test_add_func("/cmdline/accel/kvm-missing", test_kvm_missing);
+    g_test_add_func("/cmdline/accel/kvm-inaccessible", test_kvm_inaccessible);
+    return g_test_run();
+}
