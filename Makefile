@@ -1,0 +1,23 @@
+# A thin wrapper around meson and ninja; the build lives in build/.
+
+BUILD ?= build
+
+all: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+$(BUILD)/build.ninja:
+	./configure --builddir=$(BUILD)
+
+check: all
+	meson test -C $(BUILD) --print-errorlogs
+
+bench: all
+	python3 scripts/bench.py $(BENCH_ARGS)
+
+clean:
+	if [ -f $(BUILD)/build.ninja ]; then ninja -C $(BUILD) clean; fi
+
+distclean:
+	rm -rf $(BUILD)
+
+.PHONY: all check bench clean distclean
