@@ -46,7 +46,8 @@ static G_NORETURN void owner_main(pid_t parent, int sock, unsigned entries,
     }
     /* Writes at or past the limit fail with EFBIG instead of a signal. */
     signal(SIGXFSZ, SIG_IGN);
-    if (fsize_limit) {
+    /* A limit of 0 is a limit too: an empty image must stay empty. */
+    if (fsize_limit != RLIM_INFINITY) {
         setrlimit(RLIMIT_FSIZE, &rl);
     }
     reply.fd = syscall(__NR_io_uring_setup, entries, &reply.params);

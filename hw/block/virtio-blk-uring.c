@@ -15,8 +15,8 @@
 #include <linux/virtio_blk.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "exec/guest-ram.h"
@@ -32,8 +32,6 @@
 #define URING_BUF_SHIFT                 30      /* the kernel's 1 GiB limit */
 #define URING_FILE_INDEX                0
 #define URING_MAX_ENTRIES               4096
-/* How long a reset waits for the requests in flight. */
-#define URING_QUIESCE_TIMEOUT_NS        (5 * 1000000000LL)
 
 /* The extension's configuration fields (the spec's table). */
 typedef struct __attribute__((packed)) VirtIOBlkUringConfig {
@@ -140,7 +138,7 @@ static int probe_iopoll(VirtIOBlkUring *u)
 static uint64_t fsize_limit(VirtIOBlkUring *u)
 {
     /* Block devices cannot grow; RLIMIT_FSIZE does not apply to them. */
-    return blk_is_block_device(u->s->conf.blk) ? 0
+    return blk_is_block_device(u->s->conf.blk) ? RLIM_INFINITY
                                                 : blk_getlength(u->s->conf.blk);
 }
 
@@ -599,58 +597,15 @@ void virtio_blk_uring_stop(VirtIOBlkUring *u)
     }
 }
 
-static uint32_t ring_u32(VirtIOBlkUring *u, uint32_t off)
-{
-    return __atomic_load_n((uint32_t *)((char *)u->rings + off),
-                           __ATOMIC_ACQUIRE);
-}
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /*
- * With the guest cut off, let the SQPOLL thread take what the guest queued
- * and wait until every request taken has posted its CQE: each SQE consumed
- * posts exactly one, or is counted as dropped (restrictions allow no flag
- * that skips CQEs).  The VMM consumes CQEs itself so that overflowed ones
- * reach the ring.  A guest that scribbled over the counters before the
- * reset can only make this wait time out.
+ * Stopping the ring is destroying it.  Closing the VMM's descriptor (the
+ * mappings are gone by then) kills the ring's context, after which the
+ * SQPOLL thread submits nothing more; ending the owner ends that thread,
+ * which before it exits cancels or waits for every request it submitted,
+ * and uring_owner_stop() waits for it.  So the SQEs the guest queued but the
+ * kernel had not taken are never submitted ("stops further submission"),
+ * and once destroy_ring() returns no request touches guest RAM or the disk.
  */
-static void quiesce(VirtIOBlkUring *u)
-{
-    const struct io_uring_params *p = &u->layout;
-    int64_t deadline = now_ns() + URING_QUIESCE_TIMEOUT_NS;
-
-    for (;;) {
-        uint32_t sq_head = ring_u32(u, p->sq_off.head);
-        uint32_t sq_tail = ring_u32(u, p->sq_off.tail);
-        uint32_t dropped = ring_u32(u, p->sq_off.dropped);
-        uint32_t cq_tail = ring_u32(u, p->cq_off.tail);
-        uint32_t lost = ring_u32(u, p->cq_off.overflow);
-
-        __atomic_store_n((uint32_t *)((char *)u->rings + p->cq_off.head),
-                         cq_tail, __ATOMIC_RELEASE);
-        if (sq_head == sq_tail && sq_head - dropped - cq_tail - lost == 0) {
-            return;
-        }
-        if (now_ns() > deadline) {
-            warn_report("%s: io_uring requests still in flight after %d s; "
-                        "destroying the ring anyway", u->s->vdev.name,
-                        (int)(URING_QUIESCE_TIMEOUT_NS / 1000000000LL));
-            return;
-        }
-        /* Wake a sleeping SQPOLL thread; flush overflowed CQEs. */
-        syscall(__NR_io_uring_enter, u->ring_fd, 0, 0,
-                IORING_ENTER_SQ_WAKEUP | IORING_ENTER_GETEVENTS, NULL, 0);
-        g_usleep(100);
-    }
-}
-
 void virtio_blk_uring_reset(VirtIOBlkUring *u)
 {
     virtio_blk_uring_stop(u);
@@ -663,9 +618,6 @@ void virtio_blk_uring_reset(VirtIOBlkUring *u)
         memory_region_del_subregion(&u->shm, &u->sqes_mr);
         memory_region_destroy(&u->rings_mr);
         memory_region_destroy(&u->sqes_mr);
-    }
-    if (u->rings) {
-        quiesce(u);
     }
     unmap_rings(u);
     destroy_ring(u);

@@ -23,8 +23,8 @@ typedef struct UringOwner {
 
 /*
  * Start the owner, which calls io_uring_setup(entries, params) with file
- * size limit fsize_limit (0: none).  Returns the ring's fd (params filled in
- * by the kernel), or -1 with errp set.
+ * size limit fsize_limit (RLIM_INFINITY: none).  Returns the ring's fd
+ * (params filled in by the kernel), or -1 with errp set.
  */
 int uring_owner_start(UringOwner *o, unsigned entries,
                       struct io_uring_params *params, uint64_t fsize_limit,
