@@ -505,6 +505,10 @@ static bool virtio_blk_validate_features(VirtIODevice *vdev)
 {
     VirtIOBlock *s = (VirtIOBlock *)vdev;
 
+    /* A driver that cannot flush gets a writethrough cache (5.2.5). */
+    if (!virtio_vdev_has_feature(vdev, VIRTIO_BLK_F_FLUSH)) {
+        s->wce = false;
+    }
     return !s->uring || virtio_blk_uring_validate_features(s->uring);
 }
 

@@ -318,10 +318,10 @@ static void test_segment_flags(BlkFixture *f, gconstpointer data)
         { .sector = 30, .num_sectors = 1 }, { .sector = 31, .num_sectors = 1 },
     };
     uint8_t buf[2 * VIRTIO_BLK_SECTOR_SIZE];
+    uint32_t max_seg = qvirtio_pci_config_readl(&f->blk->vdev,
+                                          VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SEG);
 
-    g_assert_cmpuint(qvirtio_pci_config_readl(&f->blk->vdev,
-                                              VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SEG),
-                     ==, 1);
+    g_assert_cmpuint(max_seg, <, G_N_ELEMENTS(two));
     seg.flags = VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP;
     g_assert_cmpuint(qvirtio_blk_discard(vq, &seg, 1), ==,
                      VIRTIO_BLK_S_UNSUPP);
@@ -357,117 +357,136 @@ static uint32_t run_chain(QVirtQueue *vq, const QVirtQueueBuffer *bufs,
     return len;
 }
 
-/* A request header for sector, in guest memory. */
-static uint64_t put_header(BlkFixture *f, uint32_t type, uint64_t sector,
-                           size_t extra)
-{
-    uint64_t hdr = guest_alloc(f->alloc, VIRTIO_BLK_OUTHDR_SIZE + extra);
+/*
+ * Guest buffers for the layout tests, which build their chains by hand: a
+ * header (with room for data after it), a payload and a status byte.
+ */
+typedef struct Request {
+    uint64_t hdr, payload, status;
+} Request;
 
-    qtest_writel(f->qts, hdr, type);
-    qtest_writel(f->qts, hdr + 4, 0);
-    qtest_writeq(f->qts, hdr + 8, sector);
-    return hdr;
+#define FRAMING_LEN     (2 * VIRTIO_BLK_SECTOR_SIZE)
+
+static void request_init(BlkFixture *f, Request *r, uint32_t type,
+                         uint64_t sector)
+{
+    r->hdr = guest_alloc(f->alloc, VIRTIO_BLK_OUTHDR_SIZE + FRAMING_LEN);
+    qtest_writel(f->qts, r->hdr, type);
+    qtest_writel(f->qts, r->hdr + 4, 0);
+    qtest_writeq(f->qts, r->hdr + 8, sector);
+    /* The status byte right after the payload, as one buffer can have it. */
+    r->payload = guest_alloc(f->alloc, FRAMING_LEN + 1);
+    r->status = r->payload + FRAMING_LEN;
+    qtest_writeb(f->qts, r->status, 0xff);
+}
+
+/* The request succeeded and its payload holds the pristine sectors. */
+static void request_check_read(BlkFixture *f, Request *r, uint64_t sector)
+{
+    uint8_t buf[FRAMING_LEN];
+
+    g_assert_cmphex(qtest_readb(f->qts, r->status), ==, VIRTIO_BLK_S_OK);
+    qtest_memread(f->qts, r->payload, buf, sizeof(buf));
+    assert_pristine(buf, sizeof(buf), sector);
+    guest_free(f->alloc, r->hdr);
+    guest_free(f->alloc, r->payload);
 }
 
 /*
  * The device makes no assumption about how a request is split into
- * descriptors (2.6.4): every layout here is valid and must work.
+ * descriptors (2.6.4): every layout below is valid and must work.
  */
-static void test_framing(BlkFixture *f, gconstpointer data)
+
+/* The header in two pieces, the data in three uneven ones. */
+static void test_framing_split(BlkFixture *f, gconstpointer data)
 {
-    QVirtQueue *vq = f->blk->vq;
-    QTestState *qts = f->qts;
-    uint8_t buf[2 * VIRTIO_BLK_SECTOR_SIZE], wbuf[VIRTIO_BLK_SECTOR_SIZE];
-    uint64_t hdr, payload, status, table;
-    uint16_t head, used_head;
-    uint32_t len;
+    Request r;
 
-    /* The header split in two, then data in uneven pieces. */
-    hdr = put_header(f, VIRTIO_BLK_T_IN, 12, 0);
-    payload = guest_alloc(f->alloc, sizeof(buf) + 1);
-    status = payload + sizeof(buf);
-    qtest_writeb(qts, status, 0xff);
-    {
-        QVirtQueueBuffer bufs[] = {
-            { hdr, 8, false }, { hdr + 8, 8, false },
-            { payload, 100, true }, { payload + 100, 700, true },
-            { payload + 800, sizeof(buf) - 800, true }, { status, 1, true },
-        };
-        g_assert_cmpuint(run_chain(vq, bufs, G_N_ELEMENTS(bufs)), ==,
-                         sizeof(buf) + 1);
-    }
-    g_assert_cmphex(qtest_readb(qts, status), ==, VIRTIO_BLK_S_OK);
-    qtest_memread(qts, payload, buf, sizeof(buf));
-    assert_pristine(buf, sizeof(buf), 12);
+    request_init(f, &r, VIRTIO_BLK_T_IN, 12);
+    QVirtQueueBuffer bufs[] = {
+        { r.hdr, 8, false }, { r.hdr + 8, 8, false },
+        { r.payload, 100, true }, { r.payload + 100, 700, true },
+        { r.payload + 800, FRAMING_LEN - 800, true }, { r.status, 1, true },
+    };
+    g_assert_cmpuint(run_chain(f->blk->vq, bufs, G_N_ELEMENTS(bufs)), ==,
+                     FRAMING_LEN + 1);
+    request_check_read(f, &r, 12);
+}
 
-    /* Data and status in one writable descriptor. */
-    qtest_writeq(qts, hdr + 8, 14);
-    {
-        QVirtQueueBuffer bufs[] = {
-            { hdr, VIRTIO_BLK_OUTHDR_SIZE, false },
-            { payload, sizeof(buf) + 1, true },
-        };
-        g_assert_cmpuint(run_chain(vq, bufs, G_N_ELEMENTS(bufs)), ==,
-                         sizeof(buf) + 1);
-    }
-    g_assert_cmphex(qtest_readb(qts, status), ==, VIRTIO_BLK_S_OK);
-    qtest_memread(qts, payload, buf, sizeof(buf));
-    assert_pristine(buf, sizeof(buf), 14);
-    guest_free(f->alloc, hdr);
+/* Data and status in one writable descriptor. */
+static void test_framing_data_with_status(BlkFixture *f, gconstpointer data)
+{
+    Request r;
 
-    /* A write with header and data in one readable descriptor. */
+    request_init(f, &r, VIRTIO_BLK_T_IN, 14);
+    QVirtQueueBuffer bufs[] = {
+        { r.hdr, VIRTIO_BLK_OUTHDR_SIZE, false },
+        { r.payload, FRAMING_LEN + 1, true },
+    };
+    g_assert_cmpuint(run_chain(f->blk->vq, bufs, G_N_ELEMENTS(bufs)), ==,
+                     FRAMING_LEN + 1);
+    request_check_read(f, &r, 14);
+}
+
+/* A write with header and data in one readable descriptor. */
+static void test_framing_header_with_data(BlkFixture *f, gconstpointer data)
+{
+    uint8_t wbuf[FRAMING_LEN], buf[FRAMING_LEN];
+    Request r;
+
     for (unsigned i = 0; i < sizeof(wbuf); i++) {
         wbuf[i] = i * 7;
     }
-    hdr = put_header(f, VIRTIO_BLK_T_OUT, 40, sizeof(wbuf));
-    qtest_memwrite(qts, hdr + VIRTIO_BLK_OUTHDR_SIZE, wbuf, sizeof(wbuf));
-    qtest_writeb(qts, status, 0xff);
-    {
-        QVirtQueueBuffer bufs[] = {
-            { hdr, VIRTIO_BLK_OUTHDR_SIZE + sizeof(wbuf), false },
-            { status, 1, true },
-        };
-        g_assert_cmpuint(run_chain(vq, bufs, G_N_ELEMENTS(bufs)), ==, 1);
-    }
-    g_assert_cmphex(qtest_readb(qts, status), ==, VIRTIO_BLK_S_OK);
-    g_assert_cmpuint(qvirtio_blk_read(vq, 40, buf, sizeof(wbuf)), ==,
+    request_init(f, &r, VIRTIO_BLK_T_OUT, 40);
+    qtest_memwrite(f->qts, r.hdr + VIRTIO_BLK_OUTHDR_SIZE, wbuf,
+                   sizeof(wbuf));
+    QVirtQueueBuffer bufs[] = {
+        { r.hdr, VIRTIO_BLK_OUTHDR_SIZE + sizeof(wbuf), false },
+        { r.status, 1, true },
+    };
+    g_assert_cmpuint(run_chain(f->blk->vq, bufs, G_N_ELEMENTS(bufs)), ==, 1);
+    g_assert_cmphex(qtest_readb(f->qts, r.status), ==, VIRTIO_BLK_S_OK);
+    guest_free(f->alloc, r.hdr);
+    guest_free(f->alloc, r.payload);
+    g_assert_cmpuint(qvirtio_blk_read(f->blk->vq, 40, buf, sizeof(buf)), ==,
                      VIRTIO_BLK_S_OK);
-    g_assert_cmpmem(buf, sizeof(wbuf), wbuf, sizeof(wbuf));
-    guest_free(f->alloc, hdr);
+    g_assert_cmpmem(buf, sizeof(buf), wbuf, sizeof(wbuf));
+}
 
-    /*
-     * A direct descriptor followed by an indirect one (2.7.5.3.2): the
-     * header in the queue's table, data and status in an indirect table.
-     */
-    hdr = put_header(f, VIRTIO_BLK_T_IN, 50, 0);
-    qtest_writeb(qts, status, 0xff);
-    table = guest_alloc_aligned(f->alloc, 2 * VRING_DESC_SIZE,
-                                VRING_DESC_ALIGN);
-    qvirtqueue_write_desc(qts, table, 0, payload, sizeof(buf),
+/*
+ * A direct descriptor followed by an indirect one (2.7.5.3.2): the header
+ * in the queue's table, data and status in an indirect table.
+ */
+static void test_framing_direct_then_indirect(BlkFixture *f,
+                                              gconstpointer data)
+{
+    QVirtQueue *vq = f->blk->vq;
+    uint64_t table = guest_alloc_aligned(f->alloc, 2 * VRING_DESC_SIZE,
+                                         VRING_DESC_ALIGN);
+    uint16_t head, second, used_head;
+    uint32_t len;
+    Request r;
+
+    request_init(f, &r, VIRTIO_BLK_T_IN, 50);
+    qvirtqueue_write_desc(f->qts, table, 0, r.payload, FRAMING_LEN,
                           VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 1);
-    qvirtqueue_write_desc(qts, table, 1, status, 1, VRING_DESC_F_WRITE, 0);
-    {
-        /* Two descriptors from the queue; the second becomes indirect. */
-        QVirtQueueBuffer bufs[] = {
-            { hdr, VIRTIO_BLK_OUTHDR_SIZE, false }, { table, 1, false },
-        };
-        uint16_t second;
-
-        head = qvirtqueue_add(vq, bufs, G_N_ELEMENTS(bufs));
-        second = qtest_readw(qts, vq->desc + VRING_DESC_SIZE * head + 14);
-        qvirtqueue_write_desc(qts, vq->desc, second, table,
-                              2 * VRING_DESC_SIZE, VRING_DESC_F_INDIRECT, 0);
-    }
+    qvirtqueue_write_desc(f->qts, table, 1, r.status, 1, VRING_DESC_F_WRITE,
+                          0);
+    /* Two descriptors from the queue; the second becomes the indirect one. */
+    QVirtQueueBuffer bufs[] = {
+        { r.hdr, VIRTIO_BLK_OUTHDR_SIZE, false }, { table, 1, false },
+    };
+    head = qvirtqueue_add(vq, bufs, G_N_ELEMENTS(bufs));
+    /* The head descriptor's next field, at byte 14. */
+    second = qtest_readw(f->qts, vq->desc + VRING_DESC_SIZE * head + 14);
+    qvirtqueue_write_desc(f->qts, vq->desc, second, table,
+                          2 * VRING_DESC_SIZE, VRING_DESC_F_INDIRECT, 0);
     qvirtqueue_kick(vq);
     qvirtqueue_wait_used(vq, &used_head, &len, QVIRTIO_TIMEOUT_US);
     g_assert_cmpuint(used_head, ==, head);
-    g_assert_cmpuint(len, ==, sizeof(buf) + 1);
-    g_assert_cmphex(qtest_readb(qts, status), ==, VIRTIO_BLK_S_OK);
-    qtest_memread(qts, payload, buf, sizeof(buf));
-    assert_pristine(buf, sizeof(buf), 50);
+    g_assert_cmpuint(len, ==, FRAMING_LEN + 1);
+    request_check_read(f, &r, 50);
     guest_free(f->alloc, table);
-    guest_free(f->alloc, hdr);
-    guest_free(f->alloc, payload);
 }
 
 static const BlkConfig msix_config = { .msix = true };
@@ -499,7 +518,13 @@ static void add_request_tests(const char *variant, const BlkConfig *cfg)
     add_blk_test(variant, cfg, "partial-sector", test_partial_sector);
     add_blk_test(variant, cfg, "unsupported-type", test_unsupported_type);
     add_blk_test(variant, cfg, "segment-flags", test_segment_flags);
-    add_blk_test(variant, cfg, "framing", test_framing);
+    add_blk_test(variant, cfg, "framing/split", test_framing_split);
+    add_blk_test(variant, cfg, "framing/data-with-status",
+                 test_framing_data_with_status);
+    add_blk_test(variant, cfg, "framing/header-with-data",
+                 test_framing_header_with_data);
+    add_blk_test(variant, cfg, "framing/direct-then-indirect",
+                 test_framing_direct_then_indirect);
 }
 
 int main(int argc, char **argv)

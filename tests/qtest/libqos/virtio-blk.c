@@ -45,15 +45,20 @@ void qvirtio_blk_pci_start(QVirtioBlk *blk, const QVirtioBlkSetup *setup)
     qvirtio_pci_driver_ok(&blk->vdev);
 }
 
-void qvirtio_blk_pci_stop(QVirtioBlk *blk)
+static void qvirtio_blk_free_queues(QVirtioBlk *blk)
 {
-    qvirtio_pci_reset(&blk->vdev);
     for (uint16_t i = 0; i < blk->num_vqs; i++) {
         qvirtqueue_free(blk->vqs[i]);
     }
     g_clear_pointer(&blk->vqs, g_free);
     blk->num_vqs = 0;
     blk->vq = NULL;
+}
+
+void qvirtio_blk_pci_stop(QVirtioBlk *blk)
+{
+    qvirtio_pci_reset(&blk->vdev);
+    qvirtio_blk_free_queues(blk);
 }
 
 QVirtioBlk *qvirtio_blk_pci_init(QTestState *qts, GuestAlloc *alloc,
@@ -66,11 +71,17 @@ QVirtioBlk *qvirtio_blk_pci_init(QTestState *qts, GuestAlloc *alloc,
     return blk;
 }
 
-void qvirtio_blk_pci_free(QVirtioBlk *blk)
+void qvirtio_blk_pci_forget(QVirtioBlk *blk)
 {
-    qvirtio_blk_pci_stop(blk);
+    qvirtio_blk_free_queues(blk);
     g_free(blk->pdev);
     g_free(blk);
+}
+
+void qvirtio_blk_pci_free(QVirtioBlk *blk)
+{
+    qvirtio_pci_reset(&blk->vdev);
+    qvirtio_blk_pci_forget(blk);
 }
 
 static void put_le32(uint8_t *p, uint32_t v)
@@ -125,13 +136,13 @@ QVirtioBlkInflight *qvirtio_blk_submit(QVirtQueue *vq,
     return r;
 }
 
-void qvirtio_blk_abandon(QVirtQueue *vq, QVirtioBlkInflight *r)
+void qvirtio_blk_abandon(GuestAlloc *alloc, QVirtioBlkInflight *r)
 {
-    guest_free(vq->alloc, r->hdr);
+    guest_free(alloc, r->hdr);
     if (r->payload_len) {
-        guest_free(vq->alloc, r->payload);
+        guest_free(alloc, r->payload);
     }
-    guest_free(vq->alloc, r->status);
+    guest_free(alloc, r->status);
     g_free(r);
 }
 
@@ -142,7 +153,7 @@ uint8_t qvirtio_blk_complete(QVirtQueue *vq, QVirtioBlkInflight *r)
     if (r->in) {
         qtest_memread(vq->qts, r->payload, r->in, r->payload_len);
     }
-    qvirtio_blk_abandon(vq, r);
+    qvirtio_blk_abandon(vq->alloc, r);
     return status;
 }
 

@@ -125,6 +125,8 @@ QVirtioBlk *qvirtio_blk_pci_init(QTestState *qts, GuestAlloc *alloc,
                                  uint64_t wanted_features, bool msix);
 /* Reset the device and free everything. */
 void qvirtio_blk_pci_free(QVirtioBlk *blk);
+/* Free everything without a word to the device: once the VMM is gone. */
+void qvirtio_blk_pci_forget(QVirtioBlk *blk);
 
 /* Put the request's chain on vq, not yet kicked. */
 QVirtioBlkInflight *qvirtio_blk_submit(QVirtQueue *vq,
@@ -136,7 +138,7 @@ uint8_t qvirtio_blk_complete(QVirtQueue *vq, QVirtioBlkInflight *r);
  * Free the buffers of a request whose outcome does not matter (the device
  * was reset, or the VMM is gone); its descriptors go with the queue.
  */
-void qvirtio_blk_abandon(QVirtQueue *vq, QVirtioBlkInflight *r);
+void qvirtio_blk_abandon(GuestAlloc *alloc, QVirtioBlkInflight *r);
 /* Submit, kick, wait for the device and complete; returns the status. */
 uint8_t qvirtio_blk_request(QVirtQueue *vq, const QVirtioBlkRequest *req,
                             bool indirect);

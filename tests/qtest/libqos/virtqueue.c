@@ -259,6 +259,11 @@ uint16_t qvirtqueue_avail_event(QVirtQueue *vq)
                        VRING_USED_ELEM_SIZE * vq->size);
 }
 
+uint16_t qvirtqueue_used_flags(QVirtQueue *vq)
+{
+    return qtest_readw(vq->qts, vq->used + VRING_FLAGS);
+}
+
 uint16_t qvirtqueue_used_idx(QVirtQueue *vq)
 {
     return qtest_readw(vq->qts, vq->used + VRING_IDX);

@@ -88,6 +88,7 @@ void qvirtqueue_kick(QVirtQueue *vq);
 void qvirtqueue_set_avail_flags(QVirtQueue *vq, uint16_t flags);
 void qvirtqueue_set_used_event(QVirtQueue *vq, uint16_t idx);
 uint16_t qvirtqueue_avail_event(QVirtQueue *vq);
+uint16_t qvirtqueue_used_flags(QVirtQueue *vq);
 uint16_t qvirtqueue_used_idx(QVirtQueue *vq);
 
 /*
