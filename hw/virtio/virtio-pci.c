@@ -104,6 +104,11 @@ static VirtQueue *selected_queue(VirtIOPCIProxy *p)
 }
 
 #define COMMON(field) offsetof(struct virtio_pci_common_cfg, field)
+/*
+ * virtio 1.2 adds queue_notify_data and queue_reset after queue_used; they
+ * matter only with features this device does not offer, and read as zero.
+ */
+#define COMMON_CFG_SIZE (sizeof(struct virtio_pci_common_cfg) + 4)
 
 static uint64_t common_read(VirtIOPCIProxy *p, uint64_t off, unsigned size)
 {
@@ -472,8 +477,7 @@ bool virtio_pci_realize(VirtIOPCIProxy *p, VirtIODevice *vdev, GError **errp)
     }
 
     add_cap(p, VIRTIO_PCI_CAP_COMMON_CFG, VIRTIO_PCI_MODERN_BAR,
-            VIRTIO_PCI_COMMON_OFFSET, sizeof(struct virtio_pci_common_cfg),
-            0, 0, 0);
+            VIRTIO_PCI_COMMON_OFFSET, COMMON_CFG_SIZE, 0, 0, 0);
     add_cap(p, VIRTIO_PCI_CAP_ISR_CFG, VIRTIO_PCI_MODERN_BAR,
             VIRTIO_PCI_ISR_OFFSET, 1, 0, 0, 0);
     add_cap(p, VIRTIO_PCI_CAP_DEVICE_CFG, VIRTIO_PCI_MODERN_BAR,
