@@ -11,6 +11,9 @@ $(BUILD)/build.ninja:
 check: all
 	meson test -C $(BUILD) --print-errorlogs
 
+demo: all
+	scripts/demo.sh
+
 bench: all
 	python3 scripts/bench.py $(BENCH_ARGS)
 
@@ -20,4 +23,4 @@ clean:
 distclean:
 	rm -rf $(BUILD)
 
-.PHONY: all check bench clean distclean
+.PHONY: all check demo bench clean distclean
