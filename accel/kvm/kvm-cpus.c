@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -282,7 +283,12 @@ static void *vcpu_thread(void *opaque)
     KVMCPU *cpu = opaque;
     sigset_t set;
 
+    char name[16];
+
     current_cpu = cpu;
+    /* As QEMU names them, so that tools can tell vCPU threads apart. */
+    snprintf(name, sizeof(name), "CPU %d/KVM", cpu->index);
+    pthread_setname_np(pthread_self(), name);
     sigemptyset(&set);
     sigaddset(&set, SIG_IPI);
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
