@@ -98,7 +98,7 @@ static bool virtio_features_ok(VirtIODevice *vdev)
 
 void virtio_set_status(VirtIODevice *vdev, uint8_t status)
 {
-    uint8_t old = vdev->status;
+    uint8_t old = __atomic_load_n(&vdev->status, __ATOMIC_SEQ_CST);
 
     if (status == 0) {
         virtio_reset(vdev);
@@ -109,8 +109,12 @@ void virtio_set_status(VirtIODevice *vdev, uint8_t status)
         !(old & VIRTIO_CONFIG_S_FEATURES_OK) && !virtio_features_ok(vdev)) {
         status &= ~VIRTIO_CONFIG_S_FEATURES_OK;
     }
-    status |= old & VIRTIO_CONFIG_S_NEEDS_RESET;
-    vdev->status = status;
+    /*
+     * Only a reset clears bits (the driver MUST NOT, 2.1.2): features stay
+     * frozen and the device is started once.  An OR, because virtio_error()
+     * sets NEEDS_RESET from the device's thread at any time.
+     */
+    status = __atomic_or_fetch(&vdev->status, status, __ATOMIC_SEQ_CST);
     if ((status & VIRTIO_CONFIG_S_DRIVER_OK) &&
         !(old & VIRTIO_CONFIG_S_DRIVER_OK) &&
         (status & VIRTIO_CONFIG_S_FEATURES_OK) && !vdev->broken) {
@@ -159,7 +163,8 @@ void virtio_error(VirtIODevice *vdev, const char *fmt, ...)
     error_report("%s: %s", vdev->name, msg);
     g_free(msg);
     vdev->broken = true;
-    vdev->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
+    __atomic_or_fetch(&vdev->status, VIRTIO_CONFIG_S_NEEDS_RESET,
+                      __ATOMIC_SEQ_CST);
     g_atomic_int_or(&vdev->isr, 2);
     vdev->transport->notify_config(vdev);
 }

@@ -26,7 +26,7 @@
 #define CFG_UNUSED1             57
 
 typedef struct ConfigFixture {
-    char *image;
+    BlkImage *image;
     QTestState *qts;
     GuestAlloc *alloc;
     QVirtioBlk *blk;
@@ -46,7 +46,8 @@ static void start(ConfigFixture *f, uint64_t image_size,
     f->image = blk_image_new(image_size);
     f->qts = qtest_initf("-drive file=%s,if=none,id=d0,format=raw%s "
                          "-device virtio-blk-pci,drive=d0%s",
-                         f->image, drive_opts, device_opts);
+                         f->image->path, drive_opts, device_opts);
+    blk_image_detach(f->image);
     f->alloc = guest_alloc_new_for_ram(RAM_SIZE);
     f->blk = qvirtio_blk_pci_new(f->qts, f->alloc);
     qvirtio_blk_pci_start(f->blk, &setup);
@@ -57,7 +58,7 @@ static void finish(ConfigFixture *f)
     qvirtio_blk_pci_free(f->blk);
     guest_alloc_destroy(f->alloc);
     qtest_quit(f->qts);
-    blk_image_remove(f->image);
+    blk_image_free(f->image);
 }
 
 static uint64_t offered(ConfigFixture *f)
@@ -143,6 +144,15 @@ static void test_defaults(void)
     for (unsigned i = 0; i < 3; i++) {
         g_assert_cmpuint(cfg_readb(&f, CFG_UNUSED1 + i), ==, 0);
     }
+    /* Fields other than writeback are read-only. */
+    qvirtio_pci_config_writeb(&f.blk->vdev, VIRTIO_BLK_CFG_CAPACITY, 0);
+    qvirtio_pci_config_writeb(&f.blk->vdev, VIRTIO_BLK_CFG_BLK_SIZE + 1, 0x10);
+    qvirtio_pci_config_writeb(&f.blk->vdev, VIRTIO_BLK_CFG_NUM_QUEUES, 9);
+    g_assert_cmpuint(qvirtio_pci_config_readq(&f.blk->vdev,
+                                              VIRTIO_BLK_CFG_CAPACITY), ==,
+                     IMAGE_SECTORS);
+    g_assert_cmpuint(cfg_readl(&f, VIRTIO_BLK_CFG_BLK_SIZE), ==, 512);
+    g_assert_cmpuint(cfg_readw(&f, VIRTIO_BLK_CFG_NUM_QUEUES), ==, 1);
     finish(&f);
 }
 

@@ -49,7 +49,7 @@ typedef struct HostileTest {
 } HostileTest;
 
 struct HostileFixture {
-    char *image;
+    BlkImage *image;
     QTestState *qts;
     GuestAlloc *alloc;
     QVirtioBlk *blk;
@@ -103,9 +103,10 @@ static void hostile_setup(HostileFixture *f, gconstpointer data)
 
     f->image = blk_image_new(IMAGE_SIZE);
     f->qts = qtest_initf("-drive file=%s,if=none,id=d0,format=raw %s "
-                         "-device virtio-blk-pci,drive=d0%s", f->image,
+                         "-device virtio-blk-pci,drive=d0%s", f->image->path,
                          t->iothread ? "-object iothread,id=io0" : "",
                          t->iothread ? ",iothread=io0" : "");
+    blk_image_detach(f->image);
     /* The allocator keeps off the canaries at the top of RAM. */
     f->alloc = guest_alloc_new(1 << 20, TOP);
     f->blk = qvirtio_blk_pci_new(f->qts, f->alloc);
@@ -142,7 +143,7 @@ static void hostile_teardown(HostileFixture *f, gconstpointer data)
     guest_alloc_destroy(f->alloc);
     /* Checks that the VMM exits cleanly, with status 0. */
     qtest_quit(f->qts);
-    blk_image_remove(f->image);
+    blk_image_free(f->image);
 }
 
 /* Descriptor i of the queue's table, or of the indirect table. */

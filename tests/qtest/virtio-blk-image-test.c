@@ -25,7 +25,7 @@ typedef struct ImageConfig {
 } ImageConfig;
 
 typedef struct ImageFixture {
-    char *image;
+    BlkImage *image;
     QTestState *qts;
     GuestAlloc *alloc;
     QVirtioBlk *blk;
@@ -39,9 +39,10 @@ static void image_setup(ImageFixture *f, gconstpointer data)
     f->qts = qtest_initf("-drive file=%s,if=none,id=d0,format=raw,"
                          "cache=%s,aio=%s %s "
                          "-device virtio-blk-pci,drive=d0%s",
-                         f->image, cfg->cache, cfg->aio,
+                         f->image->path, cfg->cache, cfg->aio,
                          cfg->iothread ? "-object iothread,id=io0" : "",
                          cfg->iothread ? ",iothread=io0" : "");
+    blk_image_detach(f->image);
     f->alloc = guest_alloc_new_for_ram(RAM_SIZE);
     f->blk = qvirtio_blk_pci_init(f->qts, f->alloc,
                                   VIRTIO_BIT(VIRTIO_BLK_F_FLUSH) |
@@ -54,7 +55,7 @@ static void image_teardown(ImageFixture *f, gconstpointer data)
     qvirtio_blk_pci_free(f->blk);
     guest_alloc_destroy(f->alloc);
     qtest_quit(f->qts);
-    blk_image_remove(f->image);
+    blk_image_free(f->image);
 }
 
 static void fill(uint8_t *buf, size_t len, uint8_t seed)

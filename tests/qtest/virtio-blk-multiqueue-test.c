@@ -19,7 +19,7 @@
 #define REQ_SECTORS     8
 
 typedef struct MQFixture {
-    char *image;
+    BlkImage *image;
     QTestState *qts;
     GuestAlloc *alloc;
     QVirtioBlk *blk;
@@ -39,9 +39,10 @@ static void mq_setup(MQFixture *f, gconstpointer data)
     f->image = blk_image_new(IMAGE_SIZE);
     f->qts = qtest_initf("-drive file=%s,if=none,id=d0,format=raw %s "
                          "-device virtio-blk-pci,drive=d0,num-queues=%u%s",
-                         f->image,
+                         f->image->path,
                          iothread ? "-object iothread,id=io0" : "",
                          NUM_QUEUES, iothread ? ",iothread=io0" : "");
+    blk_image_detach(f->image);
     f->alloc = guest_alloc_new_for_ram(RAM_SIZE);
     f->blk = qvirtio_blk_pci_new(f->qts, f->alloc);
     qvirtio_blk_pci_start(f->blk, &setup);
@@ -54,7 +55,7 @@ static void mq_teardown(MQFixture *f, gconstpointer data)
     qvirtio_blk_pci_free(f->blk);
     guest_alloc_destroy(f->alloc);
     qtest_quit(f->qts);
-    blk_image_remove(f->image);
+    blk_image_free(f->image);
 }
 
 /* The data request n writes: distinct for every request. */

@@ -28,7 +28,7 @@ typedef struct NotifyConfig {
 } NotifyConfig;
 
 typedef struct NotifyFixture {
-    char *image;
+    BlkImage *image;
     QTestState *qts;
     GuestAlloc *alloc;
     QVirtioBlk *blk;
@@ -47,9 +47,10 @@ static void notify_setup(NotifyFixture *f, gconstpointer data)
 
     f->image = blk_image_new(IMAGE_SIZE);
     f->qts = qtest_initf("-drive file=%s,if=none,id=d0,format=raw %s "
-                         "-device virtio-blk-pci,drive=d0%s", f->image,
+                         "-device virtio-blk-pci,drive=d0%s", f->image->path,
                          cfg->iothread ? "-object iothread,id=io0" : "",
                          cfg->iothread ? ",iothread=io0" : "");
+    blk_image_detach(f->image);
     f->alloc = guest_alloc_new_for_ram(RAM_SIZE);
     f->blk = qvirtio_blk_pci_new(f->qts, f->alloc);
     qvirtio_blk_pci_start(f->blk, &setup);
@@ -62,7 +63,7 @@ static void notify_teardown(NotifyFixture *f, gconstpointer data)
     qvirtio_blk_pci_free(f->blk);
     guest_alloc_destroy(f->alloc);
     qtest_quit(f->qts);
-    blk_image_remove(f->image);
+    blk_image_free(f->image);
 }
 
 /* Wait until the device has used the ring up to idx, consuming nothing. */

@@ -29,7 +29,7 @@ typedef struct ResetConfig {
 } ResetConfig;
 
 typedef struct ResetFixture {
-    char *image;
+    BlkImage *image;
     QTestState *qts;
     GuestAlloc *alloc;
     QVirtioBlk *blk;
@@ -46,9 +46,10 @@ static void reset_setup(ResetFixture *f, gconstpointer data)
     f->qts = qtest_initf("-drive file=%s,if=none,id=d0,format=raw,"
                          "cache=none,aio=%s %s "
                          "-device virtio-blk-pci,drive=d0,num-queues=%u%s",
-                         f->image, cfg->aio,
+                         f->image->path, cfg->aio,
                          cfg->iothread ? "-object iothread,id=io0" : "",
                          NUM_QUEUES, cfg->iothread ? ",iothread=io0" : "");
+    blk_image_detach(f->image);
     f->alloc = guest_alloc_new_for_ram(RAM_SIZE);
     f->blk = qvirtio_blk_pci_new(f->qts, f->alloc);
     f->setup = (QVirtioBlkSetup){
@@ -69,7 +70,7 @@ static void reset_teardown(ResetFixture *f, gconstpointer data)
 {
     g_free(f->data);
     guest_alloc_destroy(f->alloc);
-    blk_image_remove(f->image);
+    blk_image_free(f->image);
 }
 
 /* NUM_WRITES writes over the queues, all kicked at once. */

@@ -17,7 +17,7 @@
 #define TEST_SERIAL     "qtest-serial"
 
 typedef struct BlkFixture {
-    char *image;
+    BlkImage *image;
     QTestState *qts;
     GuestAlloc *alloc;
     QVirtioBlk *blk;
@@ -36,10 +36,11 @@ static void blk_setup(BlkFixture *f, gconstpointer data)
     f->image = blk_image_new(IMAGE_SIZE);
     f->qts = qtest_initf("-drive file=%s,if=none,id=d0,format=raw %s "
                          "-device virtio-blk-pci,drive=d0,serial=%s%s",
-                         f->image,
+                         f->image->path,
                          cfg->iothread ? "-object iothread,id=io0" : "",
                          TEST_SERIAL,
                          cfg->iothread ? ",iothread=io0" : "");
+    blk_image_detach(f->image);
     f->alloc = guest_alloc_new_for_ram(RAM_SIZE);
     f->blk = qvirtio_blk_pci_init(f->qts, f->alloc,
                                   VIRTIO_BIT(VIRTIO_BLK_F_FLUSH) |
@@ -54,7 +55,7 @@ static void blk_teardown(BlkFixture *f, gconstpointer data)
     qvirtio_blk_pci_free(f->blk);
     guest_alloc_destroy(f->alloc);
     qtest_quit(f->qts);
-    blk_image_remove(f->image);
+    blk_image_free(f->image);
 }
 
 /* What the spec asks of a modern virtio-blk PCI function. */

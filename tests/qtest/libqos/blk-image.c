@@ -2,7 +2,6 @@
  * Raw disk images for block device tests.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <string.h>
@@ -13,13 +12,14 @@
 /* /tmp may be a tmpfs without O_DIRECT; /var/tmp is on a disk. */
 #define BLK_IMAGE_DIR   "/var/tmp"
 
-char *blk_image_new(uint64_t size)
+BlkImage *blk_image_new(uint64_t size)
 {
     g_autofree uint8_t *data = g_malloc(size);
-    char *path = g_build_filename(BLK_IMAGE_DIR, "qtest-blk-XXXXXX", NULL);
-    int fd = g_mkstemp(path);
+    BlkImage *img = g_new0(BlkImage, 1);
 
-    if (fd < 0) {
+    img->path = g_build_filename(BLK_IMAGE_DIR, "qtest-blk-XXXXXX", NULL);
+    img->fd = g_mkstemp(img->path);
+    if (img->fd < 0) {
         g_error("cannot create an image in %s: %s", BLK_IMAGE_DIR,
                 g_strerror(errno));
     }
@@ -27,33 +27,33 @@ char *blk_image_new(uint64_t size)
         memset(data + off, blk_image_sector_byte(off / BLK_IMAGE_SECTOR_SIZE),
                MIN(BLK_IMAGE_SECTOR_SIZE, size - off));
     }
-    g_assert_cmpint(write(fd, data, size), ==, size);
-    close(fd);
-    return path;
+    blk_image_pwrite(img, 0, data, size);
+    return img;
 }
 
-void blk_image_remove(char *path)
+void blk_image_detach(BlkImage *img)
 {
-    g_unlink(path);
-    g_free(path);
+    g_assert_nonnull(img->path);
+    g_unlink(img->path);
+    g_clear_pointer(&img->path, g_free);
 }
 
-void blk_image_pread(const char *path, uint64_t offset, void *buf,
-                     size_t len)
+void blk_image_free(BlkImage *img)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-    g_assert_cmpint(fd, >=, 0);
-    g_assert_cmpint(pread(fd, buf, len, offset), ==, len);
-    close(fd);
+    if (img->path) {
+        blk_image_detach(img);
+    }
+    close(img->fd);
+    g_free(img);
 }
 
-void blk_image_pwrite(const char *path, uint64_t offset, const void *buf,
+void blk_image_pread(BlkImage *img, uint64_t offset, void *buf, size_t len)
+{
+    g_assert_cmpint(pread(img->fd, buf, len, offset), ==, len);
+}
+
+void blk_image_pwrite(BlkImage *img, uint64_t offset, const void *buf,
                       size_t len)
 {
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-
-    g_assert_cmpint(fd, >=, 0);
-    g_assert_cmpint(pwrite(fd, buf, len, offset), ==, len);
-    close(fd);
+    g_assert_cmpint(pwrite(img->fd, buf, len, offset), ==, len);
 }

@@ -11,6 +11,11 @@
 
 #define BLK_IMAGE_SECTOR_SIZE   512
 
+typedef struct BlkImage {
+    char *path;                 /* NULL once detached */
+    int fd;                     /* the test's own access */
+} BlkImage;
+
 /* Every byte of sector s of a new image. */
 static inline uint8_t blk_image_sector_byte(uint64_t sector)
 {
@@ -19,16 +24,20 @@ static inline uint8_t blk_image_sector_byte(uint64_t sector)
 
 /*
  * A new image file of size bytes whose sector s is filled with
- * blk_image_sector_byte(s) (a last partial sector included).  Returns its
- * path, for blk_image_remove().
+ * blk_image_sector_byte(s) (a last partial sector included).
  */
-char *blk_image_new(uint64_t size);
-void blk_image_remove(char *path);
+BlkImage *blk_image_new(uint64_t size);
+/*
+ * Once the VMM has the file open: remove its name, so that nothing is left
+ * behind even if the test fails.
+ */
+void blk_image_detach(BlkImage *img);
+/* Detach (if not done yet) and close. */
+void blk_image_free(BlkImage *img);
 
 /* Access the file directly, as another process on the host would. */
-void blk_image_pread(const char *path, uint64_t offset, void *buf,
-                     size_t len);
-void blk_image_pwrite(const char *path, uint64_t offset, const void *buf,
+void blk_image_pread(BlkImage *img, uint64_t offset, void *buf, size_t len);
+void blk_image_pwrite(BlkImage *img, uint64_t offset, const void *buf,
                       size_t len);
 
 #endif
