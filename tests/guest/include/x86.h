@@ -43,6 +43,16 @@ static inline uint32_t inl(uint16_t port)
     return v;
 }
 
+static inline uint8_t mmio_read8(uint64_t addr)
+{
+    return *(volatile uint8_t *)(uintptr_t)addr;
+}
+
+static inline uint16_t mmio_read16(uint64_t addr)
+{
+    return *(volatile uint16_t *)(uintptr_t)addr;
+}
+
 static inline uint32_t mmio_read32(uint64_t addr)
 {
     return *(volatile uint32_t *)(uintptr_t)addr;

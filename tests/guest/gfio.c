@@ -1,0 +1,356 @@
+/*
+ * gfio: a fio-like benchmark for guest programs.  Options come from the
+ * -append command line with fio's names (see gfio_options.c and
+ * README.rst); results are printed in fio's JSON layout between the lines
+ * "--- gfio json begin ---" and "--- gfio json end ---", followed by a
+ * one-line summary.  Exit status: see GFIO_EXIT_* in gfio.h.
+ *
+ * The job loop polls: reap completions, fill every free slot with a new
+ * request, kick once for the whole batch, repeat.  Time stamps are TSC
+ * reads, one per loop for the batch queued and one after the kick, and one
+ * per poll that finds completions.
+ */
+#include "guest.h"
+
+#include "crc32c.h"
+#include "gfio.h"
+#include "guest_errno.h"
+#include "pattern.h"
+#include "wide_math.h"
+
+#define NSEC_PER_SEC        UINT64_C(1000000000)
+/* Requests in flight with no completion for this long: give up. */
+#define STALL_TIMEOUT_NS    (30 * NSEC_PER_SEC)
+#define BUFFER_ALIGN        4096
+
+enum phase {
+    PHASE_WORKLOAD,
+    PHASE_VERIFY,               /* reading back what the workload wrote */
+};
+
+struct slot {
+    void *buf;
+    uint64_t offset;
+    enum io_op op;
+    uint64_t queued_tsc;
+    uint64_t kicked_tsc;
+};
+
+struct job {
+    struct gfio_options *opt;
+    struct io_engine *engine;
+    struct gfio_result *result;
+    enum phase phase;
+    uint64_t blocks;            /* in the region: size / bs */
+    struct slot *slots;         /* one per tag, iodepth of them */
+    uint32_t *free_tags;
+    uint32_t free_count;
+    uint32_t *batch;            /* tags queued since the last kick */
+    struct block_order order;
+    struct gfio_rng rng;
+    uint64_t generation;        /* this run's verify generation */
+    uint8_t *written;           /* bitmap of blocks written, with verify */
+    uint64_t next_verify_block;
+    uint64_t measure_start_tsc;
+    uint64_t deadline_tsc;      /* 0: no time limit */
+    uint64_t last_completion_tsc;
+    uint64_t poll_tsc;          /* time of the current poll's completions */
+    bool verify_reads;          /* check each block read in the workload */
+};
+
+static uint64_t ns_to_tsc(uint64_t ns)
+{
+    return u128_saturate(u128_divmod((u128)ns * tsc_hz(), NSEC_PER_SEC, NULL));
+}
+
+static void fail(struct job *job, int status)
+{
+    if (!job->result->exit_status) {
+        job->result->exit_status = status;
+    }
+}
+
+static void record(struct job *job, const struct slot *s, uint64_t done_tsc)
+{
+    struct gfio_direction_stats *d = &job->result->dir[s->op];
+
+    if (done_tsc < job->measure_start_tsc ||
+        (job->deadline_tsc && done_tsc > job->deadline_tsc)) {
+        return;
+    }
+    d->ios++;
+    d->bytes += job->opt->bs;
+    latency_stat_add(&d->slat, tsc_to_ns(s->kicked_tsc - s->queued_tsc));
+    latency_stat_add(&d->clat, tsc_to_ns(done_tsc - s->kicked_tsc));
+    latency_stat_add(&d->lat, tsc_to_ns(done_tsc - s->queued_tsc));
+}
+
+static void mark_written(struct job *job, uint64_t offset)
+{
+    uint64_t block = (offset - job->opt->offset) / job->opt->bs;
+
+    job->written[block / 8] |= 1 << block % 8;
+}
+
+static bool was_written(const struct job *job, uint64_t block)
+{
+    return job->written[block / 8] & 1 << block % 8;
+}
+
+static void complete(void *opaque, uint32_t tag, int result)
+{
+    struct job *job = opaque;
+    struct slot *s = &job->slots[tag];
+    const struct gfio_options *o = job->opt;
+
+    if (!job->poll_tsc) {
+        job->poll_tsc = rdtsc();
+    }
+    job->last_completion_tsc = job->poll_tsc;
+    job->free_tags[job->free_count++] = tag;
+
+    if (result) {
+        printf("gfio: %s of %lu bytes at offset %lu (0x%lx) failed: %s\n",
+               s->op == IO_OP_READ ? "read" : "write", o->bs, s->offset, s->offset,
+               guest_strerror(result));
+        fail(job, GFIO_EXIT_IO_ERROR);
+        return;
+    }
+    if (job->result->exit_status) {
+        return;                 /* draining after a failure: report only the first */
+    }
+    if (job->phase == PHASE_VERIFY) {
+        if (!gfio_verify_check(s->buf, s->offset, o->bs, true, o->seed,
+                               job->generation)) {
+            fail(job, GFIO_EXIT_VERIFY);
+            return;
+        }
+        job->result->verified_blocks++;
+        return;
+    }
+    if (s->op == IO_OP_WRITE && job->written) {
+        mark_written(job, s->offset);
+    }
+    if (s->op == IO_OP_READ && job->verify_reads) {
+        if (!gfio_verify_check(s->buf, s->offset, o->bs, false, 0, 0)) {
+            fail(job, GFIO_EXIT_VERIFY);
+            return;
+        }
+        job->result->verified_blocks++;
+    }
+    record(job, s, job->poll_tsc);
+}
+
+/* Choose the next workload request for @s; false when the workload is done. */
+static bool next_workload_request(struct job *job, struct slot *s)
+{
+    const struct gfio_options *o = job->opt;
+    uint64_t block;
+
+    if (!block_order_next(&job->order, job->deadline_tsc, &job->rng, &block)) {
+        return false;
+    }
+    s->offset = o->offset + block * o->bs;
+    if (o->reads && o->writes) {
+        s->op = gfio_rng_next(&job->rng) % 100 < o->rwmixread ? IO_OP_READ : IO_OP_WRITE;
+    } else {
+        s->op = o->reads ? IO_OP_READ : IO_OP_WRITE;
+    }
+    if (s->op == IO_OP_WRITE && o->verify) {
+        gfio_verify_fill(s->buf, s->offset, o->bs, o->seed, job->generation);
+    }
+    return true;
+}
+
+/* Next block the workload wrote, to read back; false when all are done. */
+static bool next_verify_request(struct job *job, struct slot *s)
+{
+    while (job->next_verify_block < job->blocks &&
+           !was_written(job, job->next_verify_block)) {
+        job->next_verify_block++;
+    }
+    if (job->next_verify_block == job->blocks) {
+        return false;
+    }
+    s->offset = job->opt->offset + job->next_verify_block++ * job->opt->bs;
+    s->op = IO_OP_READ;
+    return true;
+}
+
+/* Queue requests into every free slot; returns how many were queued. */
+static uint32_t fill_slots(struct job *job, uint64_t now, bool *more)
+{
+    struct io_engine *e = job->engine;
+    uint32_t queued = 0;
+
+    while (*more && job->free_count) {
+        uint32_t tag = job->free_tags[job->free_count - 1];
+        struct slot *s = &job->slots[tag];
+        int ret;
+
+        *more = job->phase == PHASE_WORKLOAD ? next_workload_request(job, s)
+                                             : next_verify_request(job, s);
+        if (!*more) {
+            break;
+        }
+        s->queued_tsc = now;
+        ret = e->submit(e, s->op, s->offset, s->buf, job->opt->bs, tag);
+        if (ret) {
+            printf("gfio: %s engine refused a request at offset %lu: %s\n", e->name,
+                   s->offset, guest_strerror(ret));
+            fail(job, GFIO_EXIT_IO_ERROR);
+            *more = false;
+            break;
+        }
+        job->free_count--;
+        job->batch[queued++] = tag;
+    }
+    return queued;
+}
+
+/*
+ * Run one phase until it has issued everything (or its time is up, or
+ * something failed) and every request has come back.
+ */
+static void run_phase(struct job *job, enum phase phase)
+{
+    struct io_engine *e = job->engine;
+    uint32_t depth = job->opt->iodepth;
+    uint64_t deadline = phase == PHASE_WORKLOAD ? job->deadline_tsc : 0;
+    uint64_t progress_tsc = rdtsc(), stall_tsc = ns_to_tsc(STALL_TIMEOUT_NS);
+    bool more = true;
+
+    job->phase = phase;
+    for (;;) {
+        uint64_t now;
+        uint32_t queued;
+
+        job->poll_tsc = 0;
+        if (e->poll(e, complete, job)) {
+            progress_tsc = job->poll_tsc;
+        } else {
+            cpu_relax();        /* spare the cache line the device writes */
+        }
+        now = rdtsc();
+        if (job->result->exit_status || (deadline && now >= deadline)) {
+            more = false;
+        }
+        queued = fill_slots(job, now, &more);
+        if (queued) {
+            uint64_t kicked;
+
+            e->kick(e);
+            kicked = rdtsc();
+            for (uint32_t i = 0; i < queued; i++) {
+                job->slots[job->batch[i]].kicked_tsc = kicked;
+            }
+        }
+        if (job->free_count == depth && !more) {
+            return;
+        }
+        if (job->free_count < depth && now - progress_tsc > stall_tsc) {
+            printf("gfio: %u requests made no progress for %lu s\n",
+                   depth - job->free_count, STALL_TIMEOUT_NS / NSEC_PER_SEC);
+            fail(job, GFIO_EXIT_TIMEOUT);
+            return;
+        }
+    }
+}
+
+static void *alloc_zeroed(size_t size, size_t align)
+{
+    void *p = guest_alloc(size, align);
+
+    memset(p, 0, size);
+    return p;
+}
+
+static void setup_job(struct job *job)
+{
+    const struct gfio_options *o = job->opt;
+
+    job->blocks = o->size / o->bs;
+    job->slots = alloc_zeroed(sizeof(*job->slots) * o->iodepth, 64);
+    job->free_tags = guest_alloc(sizeof(*job->free_tags) * o->iodepth, 4);
+    job->batch = guest_alloc(sizeof(*job->batch) * o->iodepth, 4);
+    for (uint32_t tag = 0; tag < o->iodepth; tag++) {
+        job->slots[tag].buf = guest_alloc(o->bs, BUFFER_ALIGN);
+        /* Without verify, writes carry this data, as fio's default buffers. */
+        pattern_fill(job->slots[tag].buf, (uint64_t)tag * o->bs, o->bs, o->seed);
+        job->free_tags[tag] = o->iodepth - 1 - tag;
+    }
+    job->free_count = o->iodepth;
+    gfio_rng_seed(&job->rng, o->seed);
+    block_order_init(&job->order, job->blocks, o->random, &job->rng);
+    job->generation = rdtsc();
+    if (o->verify && o->writes) {
+        job->written = alloc_zeroed((job->blocks + 7) / 8, 8);
+    }
+    job->verify_reads = o->verify && !o->writes;
+    for (int d = 0; d < 2; d++) {
+        latency_stat_init(&job->result->dir[d].slat, false);
+        latency_stat_init(&job->result->dir[d].clat, true);
+        latency_stat_init(&job->result->dir[d].lat, true);
+    }
+}
+
+static void run(struct job *job)
+{
+    const struct gfio_options *o = job->opt;
+    struct gfio_result *r = job->result;
+    uint64_t start = rdtsc();
+
+    job->measure_start_tsc = start + ns_to_tsc(o->ramp_ns);
+    if (o->runtime_ns) {
+        job->deadline_tsc = job->measure_start_tsc + ns_to_tsc(o->runtime_ns);
+    }
+    run_phase(job, PHASE_WORKLOAD);
+
+    if (job->deadline_tsc) {
+        r->runtime_ns = o->runtime_ns;
+    } else if (job->last_completion_tsc > job->measure_start_tsc) {
+        r->runtime_ns = tsc_to_ns(job->last_completion_tsc - job->measure_start_tsc);
+    }
+    if (!r->exit_status && !r->dir[IO_OP_READ].ios && !r->dir[IO_OP_WRITE].ios) {
+        printf("gfio: warning: no request completed after ramp_time\n");
+    }
+    if (!r->exit_status && job->written) {
+        run_phase(job, PHASE_VERIFY);
+    }
+    r->elapsed_ns = tsc_to_ns(rdtsc() - start);
+}
+
+int main(int argc, char **argv)
+{
+    static struct gfio_options options;
+    static struct io_engine engine;
+    static struct gfio_result result;
+    struct io_engine_params params;
+    struct job job = { .opt = &options, .engine = &engine, .result = &result };
+    int ret;
+
+    if (!gfio_parse_options(argc, argv, &options)) {
+        return GFIO_EXIT_USAGE;
+    }
+    params = (struct io_engine_params){ .dev = options.dev };
+    ret = io_engine_open(options.engine, &params, &engine);
+    if (ret == -EINVAL) {
+        printf("gfio: unknown engine '%s' (known: %s)\n", options.engine,
+               io_engine_names());
+        return GFIO_EXIT_USAGE;
+    }
+    if (ret) {
+        printf("gfio: engine %s: %s\n", options.engine, guest_strerror(ret));
+        return GFIO_EXIT_ENGINE;
+    }
+    if (!gfio_check_options(&options, &engine)) {
+        return GFIO_EXIT_USAGE;
+    }
+    if (options.verify) {
+        printf("gfio: verify=crc32c (%s)\n", crc32c_implementation());
+    }
+    setup_job(&job);
+    run(&job);
+    gfio_report(argc, argv, &options, &result, &engine);
+    return result.exit_status;
+}

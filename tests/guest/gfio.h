@@ -1,0 +1,127 @@
+/* gfio: the pieces of the benchmark shared between its source files. */
+#ifndef GFIO_H
+#define GFIO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "io_engine.h"
+#include "latency_stat.h"
+
+#define GFIO_VERSION    "gfio-0.1"
+
+/* Exit statuses */
+#define GFIO_EXIT_OK            0
+#define GFIO_EXIT_USAGE         1       /* bad option */
+#define GFIO_EXIT_ENGINE        2       /* engine or device set-up failed */
+#define GFIO_EXIT_IO_ERROR      3       /* a request failed */
+#define GFIO_EXIT_VERIFY        4       /* data verification failed */
+#define GFIO_EXIT_TIMEOUT       5       /* requests stopped completing */
+
+/* Options, with fio's names and meanings (gfio_options.c). */
+struct gfio_options {
+    const char *name;           /* name= (jobname), default "gfio" */
+    const char *rw;             /* rw= as given */
+    bool random;
+    bool reads;                 /* the workload reads... */
+    bool writes;                /* ...and/or writes */
+    uint32_t rwmixread;         /* percent of reads when both */
+    uint64_t bs;
+    uint32_t iodepth;
+    uint64_t size;              /* 0: to the end of the disk */
+    uint64_t offset;
+    uint64_t runtime_ns;        /* 0: one pass over size */
+    uint64_t ramp_ns;
+    bool verify;                /* verify=crc32c */
+    uint64_t seed;              /* random_seed= */
+    uint32_t dev;
+    const char *engine;
+};
+
+/* Parse argv into @o; prints the problem and returns false on error. */
+bool gfio_parse_options(int argc, char **argv, struct gfio_options *o);
+
+/*
+ * Check the options against the disk and fill in size; prints the problem
+ * and returns false if they do not fit.
+ */
+bool gfio_check_options(struct gfio_options *o, const struct io_engine *e);
+
+/* Statistics of one direction, counted between ramp end and run end. */
+struct gfio_direction_stats {
+    uint64_t ios;
+    uint64_t bytes;
+    struct latency_stat slat;   /* queued -> handed to the disk (kick) */
+    struct latency_stat clat;   /* kick -> completion seen */
+    struct latency_stat lat;    /* queued -> completion seen */
+};
+
+struct gfio_result {
+    struct gfio_direction_stats dir[2];     /* indexed by enum io_op */
+    uint64_t runtime_ns;        /* measured window */
+    uint64_t elapsed_ns;        /* whole run, ramp and verification included */
+    uint64_t verified_blocks;
+    int exit_status;
+};
+
+/* Print the JSON between marker lines, then the summary line. */
+void gfio_report(int argc, char **argv, const struct gfio_options *o,
+                 const struct gfio_result *r, struct io_engine *e);
+
+/*
+ * verify=crc32c block format (gfio_verify.c): every block written starts
+ * with this header, the rest is the pattern.h pattern for (seed, offset).
+ */
+struct gfio_verify_header {
+    uint32_t magic;             /* GFIO_VERIFY_MAGIC */
+    uint32_t length;            /* block length, bytes */
+    uint64_t offset;            /* disk offset of the block */
+    uint64_t seed;              /* pattern seed of the payload */
+    uint64_t generation;        /* identifies the run that wrote the block */
+    uint32_t crc32c;            /* of the whole block, this field as zero */
+    uint32_t reserved;          /* 0 */
+};
+
+#define GFIO_VERIFY_MAGIC   0x6f696667u         /* "gfio" */
+
+/* Build the block for disk offset @offset in @buf. */
+void gfio_verify_fill(void *buf, uint64_t offset, uint32_t len, uint64_t seed,
+                      uint64_t generation);
+
+/*
+ * Check the block read from @offset.  With @expect_writer, it must also have
+ * been written with @seed and @generation (by this run).  Prints what is
+ * wrong (offset, expected and found) and returns false on a mismatch.
+ */
+bool gfio_verify_check(const void *buf, uint64_t offset, uint32_t len, bool expect_writer,
+                       uint64_t seed, uint64_t generation);
+
+/* Order of blocks within [0, count) (gfio_order.c). */
+struct block_order {
+    uint64_t count;
+    bool random;
+    uint64_t position;          /* blocks handed out in this pass */
+    unsigned int half_bits;     /* random: permutation of 2^(2 * half_bits) */
+    uint64_t keys[4];
+};
+
+/* xorshift64* generator: never seeded with 0. */
+struct gfio_rng {
+    uint64_t state;
+};
+
+void gfio_rng_seed(struct gfio_rng *rng, uint64_t seed);
+uint64_t gfio_rng_next(struct gfio_rng *rng);
+
+void block_order_init(struct block_order *o, uint64_t count, bool random,
+                      struct gfio_rng *rng);
+
+/*
+ * Next block of the pass: each block once per pass, sequentially or in a
+ * random permutation.  At the end of a pass, returns false if @wrap is
+ * false, else starts a new pass (a new permutation) and continues.
+ */
+bool block_order_next(struct block_order *o, bool wrap, struct gfio_rng *rng,
+                      uint64_t *block);
+
+#endif
