@@ -91,43 +91,53 @@ static bool aio_run_poll_handlers(AioContext *ctx)
 }
 
 /*
+ * How long polling should last, from how long this wait for an event took
+ * in all (block_ns): a wait that polling covered needs no change; one that
+ * ended soon after the polling window grows the window (up to poll-max-ns),
+ * so that the next one is caught; one longer than poll-max-ns could not
+ * have been caught, and shrinks it.
+ */
+static void aio_adjust_polling(AioContext *ctx, int64_t block_ns)
+{
+    if (block_ns <= ctx->poll_ns) {
+        return;
+    }
+    if (block_ns > ctx->poll_max_ns) {
+        ctx->poll_ns = ctx->poll_shrink ? ctx->poll_ns / ctx->poll_shrink : 0;
+    } else if (ctx->poll_ns < ctx->poll_max_ns) {
+        ctx->poll_ns = ctx->poll_ns ? ctx->poll_ns * ctx->poll_grow
+                                    : POLL_START_NS;
+        ctx->poll_ns = MIN(ctx->poll_ns, ctx->poll_max_ns);
+    }
+}
+
+/*
  * Before sleeping, poll for up to poll_ns with guest notifications off.
- * Polling that finds work grows poll_ns, up to poll-max-ns; a sleep that
- * polling could not avoid shrinks it.
  */
 static gint aio_poll_func(GPollFD *fds, guint nfds, gint timeout)
 {
     AioContext *ctx = thread_aio_context;
+    int64_t start, deadline;
     bool progress = false;
+    gint ret;
 
-    if (timeout != 0 && ctx && ctx->poll_max_ns) {
-        int64_t start = now_ns(), deadline = start + ctx->poll_ns;
-
+    if (timeout == 0 || !ctx || !ctx->poll_max_ns) {
+        return poll((struct pollfd *)fds, nfds, timeout);
+    }
+    start = now_ns();
+    if (ctx->poll_ns) {
+        deadline = start + ctx->poll_ns;
         aio_begin_polling(ctx, true);
         do {
             progress = aio_run_poll_handlers(ctx);
         } while (!progress && now_ns() < deadline);
         aio_begin_polling(ctx, false);
-        /* Work that arrived while notifications were still off. */
-        progress |= aio_run_poll_handlers(ctx);
-
-        if (progress) {
-            int64_t took = now_ns() - start;
-            if (took > ctx->poll_ns / 2 && ctx->poll_ns < ctx->poll_max_ns) {
-                ctx->poll_ns = MIN(ctx->poll_max_ns,
-                                   MAX(ctx->poll_ns * ctx->poll_grow,
-                                       POLL_START_NS));
-            }
-            timeout = 0;
-        } else if (ctx->poll_ns) {
-            ctx->poll_ns = ctx->poll_shrink ? ctx->poll_ns / ctx->poll_shrink
-                                            : 0;
-            if (!ctx->poll_ns) {
-                ctx->poll_ns = MIN(POLL_START_NS, ctx->poll_max_ns);
-            }
-        }
     }
-    return poll((struct pollfd *)fds, nfds, timeout);
+    /* Work that arrived while notifications were still off. */
+    progress |= aio_run_poll_handlers(ctx);
+    ret = poll((struct pollfd *)fds, nfds, progress ? 0 : timeout);
+    aio_adjust_polling(ctx, now_ns() - start);
+    return ret;
 }
 
 static AioContext *aio_context_wrap(GMainContext *gctx)
