@@ -69,53 +69,53 @@ static void help(void)
     printf("\nDuring emulation with -nographic, Ctrl-A x exits.\n");
 }
 
-static void bad_option(const CmdlineOpt *o, const char *fmt, const char *val)
+/* Report err as being about option o, and exit with status 1. */
+static G_NORETURN void option_error(const CmdlineOpt *o, GError *err)
 {
     loc_set_cmdline(o->name, o->arg);
-    error_report(fmt, val);
+    error_report_err(err);
     exit(1);
 }
 
-static void set_accel(Config *c, const char *name, const CmdlineOpt *where)
+static bool set_accel(Config *c, const char *name, const CmdlineOpt *where,
+                      GError **errp)
 {
     if (!strcmp(name, "help")) {
         printf("Accelerators supported in QEMU binary:\nkvm\nqtest\n");
         exit(0);
     }
     if (!accel_find(name)) {
-        bad_option(where, "invalid accelerator %s", name);
+        error_setg(errp, "invalid accelerator %s", name);
+        return false;
     }
     c->accel = accel_find(name)->name;
     c->accel_opt = *where;
+    return true;
 }
 
-static void parse_accel(Config *c, const CmdlineOpt *o)
+static bool parse_accel(Config *c, const CmdlineOpt *o, GError **errp)
 {
-    g_autoptr(GError) err = NULL;
-    g_autoptr(QemuOpts) opts = qemu_opts_parse(o->arg, "accel", &err);
+    g_autoptr(QemuOpts) opts = qemu_opts_parse(o->arg, "accel", errp);
     const char *name;
 
     if (!opts) {
-        bad_option(o, "%s", err->message);
+        return false;
     }
     name = qemu_opt_get(opts, "accel");
     if (!name) {
-        bad_option(o, "%s", "Parameter 'accel' is missing");
+        error_setg(errp, "Parameter 'accel' is missing");
+        return false;
     }
-    set_accel(c, name, o);
-    if (!qemu_opts_check_unused(opts, &err)) {
-        bad_option(o, "%s", err->message);
-    }
+    return set_accel(c, name, o, errp) && qemu_opts_check_unused(opts, errp);
 }
 
-static void parse_machine(Config *c, const CmdlineOpt *o)
+static bool parse_machine(Config *c, const CmdlineOpt *o, GError **errp)
 {
-    g_autoptr(GError) err = NULL;
-    g_autoptr(QemuOpts) opts = qemu_opts_parse(o->arg, "type", &err);
+    g_autoptr(QemuOpts) opts = qemu_opts_parse(o->arg, "type", errp);
     const char *type, *accel;
 
     if (!opts) {
-        bad_option(o, "%s", err->message);
+        return false;
     }
     type = qemu_opt_get(opts, "type");
     if (type && !strcmp(type, "help")) {
@@ -125,58 +125,59 @@ static void parse_machine(Config *c, const CmdlineOpt *o)
         exit(0);
     }
     if (type && strcmp(type, "pvh")) {
-        bad_option(o, "unsupported machine type \"%s\" (-machine help lists "
-                   "the supported ones)", type);
+        error_setg(errp, "unsupported machine type \"%s\" (-machine help "
+                   "lists the supported ones)", type);
+        return false;
     }
     accel = qemu_opt_get(opts, "accel");
-    if (accel) {
-        set_accel(c, accel, o);
-    }
-    if (!qemu_opts_check_unused(opts, &err)) {
-        bad_option(o, "%s", err->message);
+    if (accel && !set_accel(c, accel, o, errp)) {
+        return false;
     }
     c->machine_opt = *o;
+    return qemu_opts_check_unused(opts, errp);
 }
 
-static void parse_memory(Config *c, const CmdlineOpt *o)
+static bool parse_memory(Config *c, const CmdlineOpt *o, GError **errp)
 {
-    g_autoptr(GError) err = NULL;
-    g_autoptr(QemuOpts) opts = qemu_opts_parse(o->arg, "size", &err);
+    g_autoptr(QemuOpts) opts = qemu_opts_parse(o->arg, "size", errp);
     const char *size;
 
     if (!opts) {
-        bad_option(o, "%s", err->message);
+        return false;
     }
     size = qemu_opt_get(opts, "size");
     /* A bare number is in MiB, as in QEMU. */
     if (!size || !parse_size(size, 1 << 20, &c->ram_size)) {
-        bad_option(o, "%s", "Parameter 'size' expects a size");
+        error_setg(errp, "Parameter 'size' expects a size");
+        return false;
     }
-    if (!qemu_opts_check_unused(opts, &err)) {
-        bad_option(o, "%s", err->message);
+    if (!qemu_opts_check_unused(opts, errp)) {
+        return false;
     }
     if (c->ram_size < MIN_RAM_SIZE) {
-        bad_option(o, "ram size too small (the minimum is %s)", "2M");
+        error_setg(errp, "ram size too small (the minimum is 2M)");
+        return false;
     }
     if (c->ram_size & 0xfff) {
-        bad_option(o, "%s", "ram size must be a multiple of 4 KiB");
+        error_setg(errp, "ram size must be a multiple of 4 KiB");
+        return false;
     }
+    return true;
 }
 
-static void parse_smp(Config *c, const CmdlineOpt *o)
+static bool parse_smp(Config *c, const CmdlineOpt *o, GError **errp)
 {
-    g_autoptr(GError) err = NULL;
-    g_autoptr(QemuOpts) opts = qemu_opts_parse(o->arg, "cpus", &err);
+    g_autoptr(QemuOpts) opts = qemu_opts_parse(o->arg, "cpus", errp);
     uint64_t cpus, sockets, cores, threads, maxcpus, topo;
 
     if (!opts ||
-        !qemu_opt_get_number(opts, "cpus", 0, &cpus, &err) ||
-        !qemu_opt_get_number(opts, "sockets", 0, &sockets, &err) ||
-        !qemu_opt_get_number(opts, "cores", 0, &cores, &err) ||
-        !qemu_opt_get_number(opts, "threads", 0, &threads, &err) ||
-        !qemu_opt_get_number(opts, "maxcpus", 0, &maxcpus, &err) ||
-        !qemu_opts_check_unused(opts, &err)) {
-        bad_option(o, "%s", err->message);
+        !qemu_opt_get_number(opts, "cpus", 0, &cpus, errp) ||
+        !qemu_opt_get_number(opts, "sockets", 0, &sockets, errp) ||
+        !qemu_opt_get_number(opts, "cores", 0, &cores, errp) ||
+        !qemu_opt_get_number(opts, "threads", 0, &threads, errp) ||
+        !qemu_opt_get_number(opts, "maxcpus", 0, &maxcpus, errp) ||
+        !qemu_opts_check_unused(opts, errp)) {
+        return false;
     }
     /* 0 would mean "compute it" below: reject it as QEMU 9.0 does. */
     if ((qemu_opt_get(opts, "cpus") && !cpus) ||
@@ -184,8 +185,9 @@ static void parse_smp(Config *c, const CmdlineOpt *o)
         (qemu_opt_get(opts, "cores") && !cores) ||
         (qemu_opt_get(opts, "threads") && !threads) ||
         (qemu_opt_get(opts, "maxcpus") && !maxcpus)) {
-        bad_option(o, "%s", "Invalid CPU topology: CPU topology parameters "
-                   "must be greater than zero");
+        error_setg(errp, "Invalid CPU topology: CPU topology parameters must "
+                   "be greater than zero");
+        return false;
     }
     topo = (sockets ? sockets : 1) * (cores ? cores : 1) *
            (threads ? threads : 1);
@@ -193,46 +195,49 @@ static void parse_smp(Config *c, const CmdlineOpt *o)
         cpus = maxcpus ? maxcpus : topo;
     }
     if ((sockets || cores || threads) && topo != cpus) {
-        bad_option(o, "%s", "Invalid CPU topology: product of the hierarchy "
+        error_setg(errp, "Invalid CPU topology: product of the hierarchy "
                    "must match the number of CPUs");
+        return false;
     }
     if (maxcpus && maxcpus != cpus) {
-        bad_option(o, "%s", "CPU hotplug is not supported: maxcpus must "
-                   "equal cpus");
+        error_setg(errp, "CPU hotplug is not supported: maxcpus must equal "
+                   "cpus");
+        return false;
     }
-    if (cpus < 1 || cpus > MAX_CPUS) {
-        bad_option(o, "Invalid SMP CPUs %s. The max CPUs supported by "
-                   "machine 'pvh' is 64", o->arg);
+    if (cpus > MAX_CPUS) {
+        error_setg(errp, "Invalid SMP CPUs %s. The max CPUs supported by "
+                   "machine 'pvh' is %d", o->arg, MAX_CPUS);
+        return false;
     }
     c->smp_cpus = cpus;
+    return true;
 }
 
-static void parse_display(Config *c, const CmdlineOpt *o)
+static bool parse_display(Config *c, const CmdlineOpt *o, GError **errp)
 {
     if (strcmp(o->arg, "none") && !g_str_has_prefix(o->arg, "none,")) {
         g_auto(GStrv) parts = g_strsplit(o->arg, ",", 2);
-        bad_option(o, "Display '%s' is not available (only 'none' is)",
+        error_setg(errp, "Display '%s' is not available (only 'none' is)",
                    parts[0]);
+        return false;
     }
     c->display_none = true;
+    return true;
 }
 
-static void parse_name(Config *c, const CmdlineOpt *o)
+static bool parse_name(Config *c, const CmdlineOpt *o, GError **errp)
 {
-    g_autoptr(GError) err = NULL;
-    g_autoptr(QemuOpts) opts = qemu_opts_parse(o->arg, "guest", &err);
+    g_autoptr(QemuOpts) opts = qemu_opts_parse(o->arg, "guest", errp);
     bool b;
 
+    if (!opts) {
+        return false;
+    }
     /* Only a label here; the keys are accepted as QEMU accepts them. */
-    if (opts) {
-        qemu_opt_get(opts, "guest");
-        qemu_opt_get(opts, "process");
-    }
-    if (!opts ||
-        !qemu_opt_get_bool(opts, "debug-threads", false, &b, &err) ||
-        !qemu_opts_check_unused(opts, &err)) {
-        bad_option(o, "%s", err->message);
-    }
+    qemu_opt_get(opts, "guest");
+    qemu_opt_get(opts, "process");
+    return qemu_opt_get_bool(opts, "debug-threads", false, &b, errp) &&
+           qemu_opts_check_unused(opts, errp);
 }
 
 static void parse_command_line(Config *c, int argc, char **argv)
@@ -240,7 +245,9 @@ static void parse_command_line(Config *c, int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *name = argv[i];
         const QemuOptionDef *def;
+        GError *err = NULL;
         CmdlineOpt o;
+        bool ok;
 
         if (name[0] != '-') {
             /* QEMU takes a lone argument as the disk image: not here. */
@@ -260,6 +267,7 @@ static void parse_command_line(Config *c, int argc, char **argv)
         }
         o.name = argv[i];
         o.arg = NULL;
+        ok = true;
         if (def->has_arg) {
             if (i + 1 >= argc) {
                 loc_set_cmdline(argv[i], NULL);
@@ -276,16 +284,16 @@ static void parse_command_line(Config *c, int argc, char **argv)
             version();
             exit(0);
         case QEMU_OPTION_accel:
-            parse_accel(c, &o);
+            ok = parse_accel(c, &o, &err);
             break;
         case QEMU_OPTION_machine:
-            parse_machine(c, &o);
+            ok = parse_machine(c, &o, &err);
             break;
         case QEMU_OPTION_m:
-            parse_memory(c, &o);
+            ok = parse_memory(c, &o, &err);
             break;
         case QEMU_OPTION_smp:
-            parse_smp(c, &o);
+            ok = parse_smp(c, &o, &err);
             break;
         case QEMU_OPTION_kernel:
             c->kernel = o.arg;
@@ -297,7 +305,7 @@ static void parse_command_line(Config *c, int argc, char **argv)
             c->nographic = true;
             break;
         case QEMU_OPTION_display:
-            parse_display(c, &o);
+            ok = parse_display(c, &o, &err);
             break;
         case QEMU_OPTION_serial:
             g_ptr_array_add(c->serials, g_memdup2(&o, sizeof(o)));
@@ -312,7 +320,7 @@ static void parse_command_line(Config *c, int argc, char **argv)
             c->nodefaults = true;
             break;
         case QEMU_OPTION_name:
-            parse_name(c, &o);
+            ok = parse_name(c, &o, &err);
             break;
         case QEMU_OPTION_device:
             g_ptr_array_add(c->devices, g_memdup2(&o, sizeof(o)));
@@ -332,29 +340,25 @@ static void parse_command_line(Config *c, int argc, char **argv)
         default:
             g_assert_not_reached();
         }
+        if (!ok) {
+            option_error(&o, err);
+        }
     }
-    loc_set_none();
 }
 
 /* stdio can serve one character device only, as in QEMU. */
-static Chardev *open_chardev(const CmdlineOpt *o, const char *spec,
-                             bool *stdio_used)
+static Chardev *open_chardev(const char *spec, bool *stdio_used,
+                             GError **errp)
 {
-    g_autoptr(GError) err = NULL;
-    Chardev *chr;
-
     if (!strcmp(spec, "stdio")) {
         if (*stdio_used) {
-            bad_option(o, "%s", "cannot use stdio by multiple character "
+            error_setg(errp, "cannot use stdio by multiple character "
                        "devices");
+            return NULL;
         }
         *stdio_used = true;
     }
-    chr = qemu_chr_new(spec, &err);
-    if (!chr) {
-        bad_option(o, "%s", err->message);
-    }
-    return chr;
+    return qemu_chr_new(spec, errp);
 }
 
 static void configure_chardevs(Config *c, MachineState *ms)
@@ -362,10 +366,13 @@ static void configure_chardevs(Config *c, MachineState *ms)
     /* -qtest opens its own chardev later, but stdio is taken all the same. */
     bool stdio_used = c->qtest && !strcmp(c->qtest, "stdio");
     static const CmdlineOpt default_serial = { "-serial", "stdio" };
+    GError *err = NULL;
 
     if (c->debugcon.arg && strcmp(c->debugcon.arg, "none")) {
-        ms->debugcon = open_chardev(&c->debugcon, c->debugcon.arg,
-                                    &stdio_used);
+        ms->debugcon = open_chardev(c->debugcon.arg, &stdio_used, &err);
+        if (!ms->debugcon) {
+            option_error(&c->debugcon, err);
+        }
     }
     if (!c->serials->len && !c->nodefaults) {
         /*
@@ -380,91 +387,114 @@ static void configure_chardevs(Config *c, MachineState *ms)
     }
     for (guint i = 0; i < c->serials->len; i++) {
         const CmdlineOpt *o = g_ptr_array_index(c->serials, i);
+        Chardev *chr;
+
         if (!strcmp(o->arg, "none")) {
             continue;
         }
         if (ms->nr_serials == G_N_ELEMENTS(ms->serials)) {
-            bad_option(o, "%s", "too many serial ports (at most 4)");
+            error_setg(&err, "too many serial ports (at most 4)");
+            option_error(o, err);
         }
-        ms->serials[ms->nr_serials++] = open_chardev(o, o->arg, &stdio_used);
+        chr = open_chardev(o->arg, &stdio_used, &err);
+        if (!chr) {
+            option_error(o, err);
+        }
+        ms->serials[ms->nr_serials++] = chr;
     }
 }
 
-static void create_objects(Config *c)
+static bool create_object(const char *arg, GError **errp)
 {
+    g_autoptr(QemuOpts) opts = qemu_opts_parse(arg, "qom-type", errp);
+    const char *type;
+
+    if (!opts) {
+        return false;
+    }
+    type = qemu_opt_get(opts, "qom-type");
+    if (!type) {
+        error_setg(errp, "Parameter 'qom-type' is missing");
+        return false;
+    }
+    if (!strcmp(type, "help")) {
+        printf("List of user creatable objects:\n  iothread\n");
+        exit(0);
+    }
+    if (strcmp(type, "iothread")) {
+        error_setg(errp, "invalid object type: %s", type);
+        return false;
+    }
+    return iothread_create(opts, errp) != NULL;
+}
+
+/* Open a drive; if=virtio asks for a virtio-blk-pci device for it. */
+static bool create_drive(Config *c, const CmdlineOpt *o, GError **errp)
+{
+    g_autoptr(QemuOpts) opts = qemu_opts_parse(o->arg, NULL, errp);
+    BlockBackend *blk;
+    bool if_virtio;
+
+    if (!opts) {
+        return false;
+    }
+    /* Warnings while the drive opens are about this option too. */
+    loc_set_cmdline(o->name, o->arg);
+    blk = drive_new(opts, &if_virtio, errp);
+    loc_set_none();
+    if (!blk) {
+        return false;
+    }
+    if (if_virtio) {
+        CmdlineOpt dev = {
+            .name = "-device",
+            .arg = g_strdup_printf("virtio-blk-pci,drive=%s", blk_name(blk)),
+        };
+        g_ptr_array_add(c->devices, g_memdup2(&dev, sizeof(dev)));
+        g_ptr_array_add(c->generated, (gpointer)dev.arg);
+    }
+    return true;
+}
+
+static bool create_device(const CmdlineOpt *o, GError **errp)
+{
+    g_autoptr(QemuOpts) opts = qemu_opts_parse(o->arg, "driver", errp);
+    bool help_shown = false;
+    bool ok;
+
+    if (!opts) {
+        return false;
+    }
+    loc_set_cmdline(o->name, o->arg);
+    ok = qdev_device_add(opts, &help_shown, errp) != NULL;
+    loc_set_none();
+    if (help_shown) {
+        exit(0);
+    }
+    return ok;
+}
+
+/* -object, -drive, -device, in that order, each in command-line order. */
+static void create_backends_and_devices(Config *c)
+{
+    GError *err = NULL;
+
     for (guint i = 0; i < c->objects->len; i++) {
-        const CmdlineOpt *o = g_ptr_array_index(c->objects, i);
-        g_autoptr(GError) err = NULL;
-        g_autoptr(QemuOpts) opts = qemu_opts_parse(o->arg, "qom-type", &err);
-        const char *type = opts ? qemu_opt_get(opts, "qom-type") : NULL;
-
-        if (!opts) {
-            bad_option(o, "%s", err->message);
-        }
-        if (!type) {
-            bad_option(o, "%s", "Parameter 'qom-type' is missing");
-        }
-        if (!strcmp(type, "help")) {
-            printf("List of user creatable objects:\n  iothread\n");
-            exit(0);
-        }
-        if (strcmp(type, "iothread")) {
-            bad_option(o, "invalid object type: %s", type);
-        }
-        if (!iothread_create(opts, &err)) {
-            bad_option(o, "%s", err->message);
+        if (!create_object(((CmdlineOpt *)c->objects->pdata[i])->arg,
+                           &err)) {
+            option_error(c->objects->pdata[i], err);
         }
     }
-}
-
-/* Open the drives; if=virtio ones get a virtio-blk-pci device each. */
-static void create_drives(Config *c)
-{
     for (guint i = 0; i < c->drives->len; i++) {
-        const CmdlineOpt *o = g_ptr_array_index(c->drives, i);
-        g_autoptr(GError) err = NULL;
-        g_autoptr(QemuOpts) opts = qemu_opts_parse(o->arg, NULL, &err);
-        BlockBackend *blk;
-        bool if_virtio;
-
-        if (!opts) {
-            bad_option(o, "%s", err->message);
-        }
-        loc_set_cmdline(o->name, o->arg);
-        blk = drive_new(opts, &if_virtio, &err);
-        if (!blk) {
-            bad_option(o, "%s", err->message);
-        }
-        if (if_virtio) {
-            CmdlineOpt dev = {
-                .name = "-device",
-                .arg = g_strdup_printf("virtio-blk-pci,drive=%s",
-                                       blk_name(blk)),
-            };
-            g_ptr_array_add(c->devices, g_memdup2(&dev, sizeof(dev)));
-            g_ptr_array_add(c->generated, (gpointer)dev.arg);
+        if (!create_drive(c, c->drives->pdata[i], &err)) {
+            option_error(c->drives->pdata[i], err);
         }
     }
-    loc_set_none();
-}
-
-static void create_devices(Config *c, MachineState *ms)
-{
     for (guint i = 0; i < c->devices->len; i++) {
-        const CmdlineOpt *o = g_ptr_array_index(c->devices, i);
-        g_autoptr(GError) err = NULL;
-        g_autoptr(QemuOpts) opts = qemu_opts_parse(o->arg, "driver", &err);
-        bool help_shown = false;
-
-        loc_set_cmdline(o->name, o->arg);
-        if (!opts || !qdev_device_add(opts, &help_shown, &err)) {
-            if (help_shown) {
-                exit(0);
-            }
-            bad_option(o, "%s", err->message);
+        if (!create_device(c->devices->pdata[i], &err)) {
+            option_error(c->devices->pdata[i], err);
         }
     }
-    loc_set_none();
 }
 
 /* Does any -device ask for an isa-debug-exit of its own? */
@@ -493,16 +523,18 @@ int main(int argc, char **argv)
     static MachineState machine;
     MachineState *ms = &machine;
     g_autoptr(GError) err = NULL;
-    Config c = {
+    /* Static: what it holds stays reachable if an error path exits. */
+    static Config c = {
         .ram_size = DEFAULT_RAM_SIZE,
         .smp_cpus = 1,
-        .serials = g_ptr_array_new_with_free_func(g_free),
-        .devices = g_ptr_array_new_with_free_func(g_free),
-        .drives = g_ptr_array_new_with_free_func(g_free),
-        .objects = g_ptr_array_new_with_free_func(g_free),
-        .generated = g_ptr_array_new_with_free_func(g_free),
     };
     int status;
+
+    c.serials = g_ptr_array_new_with_free_func(g_free);
+    c.devices = g_ptr_array_new_with_free_func(g_free);
+    c.drives = g_ptr_array_new_with_free_func(g_free);
+    c.objects = g_ptr_array_new_with_free_func(g_free);
+    c.generated = g_ptr_array_new_with_free_func(g_free);
 
     parse_command_line(&c, argc, argv);
     if (!c.accel) {
@@ -553,9 +585,7 @@ int main(int argc, char **argv)
     if (!pvh_machine_init(ms, &err)) {
         error_report_err_exit(g_steal_pointer(&err));
     }
-    create_objects(&c);
-    create_drives(&c);
-    create_devices(&c, ms);
+    create_backends_and_devices(&c);
 
     pvh_machine_reset(ms);
     if (c.qtest && !qtest_server_init(c.qtest, c.qtest_log, &err)) {

@@ -433,12 +433,17 @@ void virtio_blk_uring_realize(VirtIOBlkUring *u)
     vdev->extra_vectors = 1;
 }
 
-void virtio_blk_uring_free(VirtIOBlkUring *u)
+void virtio_blk_uring_unrealize(VirtIOBlkUring *u)
 {
     virtio_blk_uring_reset(u);
     if (u->irqfd) {
         u->s->vdev.transport->irqfd_free(u->irqfd);
+        u->irqfd = NULL;
     }
+}
+
+void virtio_blk_uring_free(VirtIOBlkUring *u)
+{
     memory_region_destroy(&u->shm);
     close(u->doorbell_fd);
     close(u->completion_fd);

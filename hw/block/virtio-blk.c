@@ -615,6 +615,13 @@ void virtio_blk_device_unrealize(VirtIOBlock *s)
 {
     virtio_reset(&s->vdev);
     if (s->uring) {
+        virtio_blk_uring_unrealize(s->uring);
+    }
+}
+
+void virtio_blk_device_free(VirtIOBlock *s)
+{
+    if (s->uring) {
         virtio_blk_uring_free(s->uring);
         s->uring = NULL;
     }

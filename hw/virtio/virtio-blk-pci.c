@@ -21,6 +21,7 @@ static bool virtio_blk_pci_realize(DeviceState *dev, GError **errp)
     }
     if (!virtio_pci_realize(&d->proxy, &d->blk.vdev, errp)) {
         virtio_blk_device_unrealize(&d->blk);
+        virtio_blk_device_free(&d->blk);
         return false;
     }
     virtio_blk_set_host_notifiers(&d->blk, d->proxy.host_notifiers);
@@ -33,6 +34,7 @@ static void virtio_blk_pci_unrealize(DeviceState *dev)
 
     virtio_blk_device_unrealize(&d->blk);
     virtio_pci_unrealize(&d->proxy);
+    virtio_blk_device_free(&d->blk);
 }
 
 static void virtio_blk_pci_reset(DeviceState *dev)

@@ -16,6 +16,9 @@ typedef struct VirtIOBlkUring VirtIOBlkUring;
 VirtIOBlkUring *virtio_blk_uring_new(VirtIOBlock *s, GError **errp);
 /* After virtio_init, before the transport: shared memory and doorbell. */
 void virtio_blk_uring_realize(VirtIOBlkUring *u);
+/* Tear the ring down and give back the transport's interrupt source. */
+void virtio_blk_uring_unrealize(VirtIOBlkUring *u);
+/* After the transport has unmapped the shared memory region. */
 void virtio_blk_uring_free(VirtIOBlkUring *u);
 
 size_t virtio_blk_uring_config_size(void);

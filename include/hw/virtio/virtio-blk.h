@@ -63,9 +63,14 @@ typedef struct VirtIOBlock {
     VirtIOBlkUring *uring;      /* the passthrough, if configured */
 } VirtIOBlock;
 
-/* For the transport: realize/unrealize the device half. */
+/*
+ * For the transport: realize the device half; to take it down, unrealize
+ * (stop, and let go of what the transport lent) before the transport's own
+ * unrealize, and free after it (the transport unmaps the device's memory).
+ */
 bool virtio_blk_device_realize(VirtIOBlock *s, GError **errp);
 void virtio_blk_device_unrealize(VirtIOBlock *s);
+void virtio_blk_device_free(VirtIOBlock *s);
 /* The transport hands over its per-queue notification eventfds. */
 void virtio_blk_set_host_notifiers(VirtIOBlock *s, const int *fds);
 
