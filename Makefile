@@ -11,6 +11,12 @@ $(BUILD)/build.ninja:
 check: all
 	meson test -C $(BUILD) --print-errorlogs
 
+# The same tests with AddressSanitizer and LeakSanitizer, in build-asan/.
+check-asan:
+	[ -f build-asan/build.ninja ] || ./configure --enable-asan --builddir=build-asan
+	ninja -C build-asan
+	ASAN_OPTIONS=detect_leaks=1 meson test -C build-asan --print-errorlogs
+
 demo: all
 	scripts/demo.sh
 
@@ -23,4 +29,4 @@ clean:
 distclean:
 	rm -rf $(BUILD)
 
-.PHONY: all check demo bench clean distclean
+.PHONY: all check check-asan demo bench clean distclean
