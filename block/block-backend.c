@@ -137,7 +137,7 @@ void blk_destroy_all(void)
 bool blk_attach_dev(BlockBackend *blk, void *dev, GError **errp)
 {
     if (blk->dev) {
-        error_setg(errp, "Drive '%s' is already attached to a device",
+        error_setg(errp, "Drive '%s' is already in use by another device",
                    blk->name);
         return false;
     }

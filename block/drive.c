@@ -111,7 +111,8 @@ BlockBackend *drive_new(QemuOpts *opts, bool *if_virtio, GError **errp)
         return NULL;
     }
     if (format && strcmp(format, "raw")) {
-        error_setg(errp, "Unknown driver '%s'", format);
+        error_setg(errp, "Image format '%s' is not supported (only raw)",
+                   format);
         return NULL;
     }
     if (aio_str && !strcmp(aio_str, "native")) {

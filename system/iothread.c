@@ -47,8 +47,7 @@ IOThread *iothread_create(QemuOpts *opts, GError **errp)
         return NULL;
     }
     if (iothread_by_id(id)) {
-        error_setg(errp, "attempt to add duplicate property '%s' to object "
-                   "(type 'container')", id);
+        error_setg(errp, "Duplicate ID '%s' for object", id);
         return NULL;
     }
     if (!qemu_opt_get_number(opts, "poll-max-ns",

@@ -422,7 +422,8 @@ static bool create_object(const char *arg, GError **errp)
         exit(0);
     }
     if (strcmp(type, "iothread")) {
-        error_setg(errp, "invalid object type: %s", type);
+        error_setg(errp, "Parameter 'qom-type' does not accept value '%s'",
+                   type);
         return false;
     }
     return iothread_create(opts, errp) != NULL;

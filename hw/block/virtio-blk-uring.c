@@ -11,6 +11,7 @@
  * destroys ring, threads and owner.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <liburing.h>
 #include <linux/virtio_blk.h>
 #include <string.h>
@@ -233,13 +234,35 @@ static struct iovec ram_window(unsigned n)
     return (struct iovec){ NULL, 0 };
 }
 
+/*
+ * The ring gets a descriptor of its own for the disk.  The drive's holds the
+ * image's locks, and the kernel lets go of a ring's files only when the
+ * ring's asynchronous teardown ends, which may be after the VMM exited: the
+ * image would stay locked for a moment.
+ */
+static int register_disk(VirtIOBlkUring *u)
+{
+    int drive_fd = blk_get_fd(u->s->conf.blk);
+    int flags = fcntl(drive_fd, F_GETFL);
+    g_autofree char *path = g_strdup_printf("/proc/self/fd/%d", drive_fd);
+    int fd, ret;
+
+    fd = open(path, (flags & (O_ACCMODE | O_DIRECT | O_DSYNC | O_SYNC)) |
+                    O_CLOEXEC);
+    if (fd < 0) {
+        return -errno;
+    }
+    ret = uring_register(u->ring_fd, IORING_REGISTER_FILES, &fd, 1);
+    close(fd);
+    return ret;
+}
+
 static int register_resources(VirtIOBlkUring *u)
 {
-    int fd = blk_get_fd(u->s->conf.blk);
     g_autofree struct iovec *bufs = g_new(struct iovec, u->nr_bufs);
     int ret;
 
-    ret = uring_register(u->ring_fd, IORING_REGISTER_FILES, &fd, 1);
+    ret = register_disk(u);
     if (ret < 0) {
         return ret;
     }

@@ -57,7 +57,7 @@ static const CmdlineCase cases[] = {
       PROG "-device isa-debug-exit,foo=1: Property 'isa-debug-exit.foo' not "
       "found\n" },
     { "/cmdline/object/unknown", "-object foo",
-      PROG "-object foo: invalid object type: foo\n" },
+      PROG "-object foo: Parameter 'qom-type' does not accept value 'foo'\n" },
     { "/cmdline/serial/bad-backend", "-serial bogus:",
       PROG "-serial bogus:: 'bogus:' is not a valid char driver\n" },
     { "/cmdline/serial/two-stdio", "-serial stdio -serial stdio",

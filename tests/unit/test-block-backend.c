@@ -842,7 +842,7 @@ static void test_drive_errors(void)
         { "if=none,format=raw", NULL, "Parameter 'file' is missing" },
         { "file=%s,if=ide", img,
           "if=ide is not supported (only none and virtio)" },
-        { "file=%s,format=qcow2", img, "Unknown driver 'qcow2'" },
+        { "file=%s,format=qcow2", img, "Image format 'qcow2' is not supported (only raw)" },
         { "file=%s,cache=unsafe", img, "Parameter 'cache' expects 'none', "
           "'writeback', 'directsync' or 'writethrough'" },
         { "file=%s,aio=native", img,
@@ -919,7 +919,7 @@ static void test_drive_names(void)
     g_assert_true(blk_attach_dev(blk[0], &dev1, &err));
     g_assert_false(blk_attach_dev(blk[0], &dev2, &err));
     g_assert_cmpstr(err->message, ==,
-                    "Drive 'none0' is already attached to a device");
+                    "Drive 'none0' is already in use by another device");
     blk_detach_dev(blk[0]);
     g_assert_true(blk_attach_dev(blk[0], &dev2, NULL));
 
