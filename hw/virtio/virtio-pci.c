@@ -392,8 +392,7 @@ static MemoryRegion *pci_cfg_target(VirtIOPCIProxy *p, uint8_t cap,
     return r->mr;
 }
 
-void virtio_pci_config_read(PCIDevice *dev, uint32_t addr,
-                                   unsigned len)
+void virtio_pci_config_read(PCIDevice *dev, uint32_t addr, unsigned len)
 {
     VirtIOPCIProxy *p = (VirtIOPCIProxy *)dev;
     uint8_t cap = pci_cfg_cap(p);
@@ -409,8 +408,8 @@ void virtio_pci_config_read(PCIDevice *dev, uint32_t addr,
     }
 }
 
-void virtio_pci_config_write(PCIDevice *dev, uint32_t addr,
-                                    uint32_t val, unsigned len)
+void virtio_pci_config_write(PCIDevice *dev, uint32_t addr, uint32_t val,
+                             unsigned len)
 {
     VirtIOPCIProxy *p = (VirtIOPCIProxy *)dev;
     uint8_t cap = pci_cfg_cap(p);
