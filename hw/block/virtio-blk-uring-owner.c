@@ -39,8 +39,9 @@ static G_NORETURN void owner_main(pid_t parent, int sock, unsigned entries,
     OwnerReply reply = { .params = *params };
     struct rlimit rl = { fsize_limit, fsize_limit };
 
-    /* Die with the VMM. */
+    /* Die with the VMM; be told apart from the thread that forked. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    prctl(PR_SET_NAME, "uring-owner");
     if (getppid() != parent) {
         _exit(1);
     }

@@ -99,6 +99,61 @@ VMRun *vmrunf(unsigned timeout_s, const char *fmt, ...)
     return vmrun((const char *const *)argv, timeout_s);
 }
 
+VMRun *vmrun_disk(bool stock, const VMRunDisk *disk, const char *guest,
+                  const char *append)
+{
+    g_autofree char *kernel = vmrun_guest(guest);
+    g_autofree char *drive = g_strdup_printf("file=%s,if=none,id=d0,"
+                                             "format=raw%s", disk->image,
+                                             disk->drive ? disk->drive : "");
+    g_autofree char *device = g_strdup_printf("virtio-blk-pci,drive=d0%s%s%s",
+                                              stock ? ",disable-legacy=on" : "",
+                                              disk->iothread ? ",iothread=io1"
+                                                             : "",
+                                              disk->device ? disk->device : "");
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+
+    if (stock) {
+        const char *const base[] = {
+            vmrun_stock_qemu(), "-accel", "kvm", "-m", "256",
+            "-display", "none", "-debugcon", "stdio",
+            "-device", "isa-debug-exit,iobase=0xf4,iosize=4",
+        };
+
+        for (unsigned i = 0; i < G_N_ELEMENTS(base); i++) {
+            g_ptr_array_add(argv, (char *)base[i]);
+        }
+    } else {
+        const char *const base[] = {
+            vmrun_our_vmm(), "-accel", "kvm", "-m", "256M", "-nographic",
+        };
+
+        for (unsigned i = 0; i < G_N_ELEMENTS(base); i++) {
+            g_ptr_array_add(argv, (char *)base[i]);
+        }
+    }
+    if (disk->iothread) {
+        g_ptr_array_add(argv, "-object");
+        g_ptr_array_add(argv, "iothread,id=io1");
+    }
+    g_ptr_array_add(argv, "-drive");
+    g_ptr_array_add(argv, drive);
+    g_ptr_array_add(argv, "-device");
+    g_ptr_array_add(argv, device);
+    g_ptr_array_add(argv, "-kernel");
+    g_ptr_array_add(argv, kernel);
+    g_ptr_array_add(argv, "-append");
+    g_ptr_array_add(argv, (char *)append);
+    g_ptr_array_add(argv, NULL);
+    if (g_test_verbose()) {
+        g_autofree char *cmd = g_strjoinv(" ", (char **)argv->pdata);
+
+        g_test_message("%s", cmd);
+    }
+    /* Stock QEMU's emulated firmware takes seconds to boot. */
+    return vmrun((const char *const *)argv->pdata, stock ? 120 : 60);
+}
+
 void vmrun_free(VMRun *r)
 {
     g_free(r->out);

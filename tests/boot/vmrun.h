@@ -6,6 +6,7 @@
 #define TESTS_BOOT_VMRUN_H
 
 #include <glib.h>
+#include <stdbool.h>
 
 typedef struct VMRun {
     int status;                 /* exit status, or -1 if killed */
@@ -28,5 +29,24 @@ VMRun *vmrun(const char *const *argv, unsigned timeout_s);
 VMRun *vmrunf(unsigned timeout_s, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 void vmrun_free(VMRun *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VMRun, vmrun_free)
+
+/*
+ * A guest program with one virtio-blk disk, under our VMM (-nographic:
+ * the console is COM1) or stock QEMU (debugcon on stdio, isa-debug-exit,
+ * a modern-only device).  The disk is
+ *   -drive file=IMAGE,if=none,id=d0,format=raw<drive>
+ *   -device virtio-blk-pci,drive=d0<device>
+ * with "-object iothread,id=io1" and ",iothread=io1" if @iothread.
+ */
+typedef struct VMRunDisk {
+    const char *image;
+    const char *drive;          /* options appended to -drive, or NULL */
+    const char *device;         /* options appended to -device, or NULL */
+    bool iothread;
+} VMRunDisk;
+
+/* Boot guest program @guest (by name) with -append @append. */
+VMRun *vmrun_disk(bool stock, const VMRunDisk *disk, const char *guest,
+                  const char *append);
 
 #endif

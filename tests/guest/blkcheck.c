@@ -1,14 +1,16 @@
 /*
  * blkcheck: data-path checks of a virtio-blk disk for host-side tests.
  *
- *   blkcheck [dev=N] op=NAME [offset=O] [len=L] [seed=S] [op=NAME ...]
+ *   blkcheck [dev=N] [uring=on] op=NAME [offset=O] [len=L] [seed=S] [op=NAME ...]
  *
  * Words are read left to right; each op= starts an operation and the
  * offset=, len=, seed= after it (before the next op=) are its arguments.
  * An argument not given keeps its value from the operation before
  * (initially offset=0 len=4k seed=1; arguments before the first op= change
  * these starting values).  Sizes take k/m/g suffixes; offsets
- * and lengths are multiples of 512.  dev=N (default 0) picks the disk.
+ * and lengths are multiples of 512.  dev=N (default 0) picks the disk;
+ * uring=on sends reads and writes through the device's io_uring passthrough
+ * (virtio_blk_uring.h) instead of its virtqueue.
  *
  *   write         write the pattern.h pattern of seed S to [O, O+L)
  *   read          read [O, O+L) and compare it with the pattern of seed S
@@ -26,6 +28,7 @@
 #include "guest_errno.h"
 #include "pattern.h"
 #include "virtio_blk.h"
+#include "virtio_blk_uring.h"
 
 #define BLKCHECK_OK         0
 #define BLKCHECK_USAGE      1       /* bad arguments */
@@ -53,7 +56,13 @@ struct completion {
     uint8_t status;
 };
 
+struct uring_completion {
+    int32_t res;                    /* bytes or -errno */
+};
+
 static struct virtio_blk blk;
+static struct virtio_blk_uring ring;
+static bool use_uring;
 static uint8_t *buffer;             /* CHUNK_BYTES */
 
 static void on_done(void *opaque, uint64_t tag, uint8_t status)
@@ -61,6 +70,50 @@ static void on_done(void *opaque, uint64_t tag, uint8_t status)
     struct completion *c = (struct completion *)(uintptr_t)tag;
 
     c->status = status;
+}
+
+static void on_uring_done(void *opaque, uint64_t user_data, int32_t res)
+{
+    struct uring_completion *c = (struct uring_completion *)(uintptr_t)user_data;
+
+    c->res = res;
+}
+
+/* request() for a read or write through the uring passthrough. */
+static int uring_request(const struct op *op, uint32_t type, uint64_t offset, void *buf,
+                         uint32_t len)
+{
+    uint8_t opcode = type == VIRTIO_BLK_T_IN ? IORING_OP_READ_FIXED : IORING_OP_WRITE_FIXED;
+    struct uring_completion c = { 0 };
+    uint64_t start;
+    int ret = virtio_blk_uring_submit(&ring, opcode, offset, buf, len, (uintptr_t)&c);
+
+    if (ret) {
+        printf("blkcheck: %s at offset %lu: not submitted to the uring: %s\n", op->name,
+               offset, guest_strerror(ret));
+        return ret == -EOPNOTSUPP ? BLKCHECK_UNSUPP : BLKCHECK_IO_ERROR;
+    }
+    virtio_blk_uring_kick(&ring);
+    start = rdtsc();
+    while (!virtio_blk_uring_poll(&ring, on_uring_done, NULL)) {
+        if (tsc_to_ns(rdtsc() - start) > REQUEST_TIMEOUT_NS) {
+            printf("blkcheck: %s at offset %lu: no completion from the uring after %lu s\n",
+                   op->name, offset, REQUEST_TIMEOUT_NS / NSEC_PER_SEC);
+            return BLKCHECK_TIMEOUT;
+        }
+        cpu_relax();
+    }
+    if (c.res < 0) {
+        printf("blkcheck: %s of %u bytes at offset %lu failed in the uring: %s\n", op->name,
+               len, offset, guest_strerror(c.res));
+        return BLKCHECK_IO_ERROR;
+    }
+    if ((uint32_t)c.res != len) {
+        printf("blkcheck: %s of %u bytes at offset %lu: the uring transferred %d\n",
+               op->name, len, offset, c.res);
+        return BLKCHECK_IO_ERROR;
+    }
+    return BLKCHECK_OK;
 }
 
 /*
@@ -73,9 +126,13 @@ static int request(const struct op *op, uint32_t type, uint64_t offset, void *bu
     struct virtio_blk_queue *q = &blk.queue[0];
     struct completion c = { 0 };
     uint64_t start;
-    int ret = virtio_blk_submit(q, type, offset / VIRTIO_BLK_SECTOR_SIZE, buf, len, false,
-                                (uintptr_t)&c);
+    int ret;
 
+    if (use_uring && (type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT)) {
+        return uring_request(op, type, offset, buf, len);
+    }
+    ret = virtio_blk_submit(q, type, offset / VIRTIO_BLK_SECTOR_SIZE, buf, len, false,
+                            (uintptr_t)&c);
     if (ret) {
         printf("blkcheck: %s at offset %lu: not submitted: %s\n", op->name, offset,
                guest_strerror(ret));
@@ -313,6 +370,9 @@ static bool parse(int argc, char **argv, struct op *ops, unsigned int *count,
 
             *dev = strtoull(value, &end, 0);
             ok = end != value && !*end;
+        } else if (has_key(argv[i], "uring")) {
+            ok = !strcmp(value, "on") || !strcmp(value, "off");
+            use_uring = !strcmp(value, "on");
         } else if (has_key(argv[i], "offset")) {
             ok = parse_size(value, &current.offset);
         } else if (has_key(argv[i], "len")) {
@@ -335,6 +395,22 @@ static bool parse(int argc, char **argv, struct op *ops, unsigned int *count,
     return true;
 }
 
+/* Take over the passthrough's ring; the device is already live (DRIVER_OK). */
+static int start_uring(void)
+{
+    if (!(blk.features & VIRTIO_BIT(VIRTIO_BLK_F_URING_PASSTHROUGH))) {
+        printf("blkcheck: uring=on: %s does not offer VIRTIO_BLK_F_URING_PASSTHROUGH "
+               "(give the device uring-passthrough=on)\n", blk.dev.name);
+        return BLKCHECK_DEVICE;
+    }
+    if (virtio_blk_uring_attach(&blk.dev, &ring)) {
+        return BLKCHECK_DEVICE;
+    }
+    printf("blkcheck: reads and writes through the uring passthrough (sq %u, cq %u)\n",
+           ring.cfg.sq_entries, ring.cfg.cq_entries);
+    return BLKCHECK_OK;
+}
+
 int main(int argc, char **argv)
 {
     struct virtio_blk_options options = { 0 };
@@ -346,12 +422,23 @@ int main(int argc, char **argv)
     if (!parse(argc, argv, ops, &count, &dev)) {
         return BLKCHECK_USAGE;
     }
+    if (use_uring) {
+        options.features = VIRTIO_BLK_SUPPORTED_FEATURES |
+                           VIRTIO_BIT(VIRTIO_BLK_F_URING_PASSTHROUGH);
+    }
     ret = virtio_blk_open(dev, &options, &blk);
     if (ret) {
         printf("blkcheck: virtio-blk device %lu: %s\n", dev, guest_strerror(ret));
         return BLKCHECK_DEVICE;
     }
-    buffer = guest_alloc(CHUNK_BYTES, 4096);
+    if (use_uring) {
+        ret = start_uring();
+        if (ret) {
+            return ret;
+        }
+    }
+    /* Aligned to its size: the buffer stays within one uring buffer window. */
+    buffer = guest_alloc(CHUNK_BYTES, CHUNK_BYTES);
     for (unsigned int i = 0; i < count; i++) {
         ret = run(&ops[i]);
         if (ret) {

@@ -28,6 +28,13 @@ enum phase {
     PHASE_VERIFY,               /* reading back what the workload wrote */
 };
 
+/* Where the workload is relative to the measured interval. */
+enum window {
+    WINDOW_BEFORE,              /* ramp_time */
+    WINDOW_OPEN,
+    WINDOW_CLOSED,
+};
+
 struct slot {
     void *buf;
     uint64_t offset;
@@ -52,6 +59,7 @@ struct job {
     uint8_t *written;           /* bitmap of blocks written, with verify */
     uint64_t next_verify_block;
     uint64_t measure_start_tsc;
+    enum window window;
     uint64_t deadline_tsc;      /* 0: no time limit */
     uint64_t last_completion_tsc;
     uint64_t poll_tsc;          /* time of the current poll's completions */
@@ -139,6 +147,32 @@ static void complete(void *opaque, uint32_t tag, int result)
         job->result->verified_blocks++;
     }
     record(job, s, job->poll_tsc);
+}
+
+/*
+ * Console markers around the measured interval, for a harness that samples
+ * host-side counters when it sees them.
+ */
+static void open_window(struct job *job)
+{
+    printf("gfio: measure begin\n");
+    job->window = WINDOW_OPEN;
+}
+
+static void close_window(struct job *job)
+{
+    printf("gfio: measure end\n");
+    job->window = WINDOW_CLOSED;
+}
+
+static void track_window(struct job *job, uint64_t now)
+{
+    if (job->window == WINDOW_BEFORE && now >= job->measure_start_tsc) {
+        open_window(job);
+    }
+    if (job->window == WINDOW_OPEN && job->deadline_tsc && now >= job->deadline_tsc) {
+        close_window(job);
+    }
 }
 
 /* Choose the next workload request for @s; false when the workload is done. */
@@ -232,6 +266,9 @@ static void run_phase(struct job *job, enum phase phase)
             cpu_relax();        /* spare the cache line the device writes */
         }
         now = rdtsc();
+        if (phase == PHASE_WORKLOAD) {
+            track_window(job, now);
+        }
         if (job->result->exit_status || (deadline && now >= deadline)) {
             more = false;
         }
@@ -265,6 +302,21 @@ static void *alloc_zeroed(size_t size, size_t align)
     return p;
 }
 
+/*
+ * A buffer aligned to the power of two at or above its size straddles no
+ * power-of-two boundary at least that large, such as the uring engine's
+ * 1 GiB fixed-buffer windows.
+ */
+static size_t buffer_alignment(uint64_t bs)
+{
+    size_t align = BUFFER_ALIGN;
+
+    while (align < bs) {
+        align <<= 1;
+    }
+    return align;
+}
+
 static void setup_job(struct job *job)
 {
     const struct gfio_options *o = job->opt;
@@ -274,7 +326,7 @@ static void setup_job(struct job *job)
     job->free_tags = guest_alloc(sizeof(*job->free_tags) * o->iodepth, 4);
     job->batch = guest_alloc(sizeof(*job->batch) * o->iodepth, 4);
     for (uint32_t tag = 0; tag < o->iodepth; tag++) {
-        job->slots[tag].buf = guest_alloc(o->bs, BUFFER_ALIGN);
+        job->slots[tag].buf = guest_alloc(o->bs, buffer_alignment(o->bs));
         /* Without verify, writes carry this data, as fio's default buffers. */
         pattern_fill(job->slots[tag].buf, (uint64_t)tag * o->bs, o->bs, o->seed);
         job->free_tags[tag] = o->iodepth - 1 - tag;
@@ -305,6 +357,9 @@ static void run(struct job *job)
         job->deadline_tsc = job->measure_start_tsc + ns_to_tsc(o->runtime_ns);
     }
     run_phase(job, PHASE_WORKLOAD);
+    if (job->window == WINDOW_OPEN) {
+        close_window(job);      /* one pass done, or a failure */
+    }
 
     if (job->deadline_tsc) {
         r->runtime_ns = o->runtime_ns;

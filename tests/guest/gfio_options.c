@@ -145,6 +145,14 @@ static bool parse_one(const char *key, const char *value, struct gfio_options *o
         o->engine = value;
         return *value;
     }
+    /* uring=on|off: shorthand for engine=uring / engine=virtio-blk */
+    if (!strcmp(key, "uring")) {
+        if (strcmp(value, "on") && strcmp(value, "off")) {
+            return false;
+        }
+        o->engine = !strcmp(value, "on") ? "uring" : "virtio-blk";
+        return true;
+    }
     return false;
 }
 

@@ -10,9 +10,13 @@ const char *guest_strerror(int error)
     switch (error < 0 ? -error : error) {
     case EIO:           return "EIO";
     case E2BIG:         return "E2BIG";
+    case EBADF:         return "EBADF";
+    case EACCES:        return "EACCES";
+    case EFAULT:        return "EFAULT";
     case EBUSY:         return "EBUSY";
     case ENODEV:        return "ENODEV";
     case EINVAL:        return "EINVAL";
+    case EFBIG:         return "EFBIG";
     case EROFS:         return "EROFS";
     case EPROTO:        return "EPROTO";
     case EOPNOTSUPP:    return "EOPNOTSUPP";

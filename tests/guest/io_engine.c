@@ -5,12 +5,14 @@
 #include "libc.h"
 
 int io_engine_virtio_blk_open(const struct io_engine_params *params, struct io_engine *e);
+int io_engine_uring_open(const struct io_engine_params *params, struct io_engine *e);
 
 static const struct {
     const char *name;
     int (*open)(const struct io_engine_params *params, struct io_engine *e);
 } engines[] = {
     { "virtio-blk", io_engine_virtio_blk_open },
+    { "uring", io_engine_uring_open },
 };
 
 int io_engine_open(const char *name, const struct io_engine_params *params,

@@ -4,7 +4,9 @@
  * without waiting (poll).  gfio's job loop, statistics and verification use
  * only this interface.
  *
- * Engine "virtio-blk" drives a virtio-blk PCI device (io_engine_virtio_blk.c).
+ * Engine "virtio-blk" drives a virtio-blk PCI device through its virtqueues
+ * (io_engine_virtio_blk.c); engine "uring" drives the same device's io_uring
+ * passthrough (io_engine_uring.c, docs/specs/virtio-blk-uring.rst).
  */
 #ifndef GFIO_IO_ENGINE_H
 #define GFIO_IO_ENGINE_H
@@ -48,7 +50,7 @@ struct io_engine_params {
 };
 
 /*
- * Open engine @name ("virtio-blk").  Returns 0, -EINVAL for an unknown
+ * Open engine @name ("virtio-blk" or "uring").  Returns 0, -EINVAL for an unknown
  * engine, or the engine's error (after a message).
  */
 int io_engine_open(const char *name, const struct io_engine_params *params,

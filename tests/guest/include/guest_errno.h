@@ -8,9 +8,13 @@
 
 #define EIO             5
 #define E2BIG           7
+#define EBADF           9
+#define EACCES          13
+#define EFAULT          14
 #define EBUSY           16
 #define ENODEV          19
 #define EINVAL          22
+#define EFBIG           27
 #define EROFS           30
 #define EPROTO          71
 #define EOPNOTSUPP      95

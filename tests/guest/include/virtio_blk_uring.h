@@ -1,0 +1,110 @@
+/*
+ * virtio-blk io_uring passthrough (docs/specs/virtio-blk-uring.rst): the
+ * device shares a host io_uring, confined to its disk and to guest RAM, in
+ * virtio shared memory region 0.  The driver writes SQEs and reads CQEs
+ * there; the host's SQPOLL thread picks the SQEs up, so submitting costs no
+ * exit.  Only when that thread has gone to sleep does the driver ring a
+ * doorbell (an ioeventfd, also without an exit).
+ *
+ * This driver uses SQE slots in order (array[k] = k), polls for completions
+ * with the completion eventfd muted, and keeps no more requests in flight
+ * than either ring has entries.
+ */
+#ifndef GUEST_VIRTIO_BLK_URING_H
+#define GUEST_VIRTIO_BLK_URING_H
+
+#include <stdint.h>
+
+#include "uring_abi.h"
+#include "virtio_pci.h"
+
+#define VIRTIO_BLK_F_URING_PASSTHROUGH  23
+
+/* The extension's device configuration fields (at offset 0x100). */
+struct virtio_blk_uring_config {
+    uint32_t sq_entries;
+    uint32_t cq_entries;
+    uint32_t setup_flags;               /* IORING_SETUP_* */
+    uint32_t features;                  /* IORING_FEAT_* */
+    struct {
+        uint32_t head, tail, ring_mask, ring_entries, flags, dropped, array;
+    } sq_off;
+    struct {
+        uint32_t head, tail, ring_mask, ring_entries, overflow, cqes, flags;
+    } cq_off;
+    uint64_t rings_offset;              /* in shared memory region 0 */
+    uint64_t rings_size;
+    uint64_t sqes_offset;
+    uint64_t sqes_size;
+    uint64_t ram_host_base;             /* host address of guest physical 0 */
+    uint64_t disk_size;                 /* bytes */
+    uint64_t allowed_ops;               /* bit n: IORING_OP n allowed */
+    uint32_t buf_shift;                 /* log2 of a fixed buffer's window */
+    uint32_t nr_bufs;
+    uint32_t file_index;
+    uint32_t dma_alignment;             /* offsets, lengths, addresses */
+    uint16_t msix_vector;
+    uint16_t doorbell_notify_off;
+    uint8_t sqe_flags_required;
+    uint8_t sqe_flags_allowed;
+};
+
+struct virtio_blk_uring {
+    struct virtio_pci_device *dev;
+    struct virtio_blk_uring_config cfg;
+    const struct virtio_shm_region *region;
+    /* In shared memory: the kernel's and the driver's indexes and flags. */
+    uint32_t *sq_head;
+    uint32_t *sq_tail;
+    uint32_t *sq_flags;
+    uint32_t *sq_array;
+    struct io_uring_sqe *sqes;
+    uint32_t *cq_head;
+    uint32_t *cq_tail;
+    uint32_t *cq_flags;
+    struct io_uring_cqe *cqes;
+    volatile uint16_t *doorbell;
+    uint32_t sq_mask;
+    uint32_t cq_mask;
+    uint32_t sq_next;                   /* SQ tail after the queued requests */
+    uint32_t sq_published;              /* SQ tail the kernel has seen */
+    uint32_t cq_next;                   /* CQ head: next CQE to reap */
+    uint32_t in_flight;                 /* queued and not yet reaped */
+    uint32_t max_in_flight;
+    uint64_t submitted;                 /* counters for reports */
+    uint64_t kicks;
+    uint64_t doorbells;
+};
+
+/*
+ * Take over the ring of @dev, which has accepted FEATURES_OK with
+ * VIRTIO_BLK_F_URING_PASSTHROUGH: read the configuration, locate the rings
+ * in shared memory region 0, fill the SQ array and mute the completion
+ * eventfd.  Valid before or after DRIVER_OK (the kernel reads the SQ only
+ * from then on).  Returns 0, or -EPROTO after printing what is wrong.
+ */
+int virtio_blk_uring_attach(struct virtio_pci_device *dev, struct virtio_blk_uring *r);
+
+/*
+ * Queue a read (IORING_OP_READ_FIXED) or write (IORING_OP_WRITE_FIXED) of
+ * @len bytes at disk offset @offset to/from @buf (identity-mapped guest RAM
+ * within one fixed-buffer window, aligned to cfg.dma_alignment, as are
+ * @offset and @len); @user_data comes back with its completion.  Returns 0,
+ * -EBUSY if max_in_flight requests are out, -EROFS for a write to a
+ * read-only drive, -EOPNOTSUPP if the device does not allow @opcode, -EINVAL
+ * for a misaligned request or one that crosses a window.
+ */
+int virtio_blk_uring_submit(struct virtio_blk_uring *r, uint8_t opcode, uint64_t offset,
+                            void *buf, uint32_t len, uint64_t user_data);
+
+/* Publish the queued SQEs; ring the doorbell if the SQPOLL thread sleeps. */
+void virtio_blk_uring_kick(struct virtio_blk_uring *r);
+
+/* @res: bytes transferred or a negative Linux errno (guest_errno.h values). */
+typedef void (*virtio_blk_uring_done_fn)(void *opaque, uint64_t user_data, int32_t res);
+
+/* Reap every CQE there is, calling @done for each; returns how many. */
+unsigned int virtio_blk_uring_poll(struct virtio_blk_uring *r, virtio_blk_uring_done_fn done,
+                                   void *opaque);
+
+#endif
