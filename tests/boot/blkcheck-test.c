@@ -63,14 +63,6 @@ static VMRun *run_blkcheck(const Config *c, const Image *img,
     return r;
 }
 
-static Image *background_image(void)
-{
-    Image *img = image_new(IMAGE_SIZE);
-
-    image_write_pattern(img, 0, IMAGE_SIZE, BACKGROUND);
-    return img;
-}
-
 static char *range_line(const char *op, const Range *r, const char *result)
 {
     return g_strdup_printf("blkcheck: %s offset=%" PRIu64 " len=%" PRIu64
@@ -123,7 +115,7 @@ static char *mismatch_line(uint64_t at, uint8_t expected, uint8_t found)
 static void test_guest_write(gconstpointer data)
 {
     const Config *c = data;
-    g_autoptr(Image) img = background_image();
+    g_autoptr(Image) img = image_new_pattern(IMAGE_SIZE, BACKGROUND);
     g_autofree char *a0 = range_args("write", &guest_ranges[0]);
     g_autofree char *a1 = range_args("write", &guest_ranges[1]);
     g_autofree char *append = g_strdup_printf("%s %s", a0, a1);
@@ -141,7 +133,7 @@ static void test_guest_write(gconstpointer data)
 static void test_guest_read(gconstpointer data)
 {
     const Config *c = data;
-    g_autoptr(Image) img = background_image();
+    g_autoptr(Image) img = image_new_pattern(IMAGE_SIZE, BACKGROUND);
     g_autofree char *append = range_args("read", &host_range);
     g_autofree char *expect = range_line("read", &host_range, "OK");
     g_autoptr(VMRun) r = NULL;
@@ -158,7 +150,7 @@ static void test_guest_read(gconstpointer data)
 static void test_guest_read_wrong_seed(gconstpointer data)
 {
     const Config *c = data;
-    g_autoptr(Image) img = background_image();
+    g_autoptr(Image) img = image_new_pattern(IMAGE_SIZE, BACKGROUND);
     Range wrong = host_range;
     g_autofree char *append = NULL;
     g_autofree char *mismatch = NULL, *failed = NULL, *expect = NULL;
@@ -184,7 +176,7 @@ static void test_guest_read_wrong_seed(gconstpointer data)
 static void test_guest_read_flipped(gconstpointer data)
 {
     const Config *c = data;
-    g_autoptr(Image) img = background_image();
+    g_autoptr(Image) img = image_new_pattern(IMAGE_SIZE, BACKGROUND);
     Range range = { 1024 * 1024 - 4096, 2 * 1024 * 1024, 33 };
     const uint64_t at = range.offset + 1024 * 1024 + 12345;
     const uint8_t flipped = pattern_byte(range.seed, at) ^ 0x10;
@@ -238,7 +230,7 @@ static void test_stock_qemu(void)
     const Config stock = {
         "stock-qemu", true, true, ",cache=none,aio=io_uring",
     };
-    g_autoptr(Image) img = background_image();
+    g_autoptr(Image) img = image_new_pattern(IMAGE_SIZE, BACKGROUND);
     const Range *w = &guest_ranges[0];
     Range wrong = host_range;
     g_autofree char *aw = range_args("write", w);

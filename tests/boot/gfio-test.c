@@ -177,13 +177,12 @@ static void test_corrupt_crc(void)
  */
 static void test_readonly_write(void)
 {
-    g_autoptr(Image) img = image_new(IMAGE_SIZE);
+    g_autoptr(Image) img = image_new_pattern(IMAGE_SIZE, 99);
     VMRunDisk disk = { .image = img->path, .drive = ",readonly=on" };
     g_autofree uint8_t *before = NULL;
     g_autoptr(VMRun) r = NULL;
     g_autoptr(GfioResult) res = NULL;
 
-    image_write_pattern(img, 0, IMAGE_SIZE, 99);
     before = image_contents(img);
     r = run_gfio(false, &disk, "write", 4096, " verify=crc32c");
     res = gfio_assert_failed(r, GFIO_EXIT_IO_ERROR);

@@ -27,6 +27,14 @@ Image *image_new(uint64_t size)
     return img;
 }
 
+Image *image_new_pattern(uint64_t size, uint64_t seed)
+{
+    Image *img = image_new(size);
+
+    image_write_pattern(img, 0, size, seed);
+    return img;
+}
+
 void image_free(Image *img)
 {
     close(img->fd);

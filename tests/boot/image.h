@@ -19,6 +19,8 @@ typedef struct Image {
 
 /* A new image of @size bytes, all zero. */
 Image *image_new(uint64_t size);
+/* A new image of @size bytes that holds the pattern of @seed. */
+Image *image_new_pattern(uint64_t size, uint64_t seed);
 void image_free(Image *img);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Image, image_free)
 

@@ -111,18 +111,10 @@ static VMRun *run_blkcheck(const Image *img, const char *drive,
     return r;
 }
 
-static Image *background_image(void)
-{
-    Image *img = image_new(IMAGE_SIZE);
-
-    image_write_pattern(img, 0, IMAGE_SIZE, BACKGROUND);
-    return img;
-}
-
 /* blkcheck writes two ranges through the ring: in the file, nothing else. */
 static void test_blkcheck_guest_write(void)
 {
-    g_autoptr(Image) img = background_image();
+    g_autoptr(Image) img = image_new_pattern(IMAGE_SIZE, BACKGROUND);
     const uint64_t o1 = 4096 + 512, l1 = 3 * 512, o2 = 3 * 1024 * 1024;
     const uint64_t l2 = 1024 * 1024 + 64 * 1024;
     g_autofree char *append = g_strdup_printf(
@@ -150,7 +142,7 @@ static void test_blkcheck_guest_write(void)
  */
 static void test_blkcheck_guest_read(void)
 {
-    g_autoptr(Image) img = background_image();
+    g_autoptr(Image) img = image_new_pattern(IMAGE_SIZE, BACKGROUND);
     const uint64_t off = 8192 + 1024, len = 1024 * 1024 + 4096;
     const uint64_t seed = 31, wrong = 32;
     g_autofree char *append = g_strdup_printf(
@@ -185,7 +177,7 @@ static void test_blkcheck_guest_read(void)
  */
 static void test_readonly(void)
 {
-    g_autoptr(Image) img = background_image();
+    g_autoptr(Image) img = image_new_pattern(IMAGE_SIZE, BACKGROUND);
     g_autofree uint8_t *before = image_contents(img);
     g_autoptr(VMRun) w = run_gfio(img, DRIVE ",readonly=on", true, "write",
                                   4096, NULL);
