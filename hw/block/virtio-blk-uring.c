@@ -406,6 +406,22 @@ static bool choose_iopoll(VirtIOBlkUring *u, GError **errp)
     return true;
 }
 
+bool virtio_blk_uring_check_unused(const VirtIOBlkConf *c, GError **errp)
+{
+    const char *set = c->uring_iopoll != ON_OFF_AUTO_AUTO ? "uring-iopoll" :
+        c->uring_sq_cpu != VIRTIO_BLK_URING_SQ_CPU_ANY ? "uring-sq-cpu" :
+        c->uring_sq_idle_ms != VIRTIO_BLK_URING_SQ_IDLE_MS_DEFAULT ?
+            "uring-sq-idle" :
+        c->uring_entries != VIRTIO_BLK_URING_ENTRIES_DEFAULT ?
+            "uring-entries" : NULL;
+
+    if (set) {
+        error_setg(errp, "%s needs uring-passthrough=on", set);
+        return false;
+    }
+    return true;
+}
+
 VirtIOBlkUring *virtio_blk_uring_new(VirtIOBlock *s, GError **errp)
 {
     VirtIOBlkConf *c = &s->conf;

@@ -588,6 +588,8 @@ bool virtio_blk_device_realize(VirtIOBlock *s, GError **errp)
         if (!s->uring) {
             return false;
         }
+    } else if (!virtio_blk_uring_check_unused(&s->conf, errp)) {
+        return false;
     }
     s->queues = g_new0(VirtIOBlockQueue, s->conf.num_queues);
     for (unsigned i = 0; i < s->conf.num_queues; i++) {

@@ -3,6 +3,7 @@
  */
 #include <linux/virtio_ids.h>
 
+#include "hw/block/virtio-blk-uring.h"
 #include "hw/qdev-properties-system.h"
 #include "hw/virtio/virtio-blk.h"
 #include "hw/virtio/virtio-pci.h"
@@ -76,12 +77,15 @@ static const Property virtio_blk_pci_props[] = {
              .defval = ON_OFF_AUTO_AUTO,
              .desc = "polled I/O (auto: if the drive supports it)"),
     DEFINE_PROP("uring-sq-cpu", VirtIOBlkPCI, blk.conf.uring_sq_cpu,
-                prop_info_int32, .defval = (uint64_t)-1,
+                prop_info_int32,
+                .defval = (uint64_t)VIRTIO_BLK_URING_SQ_CPU_ANY,
                 .desc = "host CPU of the SQPOLL thread (-1: any)"),
     BLK_PROP("uring-sq-idle", uring_sq_idle_ms, prop_info_uint32,
-             .defval = 1000, .desc = "SQPOLL idle time before sleeping, ms"),
+             .defval = VIRTIO_BLK_URING_SQ_IDLE_MS_DEFAULT,
+             .desc = "SQPOLL idle time before sleeping, ms"),
     BLK_PROP("uring-entries", uring_entries, prop_info_uint32,
-             .defval = 128, .desc = "submission queue entries"),
+             .defval = VIRTIO_BLK_URING_ENTRIES_DEFAULT,
+             .desc = "submission queue entries (rounded up to a power of 2)"),
     DEFINE_PROP_END_OF_LIST(),
 };
 

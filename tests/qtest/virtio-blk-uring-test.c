@@ -1944,6 +1944,23 @@ static void test_entries_zero(void)
     check_refused(URING ",uring-entries=0", "uring-entries");
 }
 
+/* A uring-* property without the passthrough would be ignored: refused. */
+static void test_without_passthrough(void)
+{
+    static const char *const props[] = {
+        "uring-iopoll", "uring-sq-cpu", "uring-sq-idle", "uring-entries",
+    };
+    static const char *const values[] = { "on", "0", "5", "64" };
+
+    for (unsigned i = 0; i < G_N_ELEMENTS(props); i++) {
+        g_autofree char *opts = g_strdup_printf(",%s=%s", props[i], values[i]);
+        g_autofree char *expected = g_strdup_printf(
+            "%s needs uring-passthrough=on", props[i]);
+
+        check_refused(opts, expected);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1995,5 +2012,7 @@ int main(int argc, char **argv)
                     test_sq_cpu_invalid);
     g_test_add_func("/virtio-blk-uring/properties/entries-zero",
                     test_entries_zero);
+    g_test_add_func("/virtio-blk-uring/properties/without-passthrough",
+                    test_without_passthrough);
     return g_test_run();
 }

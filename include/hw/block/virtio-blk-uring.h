@@ -12,6 +12,16 @@
 typedef struct VirtIOBlock VirtIOBlock;
 typedef struct VirtIOBlkUring VirtIOBlkUring;
 
+typedef struct VirtIOBlkConf VirtIOBlkConf;
+
+/* Defaults of the uring-* properties of virtio-blk-pci. */
+#define VIRTIO_BLK_URING_SQ_CPU_ANY         (-1)
+#define VIRTIO_BLK_URING_SQ_IDLE_MS_DEFAULT 1000
+#define VIRTIO_BLK_URING_ENTRIES_DEFAULT    128
+
+/* Without uring-passthrough=on: refuse a uring-* property set to other than
+ * its default, which would otherwise be ignored. */
+bool virtio_blk_uring_check_unused(const VirtIOBlkConf *c, GError **errp);
 /* At device realize: check the host and the properties. */
 VirtIOBlkUring *virtio_blk_uring_new(VirtIOBlock *s, GError **errp);
 /* After virtio_init, before the transport: shared memory and doorbell. */
