@@ -7,8 +7,10 @@
  * its owner process, see virtio-blk-uring-owner.c), disabled, with the disk
  * as fixed file 0, guest RAM as fixed buffers, the completion eventfd and
  * the restrictions; its rings are mapped into region 0.  DRIVER_OK enables
- * it.  Reset cuts the guest off, lets the requests in flight finish, and
- * destroys ring, threads and owner.
+ * it, and from then on a main-loop timer checks that the guest does not let
+ * completions overflow (virtio-blk-uring-overflow.h).  Reset cuts the guest
+ * off, lets the requests in flight finish, and destroys ring, threads and
+ * owner.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +24,7 @@
 
 #include "exec/guest-ram.h"
 #include "exec/memory.h"
+#include "hw/block/virtio-blk-uring-overflow.h"
 #include "hw/block/virtio-blk-uring-owner.h"
 #include "hw/block/virtio-blk-uring.h"
 #include "hw/virtio/virtio-blk.h"
@@ -88,6 +91,7 @@ struct VirtIOBlkUring {
     MemoryRegion rings_mr;
     MemoryRegion sqes_mr;
     AioContext *ctx;                /* where the doorbell is served */
+    guint overflow_watch;           /* main-loop timer, while started */
 };
 
 static int uring_register(int fd, unsigned op, const void *arg, unsigned nr)
@@ -376,6 +380,12 @@ static bool probe_host(VirtIOBlkUring *u, GError **errp)
         explain_setup_error(u, errp, -ret, "cannot restrict the io_uring");
         return false;
     }
+    if (uring_cq_overflowed(u->ring_fd, &err) < 0) {
+        destroy_ring(u);
+        error_setg(errp, "uring-passthrough: cannot watch the io_uring for "
+                   "overflowed completions: %s", err->message);
+        return false;
+    }
     u->layout = p;
     ring_sizes(&p, &u->rings_size, &u->sqes_size);
     destroy_ring(u);
@@ -616,6 +626,31 @@ static void doorbell_detach(void *opaque)
     aio_set_fd_handler(u->ctx, u->doorbell_fd, NULL, NULL, NULL, NULL);
 }
 
+/*
+ * A driver that lets the completion queue overflow (it may have at most
+ * cq_entries requests unconsumed) loses the rings: left alone, the kernel's
+ * overflow list would grow without bound (virtio-blk-uring-overflow.h).
+ */
+static gboolean overflow_check(gpointer opaque)
+{
+    VirtIOBlkUring *u = opaque;
+    g_autoptr(GError) err = NULL;
+    int ret = uring_cq_overflowed(u->ring_fd, &err);
+
+    if (ret == 0) {
+        return G_SOURCE_CONTINUE;
+    }
+    u->overflow_watch = 0;
+    virtio_blk_uring_reset(u);
+    if (ret > 0) {
+        virtio_error(&u->s->vdev, "uring-passthrough: the driver let the "
+                     "completion queue overflow; rings withdrawn until reset");
+    } else {
+        virtio_error(&u->s->vdev, "uring-passthrough: %s", err->message);
+    }
+    return G_SOURCE_REMOVE;
+}
+
 void virtio_blk_uring_start(VirtIOBlkUring *u)
 {
     int ret;
@@ -631,10 +666,16 @@ void virtio_blk_uring_start(VirtIOBlkUring *u)
     }
     u->ctx = u->s->ctx;
     aio_run_sync(u->ctx, doorbell_attach, u);
+    u->overflow_watch = g_timeout_add(URING_OVERFLOW_CHECK_MS, overflow_check,
+                                      u);
 }
 
 void virtio_blk_uring_stop(VirtIOBlkUring *u)
 {
+    if (u->overflow_watch) {
+        g_source_remove(u->overflow_watch);
+        u->overflow_watch = 0;
+    }
     if (u->ctx) {
         aio_run_sync(u->ctx, doorbell_detach, u);
         u->ctx = NULL;

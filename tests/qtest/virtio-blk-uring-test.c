@@ -38,6 +38,8 @@
 #define QUIET_US        (200 * 1000)
 /* Bounded waits for the kernel or the VMM. */
 #define WAIT_US         (5 * 1000 * 1000)
+/* The device's period (URING_OVERFLOW_CHECK_MS) */
+#define URING_OVERFLOW_CHECK_US (100 * 1000)
 
 #ifndef IORING_SETUP_NO_SQARRAY
 #define IORING_SETUP_NO_SQARRAY (1U << 16)
@@ -1533,6 +1535,80 @@ static void test_bad_ring_indices(void)
     fixture_cleanup(&f);
 }
 
+/* Queue @n NOPs, kick, and wait until the kernel has taken them. */
+static void submit_nops(Fixture *f, unsigned n)
+{
+    QVirtioBlkUring *u = f->u;
+    QUringSqe sqe;
+
+    for (unsigned i = 0; i < n; i++) {
+        qvirtio_blk_uring_prep(u, &sqe, IORING_OP_NOP, 0, 0, 0, i);
+        qvirtio_blk_uring_queue(u, &sqe);
+    }
+    qvirtio_blk_uring_kick(u);
+    g_assert_true(wait_ring_change(f, u->cfg.sq_off.head, u->sq_tail - n));
+    while (qvirtio_blk_uring_ring_readl(u, u->cfg.sq_off.head) != u->sq_tail) {
+        g_usleep(1000);
+    }
+}
+
+/*
+ * A driver that leaves more than cq_entries completions unconsumed loses
+ * the rings (the kernel would keep the excess in memory without bound):
+ * NEEDS_RESET, the ring and its owner gone, one line on stderr; a reset
+ * recovers.  A full completion queue alone is allowed.
+ */
+static void test_cq_overflow(void)
+{
+    Fixture f;
+    QVirtioBlkUring *u;
+    QUringCqe cqe;
+    int owner;
+    g_autofree char *err = NULL;
+
+    fixture_init_full(&f, RAM_MB, "",
+                      URING ",uring-entries=16,uring-iopoll=off", true);
+    qvirtio_blk_uring_start(f.u);
+    u = f.u;
+    owner = ring_owner(&f);
+
+    /* cq_entries completions, none consumed: the queue is full, no more. */
+    for (unsigned done = 0; done < u->cfg.cq_entries;
+         done += u->cfg.sq_entries) {
+        submit_nops(&f, u->cfg.sq_entries);
+    }
+    g_usleep(3 * URING_OVERFLOW_CHECK_US);
+    g_assert_cmphex(qvirtio_pci_get_status(&u->vdev) &
+                    VIRTIO_CONFIG_S_NEEDS_RESET, ==, 0);
+    for (unsigned i = 0; i < u->cfg.cq_entries; i++) {
+        g_assert_true(qvirtio_blk_uring_pop_cqe(u, &cqe));
+        g_assert_cmpint(cqe.res, ==, 0);
+    }
+    qvirtio_blk_uring_ring_writel(u, u->cfg.cq_off.head, u->cq_head);
+
+    /* One more than the queue holds overflows. */
+    for (unsigned done = 0; done <= u->cfg.cq_entries;
+         done += u->cfg.sq_entries) {
+        submit_nops(&f, u->cfg.sq_entries);
+    }
+    g_assert_true(qvirtio_pci_wait_status(&u->vdev,
+                                          VIRTIO_CONFIG_S_NEEDS_RESET,
+                                          WAIT_US));
+    g_assert_true(process_gone(owner, WAIT_US));
+    check_shm_empty(&f);
+    check_vmm_alive(&f);
+    err = vmm_stderr(&f);
+    assert_one_line(err);
+    g_assert_nonnull(strstr(err, "uring-passthrough: the driver let the "
+                                 "completion queue overflow"));
+
+    qvirtio_blk_uring_reset(u);
+    qvirtio_blk_uring_start(u);
+    round_trip(&f, 0, 4096, 44);
+    check_image(&f);
+    fixture_cleanup(&f);
+}
+
 /* Writes at or past the end of the disk never grow the image. */
 static void test_past_end(void)
 {
@@ -1995,6 +2071,8 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio-blk-uring/hostile/sq-array", test_bad_sq_array);
     g_test_add_func("/virtio-blk-uring/hostile/ring-indices",
                     test_bad_ring_indices);
+    g_test_add_func("/virtio-blk-uring/hostile/cq-overflow",
+                    test_cq_overflow);
     g_test_add_func("/virtio-blk-uring/hostile/past-end", test_past_end);
     g_test_add_func("/virtio-blk-uring/hostile/empty-image", test_empty_image);
     g_test_add_func("/virtio-blk-uring/lifecycle/reset", test_reset);
