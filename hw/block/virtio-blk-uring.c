@@ -380,7 +380,7 @@ static bool probe_host(VirtIOBlkUring *u, GError **errp)
         explain_setup_error(u, errp, -ret, "cannot restrict the io_uring");
         return false;
     }
-    if (uring_cq_overflowed(u->ring_fd, &err) < 0) {
+    if (!uring_overflow_watchable(u->ring_fd, &err)) {
         destroy_ring(u);
         error_setg(errp, "uring-passthrough: cannot watch the io_uring for "
                    "overflowed completions: %s", err->message);
@@ -634,20 +634,15 @@ static void doorbell_detach(void *opaque)
 static gboolean overflow_check(gpointer opaque)
 {
     VirtIOBlkUring *u = opaque;
-    g_autoptr(GError) err = NULL;
-    int ret = uring_cq_overflowed(u->ring_fd, &err);
 
-    if (ret == 0) {
+    if (!uring_cq_overflowed(u->ring_fd, (const uint32_t *)
+                             ((uint8_t *)u->rings + u->layout.sq_off.flags))) {
         return G_SOURCE_CONTINUE;
     }
     u->overflow_watch = 0;
     virtio_blk_uring_reset(u);
-    if (ret > 0) {
-        virtio_error(&u->s->vdev, "uring-passthrough: the driver let the "
-                     "completion queue overflow; rings withdrawn until reset");
-    } else {
-        virtio_error(&u->s->vdev, "uring-passthrough: %s", err->message);
-    }
+    virtio_error(&u->s->vdev, "uring-passthrough: the driver let the "
+                 "completion queue overflow; rings withdrawn until reset");
     return G_SOURCE_REMOVE;
 }
 

@@ -1586,11 +1586,15 @@ static void test_cq_overflow(void)
     }
     qvirtio_blk_uring_ring_writel(u, u->cfg.cq_off.head, u->cq_head);
 
-    /* One more than the queue holds overflows. */
+    /*
+     * One more than the queue holds overflows.  The guest clears the
+     * kernel's IORING_SQ_CQ_OVERFLOW flag, which does not hide it.
+     */
     for (unsigned done = 0; done <= u->cfg.cq_entries;
          done += u->cfg.sq_entries) {
         submit_nops(&f, u->cfg.sq_entries);
     }
+    qvirtio_blk_uring_ring_writel(u, u->cfg.sq_off.flags, 0);
     g_assert_true(qvirtio_pci_wait_status(&u->vdev,
                                           VIRTIO_CONFIG_S_NEEDS_RESET,
                                           WAIT_US));
