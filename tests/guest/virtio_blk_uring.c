@@ -275,6 +275,21 @@ unsigned int virtio_blk_uring_poll(struct virtio_blk_uring *r, virtio_blk_uring_
     if (!reaped) {
         return 0;
     }
+    /*
+     * More CQEs than requests: not the ring this driver filled (after
+     * DEVICE_NEEDS_RESET the region reads as zeroes).  Reap nothing; the
+     * caller's timeout ends the wait.
+     */
+    if (reaped > r->in_flight) {
+        if (!r->broken) {
+            printf("virtio-blk-uring: CQ tail %u is %u past the head with %u "
+                   "requests in flight: the rings are gone (device status "
+                   "0x%02x)\n", tail, reaped, r->in_flight,
+                   r->dev->common->device_status);
+            r->broken = true;
+        }
+        return 0;
+    }
     for (; head != tail; head++) {
         const struct io_uring_cqe *cqe = &r->cqes[head & r->cq_mask];
 

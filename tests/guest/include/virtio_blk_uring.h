@@ -13,6 +13,7 @@
 #ifndef GUEST_VIRTIO_BLK_URING_H
 #define GUEST_VIRTIO_BLK_URING_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "uring_abi.h"
@@ -71,6 +72,7 @@ struct virtio_blk_uring {
     uint32_t cq_next;                   /* CQ head: next CQE to reap */
     uint32_t in_flight;                 /* queued and not yet reaped */
     uint32_t max_in_flight;
+    bool broken;                        /* the CQ made no sense */
     uint64_t submitted;                 /* counters for reports */
     uint64_t kicks;
     uint64_t doorbells;
