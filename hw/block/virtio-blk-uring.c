@@ -435,6 +435,7 @@ bool virtio_blk_uring_check_unused(const VirtIOBlkConf *c, GError **errp)
 VirtIOBlkUring *virtio_blk_uring_new(VirtIOBlock *s, GError **errp)
 {
     VirtIOBlkConf *c = &s->conf;
+    long host_cpus = sysconf(_SC_NPROCESSORS_CONF);
     VirtIOBlkUring *u;
 
     if (c->uring_entries == 0 || c->uring_entries > URING_MAX_ENTRIES) {
@@ -442,9 +443,9 @@ VirtIOBlkUring *virtio_blk_uring_new(VirtIOBlock *s, GError **errp)
                    URING_MAX_ENTRIES);
         return NULL;
     }
-    if (c->uring_sq_cpu < -1 || c->uring_sq_cpu >= sysconf(_SC_NPROCESSORS_CONF)) {
+    if (c->uring_sq_cpu < -1 || c->uring_sq_cpu >= host_cpus) {
         error_setg(errp, "uring-sq-cpu=%d: no such host CPU (0 to %ld)",
-                   c->uring_sq_cpu, sysconf(_SC_NPROCESSORS_CONF) - 1);
+                   c->uring_sq_cpu, host_cpus - 1);
         return NULL;
     }
     u = g_new0(VirtIOBlkUring, 1);

@@ -26,6 +26,9 @@
 
 #define PROG            "qemu-system-x86_64: "
 #define URING           ",uring-passthrough=on"
+/* Device option for the doorbell in an iothread, which then is created. */
+#define IOTHREAD        ",iothread=io1"
+#define IOTHREAD_OBJECT "-object iothread,id=io1 "
 
 /* Small RAM: registering it as fixed buffers pins it. */
 #define RAM_MB          64
@@ -143,8 +146,9 @@ static void fixture_init_image(Fixture *f, uint64_t image_size,
     f->ram_size = (uint64_t)ram_mb << 20;
     f->image_size = image_size;
     f->image = make_image(image_size, &f->expected);
-    args = g_strdup_printf("-m %uM -drive if=none,id=d0,format=raw,file=%s%s "
+    args = g_strdup_printf("-m %uM %s-drive if=none,id=d0,format=raw,file=%s%s "
                            "-device virtio-blk-pci,drive=d0%s", ram_mb,
+                           strstr(dev_opts, IOTHREAD) ? IOTHREAD_OBJECT : "",
                            f->image, drive_opts, dev_opts);
     if (capture_stderr) {
         fd = g_file_open_tmp("qtest-blk-uring-err-XXXXXX", &f->stderr_path,
@@ -946,14 +950,17 @@ static bool publish_while_asleep(Fixture *f, const QUringSqe *sqe,
 
 #define ASLEEP_ATTEMPTS 5
 
-static void test_doorbell(void)
+/* @data: more device options (IOTHREAD: the doorbell in an iothread). */
+static void test_doorbell(gconstpointer data)
 {
     Fixture f;
     QUringSqe sqe;
     QUringCqe cqe;
     unsigned proven = 0;
+    g_autofree char *opts = g_strconcat(URING ",uring-sq-idle=10",
+                                        (const char *)data, NULL);
 
-    fixture_init(&f, RAM_MB, "", URING ",uring-sq-idle=10");
+    fixture_init(&f, RAM_MB, "", opts);
     qvirtio_blk_uring_start(f.u);
 
     for (unsigned i = 0; i < ASLEEP_ATTEMPTS && proven < 3; i++) {
@@ -1558,16 +1565,17 @@ static void submit_nops(Fixture *f, unsigned n)
  * NEEDS_RESET, the ring and its owner gone, one line on stderr; a reset
  * recovers.  A full completion queue alone is allowed.
  */
-static void test_cq_overflow(void)
+static void test_cq_overflow(gconstpointer data)
 {
     Fixture f;
     QVirtioBlkUring *u;
     QUringCqe cqe;
     int owner;
     g_autofree char *err = NULL;
+    g_autofree char *opts = g_strconcat(
+        URING ",uring-entries=16,uring-iopoll=off", (const char *)data, NULL);
 
-    fixture_init_full(&f, RAM_MB, "",
-                      URING ",uring-entries=16,uring-iopoll=off", true);
+    fixture_init_full(&f, RAM_MB, "", opts, true);
     qvirtio_blk_uring_start(f.u);
     u = f.u;
     owner = ring_owner(&f);
@@ -2061,7 +2069,10 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio-blk-uring/drive/readonly", test_readonly);
     g_test_add_func("/virtio-blk-uring/drive/writethrough", test_writethrough);
     g_test_add_func("/virtio-blk-uring/drive/cache-none", test_cache_none);
-    g_test_add_func("/virtio-blk-uring/doorbell", test_doorbell);
+    g_test_add_data_func("/virtio-blk-uring/doorbell/main-loop", "",
+                         test_doorbell);
+    g_test_add_data_func("/virtio-blk-uring/doorbell/iothread", IOTHREAD,
+                         test_doorbell);
     g_test_add_func("/virtio-blk-uring/msix", test_msix);
     g_test_add_func("/virtio-blk-uring/iopoll/on", test_iopoll_on);
     g_test_add_func("/virtio-blk-uring/iopoll/auto", test_iopoll_auto);
@@ -2075,8 +2086,10 @@ int main(int argc, char **argv)
     g_test_add_func("/virtio-blk-uring/hostile/sq-array", test_bad_sq_array);
     g_test_add_func("/virtio-blk-uring/hostile/ring-indices",
                     test_bad_ring_indices);
-    g_test_add_func("/virtio-blk-uring/hostile/cq-overflow",
-                    test_cq_overflow);
+    g_test_add_data_func("/virtio-blk-uring/hostile/cq-overflow/main-loop",
+                         "", test_cq_overflow);
+    g_test_add_data_func("/virtio-blk-uring/hostile/cq-overflow/iothread",
+                         IOTHREAD, test_cq_overflow);
     g_test_add_func("/virtio-blk-uring/hostile/past-end", test_past_end);
     g_test_add_func("/virtio-blk-uring/hostile/empty-image", test_empty_image);
     g_test_add_func("/virtio-blk-uring/lifecycle/reset", test_reset);
