@@ -1,5 +1,6 @@
 /*
- * The virtio device model and split virtqueues.
+ * The virtio device model and split virtqueues; packed virtqueues are in
+ * virtio-packed.c.
  */
 #include <stdarg.h>
 #include <string.h>
@@ -7,11 +8,13 @@
 #include "exec/guest-ram.h"
 #include "hw/virtio/virtio.h"
 #include "qemu/error-report.h"
+#include "virtqueue-internal.h"
 
 /* Features every device gets from the core. */
 #define VIRTIO_CORE_FEATURES ((1ULL << VIRTIO_F_VERSION_1) | \
                               (1ULL << VIRTIO_RING_F_INDIRECT_DESC) | \
-                              (1ULL << VIRTIO_RING_F_EVENT_IDX))
+                              (1ULL << VIRTIO_RING_F_EVENT_IDX) | \
+                              (1ULL << VIRTIO_F_RING_PACKED))
 
 void virtio_init(VirtIODevice *vdev, const char *name, uint16_t device_id,
                  size_t config_len, unsigned num_queues, uint16_t queue_size,
@@ -52,10 +55,14 @@ static void virtio_queue_reset(VirtQueue *vq)
     vq->enabled = false;
     vq->vector = VIRTIO_NO_VECTOR;
     vq->desc_gpa = vq->avail_gpa = vq->used_gpa = 0;
+    vq->packed = false;
     vq->desc = NULL;
     vq->avail = NULL;
     vq->used = NULL;
+    vq->ring = NULL;
+    vq->driver_event = vq->device_event = NULL;
     vq->last_avail_idx = vq->used_idx = vq->signalled_used = 0;
+    vq->used_total = 0;
     vq->signalled_used_valid = false;
     vq->notification = true;
     vq->inuse = 0;
@@ -148,8 +155,10 @@ void virtio_config_write(VirtIODevice *vdev, uint64_t addr, const void *buf,
 
 bool virtio_queue_valid_size(VirtQueue *vq, uint16_t num)
 {
-    /* Split rings have a power-of-two size (2.7). */
-    return num && num <= vq->num_max && !(num & (num - 1));
+    /* Split rings have a power-of-two size (2.7), packed ones any (2.8). */
+    return num && num <= vq->num_max &&
+           (virtio_vdev_has_feature(vq->vdev, VIRTIO_F_RING_PACKED) ||
+            !(num & (num - 1)));
 }
 
 void virtio_error(VirtIODevice *vdev, const char *fmt, ...)
@@ -178,6 +187,11 @@ void virtio_queue_enable(VirtQueue *vq)
     size_t used_size = sizeof(struct vring_used) +
                        sizeof(struct vring_used_elem) * n + 2;
 
+    if (virtio_vdev_has_feature(vdev, VIRTIO_F_RING_PACKED)) {
+        vq->packed = true;
+        vq->enabled = packed_ring_map(vq);
+        return;
+    }
     vq->desc = guest_ram_ptr(vq->desc_gpa, sizeof(struct vring_desc) * n);
     vq->avail = guest_ram_ptr(vq->avail_gpa, avail_size);
     vq->used = guest_ram_ptr(vq->used_gpa, used_size);
@@ -206,8 +220,11 @@ static uint16_t used_event(VirtQueue *vq)
 
 bool virtqueue_empty(VirtQueue *vq)
 {
-    return !vq->enabled || vq->vdev->broken ||
-           avail_idx(vq) == vq->last_avail_idx;
+    if (!vq->enabled || vq->vdev->broken) {
+        return true;
+    }
+    return vq->packed ? packed_ring_empty(vq)
+                      : avail_idx(vq) == vq->last_avail_idx;
 }
 
 void virtio_queue_set_notification(VirtQueue *vq, bool enable)
@@ -216,7 +233,9 @@ void virtio_queue_set_notification(VirtQueue *vq, bool enable)
         return;
     }
     vq->notification = enable;
-    if (virtio_vdev_has_feature(vq->vdev, VIRTIO_RING_F_EVENT_IDX)) {
+    if (vq->packed) {
+        packed_ring_set_notification(vq, enable);
+    } else if (virtio_vdev_has_feature(vq->vdev, VIRTIO_RING_F_EVENT_IDX)) {
         /* avail_event lives after the used ring. */
         uint16_t *avail_event = (uint16_t *)&vq->used->ring[vq->num];
         if (enable) {
@@ -252,6 +271,28 @@ static bool elem_add_sg(VirtQueueElement *elem, void *base, uint32_t len,
             return false;   /* readable after writable (2.7.4.2) */
         }
         elem->out_num++;
+    }
+    return true;
+}
+
+bool virtqueue_elem_map(VirtQueue *vq, VirtQueueElement *elem, uint64_t gpa,
+                        uint32_t len, bool writable)
+{
+    void *p;
+
+    if (!len) {
+        return true;
+    }
+    p = guest_ram_ptr(gpa, len);
+    if (!p) {
+        virtio_error(vq->vdev, "queue %u: buffer 0x%llx+%u is outside guest "
+                     "RAM", vq->index, (unsigned long long)gpa, len);
+        return false;
+    }
+    if (!elem_add_sg(elem, p, len, writable)) {
+        virtio_error(vq->vdev, "queue %u: device-readable descriptor after "
+                     "a writable one", vq->index);
+        return false;
     }
     return true;
 }
@@ -318,19 +359,9 @@ static bool virtqueue_map_chain(VirtQueue *vq, unsigned head,
                          "longer than its table", vq->index);
             return false;
         }
-        if (d.len) {
-            void *p = guest_ram_ptr(d.addr, d.len);
-            if (!p) {
-                virtio_error(vdev, "queue %u: buffer 0x%llx+%u is outside "
-                             "guest RAM", vq->index,
-                             (unsigned long long)d.addr, d.len);
-                return false;
-            }
-            if (!elem_add_sg(elem, p, d.len, d.flags & VRING_DESC_F_WRITE)) {
-                virtio_error(vdev, "queue %u: device-readable descriptor "
-                             "after a writable one", vq->index);
-                return false;
-            }
+        if (!virtqueue_elem_map(vq, elem, d.addr, d.len,
+                                d.flags & VRING_DESC_F_WRITE)) {
+            return false;
         }
         if (!(d.flags & VRING_DESC_F_NEXT)) {
             break;
@@ -348,6 +379,9 @@ bool virtqueue_pop(VirtQueue *vq, VirtQueueElement *elem)
 
     if (virtqueue_empty(vq)) {
         return false;
+    }
+    if (vq->packed) {
+        return packed_ring_pop(vq, elem);
     }
     avail = avail_idx(vq);
     if ((uint16_t)(avail - vq->last_avail_idx) > vq->num) {
@@ -379,6 +413,10 @@ void virtqueue_push(VirtQueue *vq, const VirtQueueElement *elem,
     if (!vq->enabled) {
         return;     /* the queue was reset while the request ran */
     }
+    if (vq->packed) {
+        packed_ring_push(vq, elem, len);
+        return;
+    }
     u = &vq->used->ring[vq->used_idx % vq->num];
     __atomic_store_n(&u->id, elem->index, __ATOMIC_RELAXED);
     __atomic_store_n(&u->len, len, __ATOMIC_RELAXED);
@@ -394,6 +432,9 @@ static bool virtio_should_notify(VirtIODevice *vdev, VirtQueue *vq)
 
     /* Order the used index store before reading the driver's wishes. */
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (vq->packed) {
+        return packed_ring_should_notify(vq);
+    }
     if (!virtio_vdev_has_feature(vdev, VIRTIO_RING_F_EVENT_IDX)) {
         return !(__atomic_load_n(&vq->avail->flags, __ATOMIC_RELAXED) &
                  VRING_AVAIL_F_NO_INTERRUPT);

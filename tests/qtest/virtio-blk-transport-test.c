@@ -126,7 +126,7 @@ static void test_unoffered_feature(void)
 {
     static const unsigned bits[] = {
         0 /* legacy BARRIER */, 7 /* legacy SCSI */, VIRTIO_BLK_F_RO,
-        VIRTIO_F_RING_PACKED, 63,
+        VIRTIO_F_IN_ORDER, 63,
     };
     TransportFixture f;
     uint64_t offered;

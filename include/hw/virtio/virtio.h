@@ -1,7 +1,7 @@
 /*
  * The virtio device model, independent of the transport: device status and
- * feature negotiation, configuration space, and split virtqueues (virtio
- * 1.2, sections 2 and 2.7).
+ * feature negotiation, configuration space, and split and packed
+ * virtqueues (virtio 1.2, sections 2, 2.7 and 2.8).
  *
  * Threads: the transport calls in with the BQL held (register accesses).
  * While the driver has the device running, a device processes its queues
@@ -31,7 +31,8 @@ typedef struct VirtQueue VirtQueue;
 
 /* A descriptor chain, mapped: out_sg is device-readable, in_sg writable. */
 typedef struct VirtQueueElement {
-    unsigned index;             /* head descriptor */
+    unsigned index;             /* head descriptor (packed: buffer ID) */
+    unsigned ndescs;            /* packed: ring descriptors it took */
     unsigned out_num;
     unsigned in_num;
     struct iovec *out_sg;
@@ -85,15 +86,24 @@ struct VirtQueue {
     uint16_t num_max;
     bool enabled;
     uint16_t vector;
+    /* descriptor area, driver area, device area */
     uint64_t desc_gpa, avail_gpa, used_gpa;
+    bool packed;                /* VIRTIO_F_RING_PACKED: the fields below */
     /* host views of the rings, valid while enabled */
     struct vring_desc *desc;
     struct vring_avail *avail;
     struct vring_used *used;
+    struct vring_packed_desc *ring;
+    struct vring_packed_desc_event *driver_event;
+    struct vring_packed_desc_event *device_event;
     uint16_t last_avail_idx;
     uint16_t used_idx;
     uint16_t signalled_used;
     bool signalled_used_valid;
+    /* packed: ring wrap counters, and descriptors used in all (mod 2^16) */
+    bool avail_wrap;
+    bool used_wrap;
+    uint16_t used_total;
     bool notification;          /* guest notifications wanted */
     unsigned inuse;
     VirtIOHandleOutput *handle_output;

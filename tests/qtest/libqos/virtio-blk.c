@@ -26,8 +26,10 @@ void qvirtio_blk_pci_start(QVirtioBlk *blk, const QVirtioBlkSetup *setup)
     uint16_t n = setup->num_queues ? setup->num_queues : 1;
 
     g_assert_null(blk->vqs);
-    qvirtio_pci_negotiate(&blk->vdev, setup->features |
-                                      VIRTIO_BIT(VIRTIO_F_VERSION_1));
+    /* Its queues are split rings (virtqueue-packed.h has packed ones). */
+    qvirtio_pci_negotiate(&blk->vdev,
+                          (setup->features | VIRTIO_BIT(VIRTIO_F_VERSION_1)) &
+                          ~VIRTIO_BIT(VIRTIO_F_RING_PACKED));
     if (setup->msix) {
         qvirtio_pci_enable_msix(&blk->vdev);
     }
