@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "uring_abi.h"
+#include <linux/io_uring.h>
 #include "virtio_pci.h"
 
 #define VIRTIO_BLK_F_URING_PASSTHROUGH  23
