@@ -146,24 +146,33 @@ static void test_guest_read(gconstpointer data)
     assert_image(img, &host_range, 1);
 }
 
+/*
+ * host_range read with the next seed (@wrong): what blkcheck prints, the
+ * first byte that differs and the failed read.
+ */
+static char *wrong_seed_lines(Range *wrong)
+{
+    g_autofree char *mismatch = NULL, *failed = NULL;
+    uint64_t at;
+
+    *wrong = host_range;
+    wrong->seed = host_range.seed + 1;
+    at = first_difference(&host_range, wrong->seed);
+    mismatch = mismatch_line(at, pattern_byte(wrong->seed, at),
+                             pattern_byte(host_range.seed, at));
+    failed = range_line("read", wrong, "FAILED");
+    return g_strconcat(mismatch, failed, NULL);
+}
+
 /* Reading with the wrong seed fails at the first byte that differs. */
 static void test_guest_read_wrong_seed(gconstpointer data)
 {
     const Config *c = data;
     g_autoptr(Image) img = image_new_pattern(IMAGE_SIZE, BACKGROUND);
-    Range wrong = host_range;
-    g_autofree char *append = NULL;
-    g_autofree char *mismatch = NULL, *failed = NULL, *expect = NULL;
+    Range wrong;
+    g_autofree char *expect = wrong_seed_lines(&wrong);
+    g_autofree char *append = range_args("read", &wrong);
     g_autoptr(VMRun) r = NULL;
-    uint64_t at;
-
-    wrong.seed = host_range.seed + 1;
-    at = first_difference(&host_range, wrong.seed);
-    mismatch = mismatch_line(at, pattern_byte(wrong.seed, at),
-                             pattern_byte(host_range.seed, at));
-    failed = range_line("read", &wrong, "FAILED");
-    expect = g_strconcat(mismatch, failed, NULL);
-    append = range_args("read", &wrong);
 
     image_write_pattern(img, host_range.offset, host_range.len,
                         host_range.seed);
@@ -232,27 +241,21 @@ static void test_stock_qemu(void)
     };
     g_autoptr(Image) img = image_new_pattern(IMAGE_SIZE, BACKGROUND);
     const Range *w = &guest_ranges[0];
-    Range wrong = host_range;
+    Range wrong;
     g_autofree char *aw = range_args("write", w);
     g_autofree char *ar = range_args("read", &host_range);
     g_autofree char *append = NULL, *expect = NULL;
     g_autofree char *lw = range_line("write", w, "OK");
     g_autofree char *lr = range_line("read", &host_range, "OK");
-    g_autofree char *mismatch = NULL, *failed = NULL;
+    g_autofree char *wrong_read = wrong_seed_lines(&wrong);
     g_autoptr(VMRun) r = NULL;
     const Range written[] = { *w, host_range };
-    uint64_t at;
 
-    wrong.seed = host_range.seed + 1;
-    at = first_difference(&host_range, wrong.seed);
-    mismatch = mismatch_line(at, pattern_byte(wrong.seed, at),
-                             pattern_byte(host_range.seed, at));
-    failed = range_line("read", &wrong, "FAILED");
     /* The last read: the same range, only the seed given. */
     append = g_strdup_printf("op=getid %s %s op=read seed=%" PRIu64, aw, ar,
                              wrong.seed);
     expect = g_strconcat("serial=stock-7\nblkcheck: getid: OK\n", lw, lr,
-                         mismatch, failed, NULL);
+                         wrong_read, NULL);
 
     image_write_pattern(img, host_range.offset, host_range.len,
                         host_range.seed);
