@@ -182,16 +182,21 @@ void virtio_queue_enable(VirtQueue *vq)
 {
     VirtIODevice *vdev = vq->vdev;
     size_t n = vq->num;
+
+    /*
+     * Fixed here, with the rings' mapping: a driver that enables a queue
+     * before FEATURES_OK may still change its features afterwards.
+     */
+    vq->packed = virtio_vdev_has_feature(vdev, VIRTIO_F_RING_PACKED);
+    if (vq->packed) {
+        vq->enabled = packed_ring_map(vq);
+        return;
+    }
     /* 2.7: with EVENT_IDX the rings carry one more 16-bit field each. */
     size_t avail_size = sizeof(struct vring_avail) + 2 * n + 2;
     size_t used_size = sizeof(struct vring_used) +
                        sizeof(struct vring_used_elem) * n + 2;
 
-    if (virtio_vdev_has_feature(vdev, VIRTIO_F_RING_PACKED)) {
-        vq->packed = true;
-        vq->enabled = packed_ring_map(vq);
-        return;
-    }
     vq->desc = guest_ram_ptr(vq->desc_gpa, sizeof(struct vring_desc) * n);
     vq->avail = guest_ram_ptr(vq->avail_gpa, avail_size);
     vq->used = guest_ram_ptr(vq->used_gpa, used_size);

@@ -381,6 +381,42 @@ static void make_indirect_in_chain(PackedFixture *f)
                        PACKED_DESC_F_AVAIL | VRING_DESC_F_NEXT);
 }
 
+/*
+ * A queue enabled before FEATURES_OK, then RING_PACKED accepted: the queue
+ * stays what it was set up as (a split ring, here empty), the device runs
+ * on, and a reset brings packed rings back.
+ */
+static void test_packed_after_enable(PackedFixture *f, gconstpointer data)
+{
+    QVirtioPCIDevice *d = &f->blk->vdev;
+    uint64_t rings = guest_alloc_aligned(f->alloc, 4096, 16);
+    uint8_t status = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER;
+    uint8_t buf[SECTOR];
+
+    qtest_memset(f->qts, rings, 0, 4096);
+    qvirtio_pci_reset(d);
+    qvirtio_pci_set_status(d, status);
+    qvirtio_pci_write_driver_features(d, VIRTIO_BIT(VIRTIO_F_VERSION_1));
+    qvirtio_pci_common_writew(d, VIRTIO_PCI_COMMON_Q_SELECT, 0);
+    qvirtio_pci_common_writew(d, VIRTIO_PCI_COMMON_Q_SIZE, 8);
+    qvirtio_pci_common_writeq(d, VIRTIO_PCI_COMMON_Q_DESCLO, rings);
+    qvirtio_pci_common_writeq(d, VIRTIO_PCI_COMMON_Q_AVAILLO, rings + 1024);
+    qvirtio_pci_common_writeq(d, VIRTIO_PCI_COMMON_Q_USEDLO, rings + 2048);
+    qvirtio_pci_common_writew(d, VIRTIO_PCI_COMMON_Q_ENABLE, 1);
+    qvirtio_pci_write_driver_features(d, features);
+    status |= VIRTIO_CONFIG_S_FEATURES_OK;
+    qvirtio_pci_set_status(d, status);
+    qvirtio_pci_set_status(d, status | VIRTIO_CONFIG_S_DRIVER_OK);
+    qpci_bar_writew(d->pdev, d->notify.bar, f->q->notify_addr, 0);
+    g_usleep(20 * 1000);
+    g_assert_cmphex(qvirtio_pci_get_status(d), ==,
+                    status | VIRTIO_CONFIG_S_DRIVER_OK);
+    restart_device(f);
+    guest_free(f->alloc, rings);
+    g_assert_cmpuint(request(f, VIRTIO_BLK_T_IN, 0, buf, SECTOR, false), ==,
+                     VIRTIO_BLK_S_OK);
+}
+
 static void test_hostile(PackedFixture *f, gconstpointer data)
 {
     static const BreakRing cases[] = {
@@ -415,5 +451,6 @@ int main(int argc, char **argv)
     add_test("in-flight", test_in_flight);
     add_test("event-suppression", test_event_suppression);
     add_test("hostile", test_hostile);
+    add_test("packed-after-enable", test_packed_after_enable);
     return g_test_run();
 }
