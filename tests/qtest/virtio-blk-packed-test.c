@@ -244,19 +244,12 @@ static void test_in_flight(PackedFixture *f, gconstpointer data)
     }
 }
 
-/* Whether the device interrupted (INTx: the ISR's queue bit, read-clear). */
+/* Whether the device interrupted (INTx: the ISR's queue bit, read-clear):
+ * waited for if @expected, else looked for during 50 ms. */
 static bool interrupted(PackedFixture *f, bool expected)
 {
-    gint64 deadline = g_get_monotonic_time() + (expected ? QVIRTIO_TIMEOUT_US
-                                                         : 50 * 1000);
-
-    do {
-        if (qvirtio_pci_read_isr(&f->blk->vdev) & VIRTIO_PCI_ISR_QUEUE) {
-            return true;
-        }
-        g_usleep(1000);
-    } while (g_get_monotonic_time() < deadline);
-    return false;
+    return qvirtio_pci_wait_isr_queue(&f->blk->vdev, expected ?
+                                      QVIRTIO_TIMEOUT_US : 50 * 1000);
 }
 
 /*

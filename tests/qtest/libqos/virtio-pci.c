@@ -391,12 +391,17 @@ uint8_t qvirtio_pci_read_isr(QVirtioPCIDevice *d)
 bool qvirtio_pci_wait_queue_interrupt(QVirtioPCIDevice *d, QVirtQueue *vq,
                                       uint64_t timeout_us)
 {
-    gint64 deadline = g_get_monotonic_time() + timeout_us;
-
     if (vq->msix_vector != VIRTIO_MSI_NO_VECTOR) {
         return qpci_msix_wait(d->qts, vq->msix_addr, vq->msix_data,
                               timeout_us);
     }
+    return qvirtio_pci_wait_isr_queue(d, timeout_us);
+}
+
+bool qvirtio_pci_wait_isr_queue(QVirtioPCIDevice *d, uint64_t timeout_us)
+{
+    gint64 deadline = g_get_monotonic_time() + timeout_us;
+
     while (!(qvirtio_pci_read_isr(d) & VIRTIO_PCI_ISR_QUEUE)) {
         if (g_get_monotonic_time() >= deadline) {
             return false;

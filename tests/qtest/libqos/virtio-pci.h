@@ -170,6 +170,8 @@ void qvirtio_pci_notify_raw(QVirtioPCIDevice *d, uint16_t notify_off,
 
 /* Read (and so clear) the ISR status. */
 uint8_t qvirtio_pci_read_isr(QVirtioPCIDevice *d);
+/* Wait up to timeout_us for the ISR's queue bit (INTx); false on timeout. */
+bool qvirtio_pci_wait_isr_queue(QVirtioPCIDevice *d, uint64_t timeout_us);
 /*
  * Wait up to timeout_us for vq's interrupt: its MSI-X message, or without
  * one, the queue bit of the ISR status.  False on timeout.
