@@ -60,15 +60,18 @@ static struct vring_packed_desc read_desc(const struct vring_packed_desc *d)
     return c;
 }
 
-/* An indirect table: its entries in order, only their WRITE flag counts. */
+/*
+ * An indirect table: its entries in order, only their WRITE flag counts.
+ * It is a chain of its own (2.8.7): @d must be the chain's only descriptor.
+ */
 static bool map_indirect(VirtQueue *vq, const struct vring_packed_desc *d,
-                         VirtQueueElement *elem)
+                         bool chain_head, VirtQueueElement *elem)
 {
     const struct vring_packed_desc *table;
     unsigned n = d->len / sizeof(*table);
 
     if (!virtio_vdev_has_feature(vq->vdev, VIRTIO_RING_F_INDIRECT_DESC) ||
-        (d->flags & VRING_DESC_F_NEXT) || elem->out_num + elem->in_num) {
+        (d->flags & VRING_DESC_F_NEXT) || !chain_head) {
         virtio_error(vq->vdev, "queue %u: invalid indirect descriptor",
                      vq->index);
         return false;
@@ -108,7 +111,7 @@ bool packed_ring_pop(VirtQueue *vq, VirtQueueElement *elem)
         }
         d = read_desc(&vq->ring[i]);
         if (d.flags & VRING_DESC_F_INDIRECT) {
-            if (!map_indirect(vq, &d, elem)) {
+            if (!map_indirect(vq, &d, n == 1, elem)) {
                 return false;
             }
         } else if (!virtqueue_elem_map(vq, elem, d.addr, d.len,

@@ -410,11 +410,37 @@ static void test_packed_after_enable(PackedFixture *f, gconstpointer data)
                      VIRTIO_BLK_S_OK);
 }
 
+/*
+ * The same after a descriptor of no bytes, which maps nothing, with a
+ * table that holds a valid FLUSH request: refused all the same.
+ */
+static void make_indirect_after_empty(PackedFixture *f)
+{
+    uint64_t table = f->scratch, hdr = f->scratch + 2048;
+
+    qtest_writel(f->qts, hdr, VIRTIO_BLK_T_FLUSH);
+    qtest_writel(f->qts, hdr + 4, 0);
+    qtest_writeq(f->qts, hdr + 8, 0);
+    qtest_writeq(f->qts, table, hdr);
+    qtest_writel(f->qts, table + 8, BLK_HDR_SIZE);
+    qtest_writel(f->qts, table + 12, 0);            /* id, flags */
+    qtest_writeq(f->qts, table + 16, hdr + BLK_HDR_SIZE);
+    qtest_writel(f->qts, table + 24, 1);
+    qtest_writew(f->qts, table + 28, 0);
+    qtest_writew(f->qts, table + 30, VRING_DESC_F_WRITE);
+
+    qpacked_write_desc(f->q, 1, table, 32, 1,
+                       PACKED_DESC_F_AVAIL | VRING_DESC_F_INDIRECT);
+    qpacked_write_desc(f->q, 0, f->scratch + 1024, 0, 0,
+                       PACKED_DESC_F_AVAIL | VRING_DESC_F_NEXT);
+}
+
 static void test_hostile(PackedFixture *f, gconstpointer data)
 {
     static const BreakRing cases[] = {
         make_endless_chain, make_buffer_outside_ram, make_indirect_with_next,
         make_indirect_bad_length, make_indirect_in_chain,
+        make_indirect_after_empty,
     };
 
     for (unsigned i = 0; i < G_N_ELEMENTS(cases); i++) {
