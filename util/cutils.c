@@ -1,7 +1,9 @@
 /*
- * Parsing of numbers, sizes and booleans.
+ * Parsing of numbers, sizes and booleans; sizes for messages.
  */
 #include <errno.h>
+#include <glib.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -108,4 +110,25 @@ bool parse_bool(const char *str, bool *out)
         }
     }
     return false;
+}
+
+char *size_to_str(uint64_t bytes)
+{
+    static const char *const units[] = {
+        "KiB", "MiB", "GiB", "TiB", "PiB", "EiB",
+    };
+    int i = -1;
+
+    while (i + 1 < (int)G_N_ELEMENTS(units) && bytes >> (10 * (i + 2))) {
+        i++;
+    }
+    if (i < 0) {
+        return g_strdup_printf("%" PRIu64 " bytes", bytes);
+    }
+    if (!(bytes & ((1ULL << (10 * (i + 1))) - 1))) {
+        return g_strdup_printf("%" PRIu64 " %s", bytes >> (10 * (i + 1)),
+                               units[i]);
+    }
+    return g_strdup_printf("%.1f %s", (double)bytes / (1ULL << (10 * (i + 1))),
+                           units[i]);
 }

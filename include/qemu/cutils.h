@@ -1,5 +1,6 @@
 /*
- * Parsing of numbers, sizes and booleans as QEMU's command line spells them.
+ * Parsing of numbers, sizes and booleans as QEMU's command line spells them,
+ * and sizes as messages spell them.
  */
 #ifndef QEMU_CUTILS_H
 #define QEMU_CUTILS_H
@@ -17,5 +18,7 @@ bool parse_size(const char *str, uint64_t default_unit, uint64_t *out);
 bool parse_uint64(const char *str, uint64_t *out);
 /* on/off, yes/no, true/false. */
 bool parse_bool(const char *str, bool *out);
+/* "64 MiB", "1.5 GiB", "512 bytes": for messages (g_free the result). */
+char *size_to_str(uint64_t bytes);
 
 #endif
