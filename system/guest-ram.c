@@ -44,8 +44,16 @@ bool guest_ram_init(uint64_t ram_size, GError **errp)
     }
     for (unsigned i = 0; i < nr_ranges; i++) {
         void *r = guest_ram_host_addr(ranges[i].gpa);
-        if (mprotect(r, ranges[i].size, PROT_READ | PROT_WRITE) < 0) {
-            error_setg_errno(errp, errno, "cannot allocate guest RAM");
+
+        /*
+         * Without MAP_NORESERVE, so that the kernel's overcommit policy
+         * says at once whether it can back the RAM, as for QEMU's.
+         */
+        if (mmap(r, ranges[i].size, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) ==
+            MAP_FAILED) {
+            error_setg_errno(errp, errno, "cannot set up guest memory "
+                             "'pc.ram'");
             guest_ram_cleanup();
             return false;
         }

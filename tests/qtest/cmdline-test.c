@@ -6,6 +6,8 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "libqtest.h"
@@ -32,6 +34,8 @@ static const CmdlineCase cases[] = {
       PROG "-m foo: Parameter 'size' expects a size\n" },
     { "/cmdline/m/too-small", "-m 1M",
       PROG "-m 1M: ram size too small (the minimum is 2M)\n" },
+    /* Beyond the fixed host layout's room (docs/devel/memory.rst) */
+    { "/cmdline/m/too-large", "-m 96T", PROG "ram size too large\n" },
     { "/cmdline/smp/zero", "-smp 0",
       PROG "-smp 0: Invalid CPU topology: CPU topology parameters must be "
       "greater than zero\n" },
@@ -124,6 +128,45 @@ static void test_kernel_not_elf(void)
                                "can be booted)\n", path);
     assert_vmm_error(NULL, args, expected);
     g_unlink(path);
+}
+
+/* RAM and swap of the host, from /proc/meminfo, in bytes. */
+static uint64_t host_memory(void)
+{
+    g_autofree char *text = NULL;
+    uint64_t total = 0;
+    static const char *const keys[] = { "MemTotal:", "SwapTotal:" };
+
+    g_assert_true(g_file_get_contents("/proc/meminfo", &text, NULL, NULL));
+    for (unsigned i = 0; i < G_N_ELEMENTS(keys); i++) {
+        const char *p = strstr(text, keys[i]);
+
+        g_assert_nonnull(p);
+        total += g_ascii_strtoull(p + strlen(keys[i]), NULL, 10) << 10;
+    }
+    return total;
+}
+
+/*
+ * RAM the host cannot back (twice its RAM and swap) is refused at once,
+ * with QEMU's words, unless the host's overcommit policy accepts anything
+ * (vm.overcommit_memory = 1).
+ */
+static void test_ram_unbackable(void)
+{
+    g_autofree char *policy = NULL;
+    g_autofree char *args = NULL;
+
+    g_assert_true(g_file_get_contents("/proc/sys/vm/overcommit_memory",
+                                      &policy, NULL, NULL));
+    if (atoi(policy) == 1) {
+        g_test_skip("this host's overcommit policy accepts any size");
+        return;
+    }
+    args = g_strdup_printf(BASE_ARGS "-m %" G_GUINT64_FORMAT "M",
+                           2 * host_memory() >> 20);
+    assert_vmm_error(NULL, args, PROG "cannot set up guest memory 'pc.ram': "
+                     "Cannot allocate memory\n");
 }
 
 /*
@@ -246,6 +289,7 @@ int main(int argc, char **argv)
         g_test_add_data_func(cases[i].path, &cases[i], test_case);
     }
     g_test_add_func("/cmdline/kernel/not-elf", test_kernel_not_elf);
+    g_test_add_func("/cmdline/m/unbackable", test_ram_unbackable);
     g_test_add_func("/cmdline/accel/kvm-missing", test_kvm_missing);
     g_test_add_func("/cmdline/accel/kvm-inaccessible", test_kvm_inaccessible);
     return g_test_run();
