@@ -290,7 +290,7 @@ static bool virtio_blk_handle_vq(VirtIOBlock *s, VirtQueue *vq)
     bool progress = false;
 
     blk_io_plug(s->conf.blk);
-    while (q->free && !s->vdev.broken) {
+    while (q->free && !virtio_broken(&s->vdev)) {
         VirtIOBlockReq *req = q->free;
         if (!virtqueue_pop(vq, &req->elem)) {
             break;

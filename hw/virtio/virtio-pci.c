@@ -84,18 +84,24 @@ static void virtio_pci_irqfd_free(void *irqfd)
     msix_notifier_free(irqfd);
 }
 
-static const VirtioTransportOps virtio_pci_transport = {
-    .notify_queue = virtio_pci_notify_queue,
-    .notify_config = virtio_pci_notify_config,
-    .irqfd_new = virtio_pci_irqfd_new,
-    .irqfd_set_vector = virtio_pci_irqfd_set_vector,
-    .irqfd_free = virtio_pci_irqfd_free,
-};
-
 static uint16_t checked_vector(VirtIOPCIProxy *p, uint64_t v)
 {
     return v < num_vectors(p) ? v : VIRTIO_NO_VECTOR;
 }
+
+static uint16_t virtio_pci_check_vector(VirtIODevice *vdev, uint16_t vector)
+{
+    return checked_vector(proxy_of(vdev), vector);
+}
+
+static const VirtioTransportOps virtio_pci_transport = {
+    .notify_queue = virtio_pci_notify_queue,
+    .notify_config = virtio_pci_notify_config,
+    .irqfd_new = virtio_pci_irqfd_new,
+    .check_vector = virtio_pci_check_vector,
+    .irqfd_set_vector = virtio_pci_irqfd_set_vector,
+    .irqfd_free = virtio_pci_irqfd_free,
+};
 
 static VirtQueue *selected_queue(VirtIOPCIProxy *p)
 {

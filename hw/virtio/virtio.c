@@ -78,7 +78,7 @@ void virtio_reset(VirtIODevice *vdev)
     }
     vdev->status = 0;
     g_atomic_int_set(&vdev->isr, 0);
-    vdev->broken = false;
+    __atomic_store_n(&vdev->broken, false, __ATOMIC_RELEASE);
     vdev->config_vector = VIRTIO_NO_VECTOR;
     vdev->guest_features = 0;
     for (unsigned i = 0; i < vdev->num_queues; i++) {
@@ -124,7 +124,7 @@ void virtio_set_status(VirtIODevice *vdev, uint8_t status)
     status = __atomic_or_fetch(&vdev->status, status, __ATOMIC_SEQ_CST);
     if ((status & VIRTIO_CONFIG_S_DRIVER_OK) &&
         !(old & VIRTIO_CONFIG_S_DRIVER_OK) &&
-        (status & VIRTIO_CONFIG_S_FEATURES_OK) && !vdev->broken) {
+        (status & VIRTIO_CONFIG_S_FEATURES_OK) && !virtio_broken(vdev)) {
         vdev->ops->start(vdev);
     }
 }
@@ -171,7 +171,7 @@ void virtio_error(VirtIODevice *vdev, const char *fmt, ...)
     va_end(ap);
     error_report("%s: %s", vdev->name, msg);
     g_free(msg);
-    vdev->broken = true;
+    __atomic_store_n(&vdev->broken, true, __ATOMIC_RELEASE);
     __atomic_or_fetch(&vdev->status, VIRTIO_CONFIG_S_NEEDS_RESET,
                       __ATOMIC_SEQ_CST);
     g_atomic_int_or(&vdev->isr, 2);
@@ -225,7 +225,7 @@ static uint16_t used_event(VirtQueue *vq)
 
 bool virtqueue_empty(VirtQueue *vq)
 {
-    if (!vq->enabled || vq->vdev->broken) {
+    if (!vq->enabled || virtio_broken(vq->vdev)) {
         return true;
     }
     return vq->packed ? packed_ring_empty(vq)
@@ -461,7 +461,7 @@ void virtio_notify(VirtIODevice *vdev, VirtQueue *vq)
 
 void virtio_queue_notify(VirtQueue *vq)
 {
-    if (vq->enabled && !vq->vdev->broken && vq->handle_output) {
+    if (vq->enabled && !virtio_broken(vq->vdev) && vq->handle_output) {
         vq->handle_output(vq->vdev, vq);
     }
 }

@@ -69,6 +69,8 @@ typedef struct VirtioTransportOps {
      * chosen vector, without the VMM when the accelerator can (irqfd).
      */
     void *(*irqfd_new)(VirtIODevice *vdev, int fd);
+    /* vector if the transport has it, else VIRTIO_NO_VECTOR */
+    uint16_t (*check_vector)(VirtIODevice *vdev, uint16_t vector);
     void (*irqfd_set_vector)(void *irqfd, uint16_t vector);
     void (*irqfd_free)(void *irqfd);
 } VirtioTransportOps;
@@ -118,7 +120,7 @@ struct VirtIODevice {
 
     uint8_t status;
     gint isr;
-    bool broken;
+    bool broken;                /* atomic: see virtio_broken() */
     uint16_t config_vector;
     uint64_t host_features;
     uint64_t guest_features;
@@ -177,6 +179,16 @@ void virtio_queue_set_notification(VirtQueue *vq, bool enable);
 /* Interrupt the driver if it wants to hear about the pushed buffers. */
 void virtio_notify(VirtIODevice *vdev, VirtQueue *vq);
 void virtqueue_element_free(VirtQueueElement *elem);
+
+/*
+ * Whether the device has been marked broken (virtio_error()) since its
+ * last reset.  Any thread: the device's AioContext marks it, vCPUs and
+ * other contexts look.
+ */
+static inline bool virtio_broken(VirtIODevice *vdev)
+{
+    return __atomic_load_n(&vdev->broken, __ATOMIC_ACQUIRE);
+}
 
 /* The driver broke the rules: stop and ask for a reset (NEEDS_RESET). */
 void virtio_error(VirtIODevice *vdev, const char *fmt, ...)
