@@ -1,118 +1,303 @@
 /*
- * The process that owns a passthrough io_uring.
- *
- * The owner is cloned with CLONE_FILES: it shares the VMM's file table, so
- * the ring's descriptor that its io_uring_setup() installs is the VMM's too
- * (io_uring descriptors cannot travel over SCM_RIGHTS).  Without CLONE_VM
- * its memory is a copy (guest RAM is MADV_DONTFORK, so not copied), and its
- * resource limits are its own.
+ * The process that owns a passthrough io_uring, seen from the VMM
+ * (include/hw/block/virtio-blk-uring-owner.h); the owner's own side is
+ * hw/block/uring-owner/uring-owner.c, the messages between the two
+ * include/hw/block/uring-owner-protocol.h.
  */
 #include <errno.h>
-#include <sched.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "hw/block/uring-owner-protocol.h"
 #include "hw/block/virtio-blk-uring-owner.h"
 #include "qemu/error-report.h"
 
-typedef struct OwnerReply {
-    int fd;                     /* the ring, in the shared file table */
-    int err;                    /* errno of io_uring_setup, or 0 */
-    struct io_uring_params params;
-} OwnerReply;
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+/* The owner program, embedded at build time (uring-owner-image.c). */
+extern const unsigned char uring_owner_image[];
+extern const size_t uring_owner_image_size;
 
 /*
- * The child of a multi-threaded process: async-signal-safe calls only (raw
- * system calls), no allocation, no stdio.  It must not close descriptors:
- * the table is the VMM's.
+ * An error of the owner's machinery, as error_setg_errno() words it but with
+ * code 0: only io_uring_setup()'s errno is the error's code.
  */
-static G_NORETURN void owner_main(pid_t parent, int sock, unsigned entries,
-                                  struct io_uring_params *params,
-                                  uint64_t fsize_limit)
+static void G_GNUC_PRINTF(3, 4) owner_error(GError **errp, int err,
+                                            const char *fmt, ...)
 {
-    OwnerReply reply = { .params = *params };
-    struct rlimit rl = { fsize_limit, fsize_limit };
+    g_autofree char *msg = NULL;
+    va_list ap;
 
-    /* Die with the VMM; be told apart from the thread that forked. */
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    prctl(PR_SET_NAME, "uring-owner");
-    if (getppid() != parent) {
-        _exit(1);
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    error_setg(errp, "%s: %s", msg, g_strerror(err));
+}
+
+/* The owner program in a sealed memory file, to execute. */
+static int owner_image_fd(GError **errp)
+{
+    int fd = memfd_create(URING_OWNER_NAME, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+    if (fd < 0) {
+        owner_error(errp, errno, "cannot create a memory file for the "
+                         "io_uring owner");
+        return -1;
     }
-    /* Writes at or past the limit fail with EFBIG instead of a signal. */
-    signal(SIGXFSZ, SIG_IGN);
-    /* A limit of 0 is a limit too: an empty image must stay empty. */
-    if (fsize_limit != RLIM_INFINITY) {
-        setrlimit(RLIMIT_FSIZE, &rl);
+    if (write(fd, uring_owner_image, uring_owner_image_size) !=
+        (ssize_t)uring_owner_image_size ||
+        fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
+                               F_SEAL_SEAL) < 0) {
+        owner_error(errp, errno, "cannot write the io_uring owner to a "
+                         "memory file");
+        close(fd);
+        return -1;
     }
-    reply.fd = syscall(__NR_io_uring_setup, entries, &reply.params);
-    reply.err = reply.fd < 0 ? errno : 0;
-    if (send(sock, &reply, sizeof(reply), MSG_NOSIGNAL) != sizeof(reply)) {
-        _exit(1);
+    return fd;
+}
+
+/*
+ * In the child of a multi-threaded process: async-signal-safe calls only.
+ * The owner gets the channel as its descriptor URING_OWNER_CHANNEL_FD and
+ * nothing else; if it cannot be executed, the child replies for it.
+ */
+static G_NORETURN void exec_owner(int channel, int image)
+{
+    static char *const argv[] = { (char *)URING_OWNER_NAME, NULL };
+    static char *const envp[] = { NULL };
+    UringOwnerReply reply = { .fd = -1, .step = URING_OWNER_STEP_EXEC };
+
+    if (image == URING_OWNER_CHANNEL_FD) {
+        image = fcntl(image, F_DUPFD_CLOEXEC, URING_OWNER_CHANNEL_FD + 1);
     }
-    /* Own the ring's threads until the VMM ends this process. */
+    if (channel == URING_OWNER_CHANNEL_FD) {
+        fcntl(channel, F_SETFD, 0);
+    } else {
+        dup2(channel, URING_OWNER_CHANNEL_FD);
+    }
+    syscall(SYS_close_range, 0, URING_OWNER_CHANNEL_FD - 1,
+            CLOSE_RANGE_CLOEXEC);
+    syscall(SYS_close_range, URING_OWNER_CHANNEL_FD + 1, ~0U,
+            CLOSE_RANGE_CLOEXEC);
+    syscall(SYS_execveat, image, "", argv, envp, AT_EMPTY_PATH);
+    reply.err = errno;
+    send(URING_OWNER_CHANNEL_FD, &reply, sizeof(reply), MSG_NOSIGNAL);
+    _exit(127);
+}
+
+static char *describe_exit(const siginfo_t *si)
+{
+    if (si->si_code == CLD_EXITED) {
+        return g_strdup_printf("exited with status %d", si->si_status);
+    }
+    return g_strdup_printf("was killed by signal %d (%s)", si->si_status,
+                           strsignal(si->si_status));
+}
+
+char *uring_owner_exit_reason(UringOwner *o)
+{
+    siginfo_t si = { 0 };
+
+    if (o->pid <= 0 ||
+        waitid(P_PIDFD, o->pidfd, &si, WEXITED | WNOHANG | WNOWAIT) < 0 ||
+        si.si_pid == 0) {
+        return NULL;
+    }
+    return describe_exit(&si);
+}
+
+/* The owner is gone (or going): say how, once it has exited. */
+static void owner_failed(UringOwner *o, GError **errp)
+{
+    siginfo_t si = { 0 };
+
+    while (waitid(P_PIDFD, o->pidfd, &si, WEXITED | WNOWAIT) < 0 &&
+           errno == EINTR) {
+    }
+    g_autofree char *how = describe_exit(&si);
+    error_setg(errp, "the io_uring owner process %s", how);
+}
+
+/*
+ * The owner's reply, within URING_OWNER_TIMEOUT_MS; false with errp set if
+ * it has none (it exited, or it is stuck and will be killed).
+ */
+static bool receive_reply(UringOwner *o, UringOwnerReply *reply,
+                          GError **errp)
+{
+    gint64 deadline = g_get_monotonic_time() +
+                      URING_OWNER_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND;
+
     for (;;) {
-        pause();
+        struct pollfd fds[2] = {
+            { .fd = o->channel, .events = POLLIN },
+            { .fd = o->pidfd, .events = POLLIN },
+        };
+        gint64 left = deadline - g_get_monotonic_time();
+        ssize_t n;
+
+        if (left <= 0) {
+            error_setg(errp, "the io_uring owner process did not answer "
+                       "within %d s", URING_OWNER_TIMEOUT_MS / 1000);
+            return false;
+        }
+        if (poll(fds, 2, left / G_TIME_SPAN_MILLISECOND + 1) < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            owner_error(errp, errno, "cannot wait for the io_uring "
+                             "owner process");
+            return false;
+        }
+        /* A reply comes first, even from an owner that exited since. */
+        if (fds[0].revents) {
+            n = recv(o->channel, reply, sizeof(*reply), MSG_DONTWAIT);
+            if (n == sizeof(*reply)) {
+                return true;
+            }
+            if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+                continue;
+            }
+            if (n > 0) {
+                error_setg(errp, "the io_uring owner process sent a "
+                           "malformed reply");
+                return false;
+            }
+            owner_failed(o, errp);
+            return false;
+        }
+        if (fds[1].revents) {
+            owner_failed(o, errp);
+            return false;
+        }
+    }
+}
+
+static const char *step_name(unsigned step)
+{
+    switch (step) {
+    case URING_OWNER_STEP_EXEC:
+        return "cannot execute the io_uring owner";
+    case URING_OWNER_STEP_FSIZE:
+        return "cannot limit the file size";
+    case URING_OWNER_STEP_SIGXFSZ:
+        return "cannot ignore SIGXFSZ";
+    case URING_OWNER_STEP_CAPS:
+        return "cannot drop capabilities";
+    case URING_OWNER_STEP_NO_NEW_PRIVS:
+        return "cannot set no_new_privs";
+    default:
+        return "cannot set up the io_uring owner";
     }
 }
 
 int uring_owner_start(UringOwner *o, unsigned entries,
                       struct io_uring_params *params, uint64_t fsize_limit,
-                      GError **errp)
+                      MemoryCgroup *cg, GError **errp)
 {
-    OwnerReply reply;
-    pid_t parent = getpid();
-    int sv[2];
-    ssize_t n;
+    UringOwnerRequest req = {
+        .entries = entries,
+        /* Pinning guest RAM is then not charged to RLIMIT_MEMLOCK. */
+        .keep_ipc_lock = 1,
+        .fsize_limit = fsize_limit,
+        .params = *params,
+    };
+    UringOwnerTaken taken = { URING_OWNER_TAKEN_MAGIC };
+    UringOwnerReply reply;
+    int sv[2], image, pidfd = -1, fd;
+    pid_t pid;
 
+    image = owner_image_fd(errp);
+    if (image < 0) {
+        return -1;
+    }
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-        error_setg_errno(errp, errno, "cannot create a socket pair");
+        owner_error(errp, errno, "cannot create a socket pair");
+        close(image);
         return -1;
     }
-    /* A fork that shares the file table (the child runs on a copy of this
-     * stack, as after fork()). */
-    o->pid = syscall(SYS_clone, CLONE_FILES | SIGCHLD, NULL, NULL, NULL, 0);
-    if (o->pid == 0) {
-        owner_main(parent, sv[1], entries, params, fsize_limit);
+    /* A fork, with a pidfd to wait for it by. */
+    pid = syscall(SYS_clone, CLONE_PIDFD | SIGCHLD, NULL, &pidfd, NULL, 0);
+    if (pid == 0) {
+        exec_owner(sv[1], image);
     }
-    if (o->pid < 0) {
-        error_setg_errno(errp, errno, "cannot start the io_uring owner");
-        o->pid = 0;
-        close(sv[0]);
-        close(sv[1]);
-        return -1;
-    }
-    do {
-        n = recv(sv[0], &reply, sizeof(reply), 0);
-    } while (n < 0 && errno == EINTR);
-    close(sv[0]);
+    close(image);
     close(sv[1]);
-    if (n != sizeof(reply) || reply.fd < 0) {
-        if (n != sizeof(reply)) {
-            error_setg(errp, "the io_uring owner process failed");
-        } else {
-            error_setg_errno(errp, reply.err, "io_uring_setup");
-        }
-        uring_owner_stop(o);
+    if (pid < 0) {
+        owner_error(errp, errno, "cannot start the io_uring owner "
+                         "process");
+        close(sv[0]);
         return -1;
+    }
+    o->pid = pid;
+    o->pidfd = pidfd;
+    o->channel = sv[0];
+
+    /* Before the ring exists, so that all it allocates is charged there. */
+    if (cg && !memory_cgroup_add(cg, pid, errp)) {
+        goto fail;
+    }
+    /* If the owner is gone, the reply (or its absence) says why. */
+    send(o->channel, &req, sizeof(req), MSG_NOSIGNAL);
+    if (!receive_reply(o, &reply, errp)) {
+        goto fail;
+    }
+    if (reply.fd < 0) {
+        /* io_uring_setup's errno is the caller's to explain. */
+        if (reply.step == URING_OWNER_STEP_SETUP) {
+            g_set_error_literal(errp, QEMU_ERROR, reply.err,
+                                g_strerror(reply.err));
+        } else {
+            owner_error(errp, reply.err, "%s", step_name(reply.step));
+        }
+        goto fail;
+    }
+    fd = syscall(SYS_pidfd_getfd, o->pidfd, reply.fd, 0);
+    if (fd < 0) {
+        owner_error(errp, errno, "cannot take the io_uring from its "
+                         "owner process");
+        goto fail;
+    }
+    if (send(o->channel, &taken, sizeof(taken), MSG_NOSIGNAL) !=
+        sizeof(taken)) {
+        owner_error(errp, errno, "cannot talk to the io_uring owner "
+                         "process");
+        close(fd);
+        goto fail;
     }
     *params = reply.params;
-    return reply.fd;
+    return fd;
+
+fail:
+    uring_owner_stop(o);
+    return -1;
 }
 
 void uring_owner_stop(UringOwner *o)
 {
+    siginfo_t si;
+
     if (o->pid <= 0) {
         return;
     }
-    kill(o->pid, SIGKILL);
-    while (waitpid(o->pid, NULL, 0) < 0 && errno == EINTR) {
+    syscall(SYS_pidfd_send_signal, o->pidfd, SIGKILL, NULL, 0);
+    /* Reaped only once every thread, the ring's too, has exited. */
+    while (waitid(P_PIDFD, o->pidfd, &si, WEXITED) < 0 && errno == EINTR) {
     }
+    close(o->pidfd);
+    close(o->channel);
     o->pid = 0;
 }

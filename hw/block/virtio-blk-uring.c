@@ -2,15 +2,22 @@
  * virtio-blk io_uring passthrough: the device side of
  * docs/specs/virtio-blk-uring.rst.
  *
- * At realize, a probe ring checks what the host allows and fixes the layout
- * of shared memory region 0.  At FEATURES_OK the real ring is created (by
- * its owner process, see virtio-blk-uring-owner.c), disabled, with the disk
- * as fixed file 0, guest RAM as fixed buffers, the completion eventfd and
- * the restrictions; its rings are mapped into region 0.  DRIVER_OK enables
- * it, and from then on a main-loop timer checks that the guest does not let
- * completions overflow (virtio-blk-uring-overflow.h).  Reset cuts the guest
- * off, lets the requests in flight finish, and destroys ring, threads and
- * owner.
+ * At realize, the device's memory cgroup is made and a probe ring checks
+ * what the host allows and fixes the layout of shared memory region 0.  At
+ * FEATURES_OK the real ring is created (by its owner process, see
+ * virtio-blk-uring-owner.h), disabled, with the disk as fixed file 0,
+ * guest RAM as fixed buffers, the completion eventfd and the restrictions;
+ * its rings are mapped into region 0.  DRIVER_OK enables it, and from then
+ * on a watch thread (virtio-blk-uring-watch.h) looks for what would end it
+ * behind the device's back: the guest letting completions overflow, the
+ * owner process dying.  Either withdraws the rings, as the guest's reset
+ * does: cut the guest off, let the requests in flight finish, destroy ring,
+ * threads and owner.
+ *
+ * Threads: everything here runs with the BQL held (device realize,
+ * register writes from vCPUs or qtest, the main loop's withdraw handler),
+ * except the doorbell, which runs in the device's AioContext (an iothread
+ * or the main loop), and the watch thread's callback.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +25,10 @@
 #include <linux/virtio_blk.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <linux/capability.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -26,10 +36,13 @@
 #include "exec/memory.h"
 #include "hw/block/virtio-blk-uring-overflow.h"
 #include "hw/block/virtio-blk-uring-owner.h"
+#include "hw/block/virtio-blk-uring-watch.h"
 #include "hw/block/virtio-blk-uring.h"
 #include "hw/virtio/virtio-blk.h"
+#include "qemu/cutils.h"
 #include "qemu/error-report.h"
 #include "qemu/eventfd.h"
+#include "qemu/memory-cgroup.h"
 
 #define VIRTIO_BLK_F_URING_PASSTHROUGH  23
 #define URING_CONFIG_OFFSET             0x100
@@ -68,6 +81,14 @@ G_STATIC_ASSERT(sizeof(VirtIOBlkUringConfig) == 0x98);
 #define SQE_FLAGS_REQUIRED  IOSQE_FIXED_FILE
 #define SQE_FLAGS_ALLOWED   (IOSQE_IO_LINK | IOSQE_IO_DRAIN)
 
+/* Why the rings were withdrawn behind the driver's back. */
+typedef enum WithdrawReason {
+    WITHDRAW_NONE,
+    WITHDRAW_OVERFLOW,          /* the driver let the CQ overflow */
+    WITHDRAW_OWNER_EXITED,      /* the owner process (and SQPOLL) ended */
+    WITHDRAW_DOORBELL,          /* the SQPOLL thread cannot be woken */
+} WithdrawReason;
+
 struct VirtIOBlkUring {
     VirtIOBlock *s;
     /* fixed at realize */
@@ -78,9 +99,11 @@ struct VirtIOBlkUring {
     uint64_t rings_size;
     uint64_t sqes_size;
     unsigned nr_bufs;
+    MemoryCgroup *cgroup;           /* the owners', or NULL */
     MemoryRegion shm;               /* region 0: a container */
     int doorbell_fd;
     int completion_fd;
+    int withdraw_fd;                /* main loop: see withdraw_later() */
     void *irqfd;
     uint16_t msix_vector;
     /* the live ring */
@@ -91,7 +114,9 @@ struct VirtIOBlkUring {
     MemoryRegion rings_mr;
     MemoryRegion sqes_mr;
     AioContext *ctx;                /* where the doorbell is served */
-    guint overflow_watch;           /* main-loop timer, while started */
+    UringWatch *watch;              /* while started */
+    gint withdraw_reason;           /* WithdrawReason: the first one seen */
+    gint doorbell_errno;
 };
 
 static int uring_register(int fd, unsigned op, const void *arg, unsigned nr)
@@ -105,10 +130,7 @@ static const char *drive_name(VirtIOBlkUring *u)
     return blk_name(u->s->conf.blk);
 }
 
-/*
- * Can the drive complete polled I/O?  A one-block read on an IOPOLL ring
- * says: EOPNOTSUPP when the file or its queue cannot poll.
- */
+/* A one-block read on an IOPOLL ring: EOPNOTSUPP if it cannot poll. */
 static int probe_iopoll(VirtIOBlkUring *u)
 {
     BlockBackend *blk = u->s->conf.blk;
@@ -140,10 +162,67 @@ static int probe_iopoll(VirtIOBlkUring *u)
     return ret;
 }
 
+/* Whether the block queue of device dev polls: 1, 0, or -1 if unknown. */
+static int queue_polls(dev_t dev)
+{
+    /* A partition's queue is its disk's, one directory up. */
+    static const char *const paths[] = {
+        "/sys/dev/block/%u:%u/queue/io_poll",
+        "/sys/dev/block/%u:%u/../queue/io_poll",
+    };
+
+    for (unsigned i = 0; i < G_N_ELEMENTS(paths); i++) {
+        g_autofree char *path = g_strdup_printf(paths[i], major(dev),
+                                                minor(dev));
+        g_autofree char *value = NULL;
+
+        if (g_file_get_contents(path, &value, NULL, NULL)) {
+            return atoi(value) > 0;
+        }
+    }
+    return -1;
+}
+
+/*
+ * Can the drive complete polled I/O?  Only with O_DIRECT, on a block
+ * device queue that has poll queues (its queue/io_poll is 1): a read of
+ * the file alone cannot tell, since one that finds a hole in a sparse
+ * image never reaches the disk.  A read on an IOPOLL ring then confirms
+ * that the file system polls too.  NULL if it can, else why not.
+ */
+static char *why_no_iopoll(VirtIOBlkUring *u)
+{
+    int fd = blk_get_fd(u->s->conf.blk);
+    struct stat st;
+    dev_t dev;
+    int ret;
+
+    if (!(fcntl(fd, F_GETFL) & O_DIRECT)) {
+        return g_strdup("it is not opened with O_DIRECT (cache=none or "
+                        "cache=directsync)");
+    }
+    if (fstat(fd, &st) < 0) {
+        return g_strdup_printf("fstat: %s", g_strerror(errno));
+    }
+    dev = S_ISBLK(st.st_mode) ? st.st_rdev : st.st_dev;
+    ret = major(dev) ? queue_polls(dev) : -1;
+    if (ret < 0) {
+        return g_strdup_printf("no block device queue found for device "
+                               "%u:%u", major(dev), minor(dev));
+    }
+    if (!ret) {
+        return g_strdup_printf("its block device %u:%u has no poll queues "
+                               "(queue/io_poll is 0)", major(dev),
+                               minor(dev));
+    }
+    ret = probe_iopoll(u);
+    return ret < 0 ? g_strdup(g_strerror(-ret)) : NULL;
+}
+
 static uint64_t fsize_limit(VirtIOBlkUring *u)
 {
     /* Block devices cannot grow; RLIMIT_FSIZE does not apply to them. */
-    return blk_is_block_device(u->s->conf.blk) ? RLIM_INFINITY
+    return blk_is_block_device(u->s->conf.blk) ? UINT64_MAX
                                                 : blk_getlength(u->s->conf.blk);
 }
 
@@ -156,7 +235,8 @@ static int create_ring(VirtIOBlkUring *u, struct io_uring_params *p,
     p->flags = u->setup_flags | IORING_SETUP_R_DISABLED;
     p->sq_thread_idle = c->uring_sq_idle_ms;
     p->sq_thread_cpu = c->uring_sq_cpu >= 0 ? c->uring_sq_cpu : 0;
-    return uring_owner_start(&u->owner, u->entries, p, fsize_limit(u), errp);
+    return uring_owner_start(&u->owner, u->entries, p, fsize_limit(u),
+                             u->cgroup, errp);
 }
 
 static void destroy_ring(VirtIOBlkUring *u)
@@ -168,23 +248,31 @@ static void destroy_ring(VirtIOBlkUring *u)
     uring_owner_stop(&u->owner);
 }
 
-/* Explain a set-up failure in terms of what the host lacks. */
-static void explain_setup_error(VirtIOBlkUring *u, GError **errp, int err,
+/*
+ * Explain a set-up failure (of what, if err does not say) in terms of what
+ * the host lacks: err's code is the errno of io_uring_setup() or
+ * io_uring_register(), or 0.
+ */
+static void explain_setup_error(GError **errp, const GError *err,
                                 const char *what)
 {
     const char *why = "";
 
-    if (err == EPERM) {
+    if (err->code == EPERM) {
         why = " (io_uring is disabled for this user: see "
-              "/proc/sys/kernel/io_uring_disabled; SQPOLL needs Linux 5.11 "
-              "or CAP_SYS_ADMIN)";
-    } else if (err == ENOSYS) {
+              "/proc/sys/kernel/io_uring_disabled and io_uring_group; or "
+              "the kernel is older than Linux 5.11)";
+    } else if (err->code == ENOSYS) {
         why = " (the host kernel has no io_uring)";
-    } else if (err == EINVAL) {
-        why = " (the host kernel is too old: Linux 5.10 or later is needed)";
+    } else if (err->code == EINVAL) {
+        why = " (the host kernel is too old: Linux 5.11 or later is needed)";
     }
-    error_setg(errp, "uring-passthrough: %s: %s%s", what, g_strerror(err),
-               why);
+    if (what) {
+        error_setg(errp, "uring-passthrough: %s: %s%s", what, err->message,
+                   why);
+    } else {
+        error_setg(errp, "uring-passthrough: %s%s", err->message, why);
+    }
 }
 
 /* What the ring allows: see "Confinement" in the spec. */
@@ -261,29 +349,90 @@ static int register_disk(VirtIOBlkUring *u)
     return ret;
 }
 
-static int register_resources(VirtIOBlkUring *u)
+/* Does the VMM have CAP_IPC_LOCK (which its ring owners keep)? */
+static bool vmm_can_lock_memory(void)
 {
-    g_autofree struct iovec *bufs = g_new(struct iovec, u->nr_bufs);
+    struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3];
+
+    return syscall(SYS_capget, &hdr, caps) == 0 &&
+           (caps[0].permitted & (1U << CAP_IPC_LOCK));
+}
+
+/*
+ * Registering guest RAM as fixed buffers pins it, which the kernel charges
+ * to RLIMIT_MEMLOCK unless the ring's owner has CAP_IPC_LOCK.  Check that
+ * the RAM fits (the kernel adds what the VMM's user has pinned already,
+ * other passthrough devices included).
+ */
+static bool check_memlock(GError **errp)
+{
+    struct rlimit rl;
+    uint64_t ram = 0;
+
+    if (vmm_can_lock_memory() || getrlimit(RLIMIT_MEMLOCK, &rl) < 0 ||
+        rl.rlim_cur == RLIM_INFINITY) {
+        return true;
+    }
+    for (unsigned i = 0; i < guest_ram_nr_ranges(); i++) {
+        ram += guest_ram_range(i)->size;
+    }
+    if (ram <= rl.rlim_cur) {
+        return true;
+    }
+    g_autofree char *ram_text = size_to_str(ram);
+    g_autofree char *limit_text = size_to_str(rl.rlim_cur);
+    error_setg(errp, "uring-passthrough: guest RAM (%s) must be pinned, but "
+               "RLIMIT_MEMLOCK allows %s: raise it (ulimit -l) or give the "
+               "VMM CAP_IPC_LOCK", ram_text, limit_text);
+    return false;
+}
+
+/*
+ * The drive, the completion eventfd, guest RAM (if with_ram) and the
+ * restrictions; err's code is the failing call's errno.
+ */
+static bool register_resources(VirtIOBlkUring *u, bool with_ram,
+                               GError **errp)
+{
+    g_autofree struct iovec *bufs = NULL;
     int ret;
 
     ret = register_disk(u);
     if (ret < 0) {
-        return ret;
-    }
-    for (unsigned i = 0; i < u->nr_bufs; i++) {
-        bufs[i] = ram_window(i);
-    }
-    ret = uring_register(u->ring_fd, IORING_REGISTER_BUFFERS, bufs,
-                         u->nr_bufs);
-    if (ret < 0) {
-        return ret;
+        g_set_error(errp, QEMU_ERROR, -ret, "cannot register the drive: %s",
+                    g_strerror(-ret));
+        return false;
     }
     ret = uring_register(u->ring_fd, IORING_REGISTER_EVENTFD,
                          &u->completion_fd, 1);
     if (ret < 0) {
-        return ret;
+        g_set_error(errp, QEMU_ERROR, -ret, "cannot register the completion "
+                    "eventfd: %s", g_strerror(-ret));
+        return false;
     }
-    return install_restrictions(u);
+    if (with_ram) {
+        bufs = g_new(struct iovec, u->nr_bufs);
+        for (unsigned i = 0; i < u->nr_bufs; i++) {
+            bufs[i] = ram_window(i);
+        }
+        ret = uring_register(u->ring_fd, IORING_REGISTER_BUFFERS, bufs,
+                             u->nr_bufs);
+        if (ret < 0) {
+            g_set_error(errp, QEMU_ERROR, -ret, "cannot pin guest RAM as "
+                        "fixed buffers: %s%s", g_strerror(-ret),
+                        ret == -ENOMEM && !vmm_can_lock_memory() ?
+                        " (RLIMIT_MEMLOCK too small?)" : "");
+            return false;
+        }
+    }
+    ret = install_restrictions(u);
+    if (ret < 0) {
+        g_set_error(errp, QEMU_ERROR, -ret, "cannot restrict the io_uring: "
+                    "%s", g_strerror(-ret));
+        return false;
+    }
+    return true;
 }
 
 static uint64_t page_align(uint64_t size)
@@ -353,18 +502,17 @@ static void unmap_rings(VirtIOBlkUring *u)
 /*
  * The probe: the same ring as the real one, made and destroyed at realize,
  * so that a host that cannot run the passthrough says so at start, and so
- * that region 0 can be sized.
+ * that region 0 can be sized.  It registers all the real one does but
+ * guest RAM, which would pin it all: RLIMIT_MEMLOCK is checked instead.
  */
 static bool probe_host(VirtIOBlkUring *u, GError **errp)
 {
     g_autoptr(GError) err = NULL;
     struct io_uring_params p;
-    int ret;
 
     u->ring_fd = create_ring(u, &p, &err);
     if (u->ring_fd < 0) {
-        explain_setup_error(u, errp, err->code, "cannot create an SQPOLL "
-                            "io_uring");
+        explain_setup_error(errp, err, "cannot create an SQPOLL io_uring");
         return false;
     }
     if (!(p.features & IORING_FEAT_SINGLE_MMAP) ||
@@ -374,10 +522,9 @@ static bool probe_host(VirtIOBlkUring *u, GError **errp)
                    "(io_uring lacks SINGLE_MMAP or NODROP)");
         return false;
     }
-    ret = install_restrictions(u);
-    if (ret < 0) {
+    if (!register_resources(u, false, &err)) {
         destroy_ring(u);
-        explain_setup_error(u, errp, -ret, "cannot restrict the io_uring");
+        explain_setup_error(errp, err, NULL);
         return false;
     }
     if (!uring_overflow_watchable(u->ring_fd, &err)) {
@@ -386,35 +533,62 @@ static bool probe_host(VirtIOBlkUring *u, GError **errp)
                    "overflowed completions: %s", err->message);
         return false;
     }
+    destroy_ring(u);
+    if (!check_memlock(errp)) {
+        return false;
+    }
     u->layout = p;
     ring_sizes(&p, &u->rings_size, &u->sqes_size);
-    destroy_ring(u);
     return true;
 }
 
 static bool choose_iopoll(VirtIOBlkUring *u, GError **errp)
 {
     OnOffAuto want = u->s->conf.uring_iopoll;
-    int ret;
+    g_autofree char *why = NULL;
 
     if (want == ON_OFF_AUTO_OFF) {
         return true;
     }
-    ret = probe_iopoll(u);
-    if (ret == 0) {
+    why = why_no_iopoll(u);
+    if (!why) {
         u->setup_flags |= IORING_SETUP_IOPOLL;
         return true;
     }
     if (want == ON_OFF_AUTO_ON) {
         error_setg(errp, "uring-iopoll=on: drive '%s' does not support "
-                   "polled I/O: %s", drive_name(u), g_strerror(-ret));
+                   "polled I/O: %s", drive_name(u), why);
         return false;
     }
     warn_report("uring-iopoll=auto: drive '%s' does not support polled I/O "
-                "(%s); completions are not polled", drive_name(u),
-                g_strerror(-ret));
+                "(%s); completions are not polled", drive_name(u), why);
     return true;
 }
+
+/*
+ * The owners' memory cgroup bounds what the ring's threads allocate, the
+ * completions the guest leaves unconsumed above all; without it only the
+ * watch thread bounds those, by noticing them.
+ */
+static void create_cgroup(VirtIOBlkUring *u)
+{
+    static unsigned count;
+    g_autofree char *name = NULL;
+    g_autoptr(GError) err = NULL;
+
+    if (!u->s->conf.uring_owner_memory) {
+        return;
+    }
+    name = g_strdup_printf("qemu-%d-uring-owner-%u", getpid(), count++);
+    u->cgroup = memory_cgroup_new(name, u->s->conf.uring_owner_memory, &err);
+    if (!u->cgroup) {
+        warn_report("uring-passthrough: no memory cgroup for the io_uring "
+                    "owner (%s): completions the guest does not consume are "
+                    "bounded only by the periodic check", err->message);
+    }
+}
+
+static void withdraw_read(void *opaque);
 
 bool virtio_blk_uring_check_unused(const VirtIOBlkConf *c, GError **errp)
 {
@@ -423,7 +597,10 @@ bool virtio_blk_uring_check_unused(const VirtIOBlkConf *c, GError **errp)
         c->uring_sq_idle_ms != VIRTIO_BLK_URING_SQ_IDLE_MS_DEFAULT ?
             "uring-sq-idle" :
         c->uring_entries != VIRTIO_BLK_URING_ENTRIES_DEFAULT ?
-            "uring-entries" : NULL;
+            "uring-entries" :
+        c->uring_owner_memory != VIRTIO_BLK_URING_OWNER_MEMORY_DEFAULT ?
+            "uring-owner-memory" :
+        !c->uring_overflow_check ? "x-uring-overflow-check" : NULL;
 
     if (set) {
         error_setg(errp, "%s needs uring-passthrough=on", set);
@@ -453,6 +630,7 @@ VirtIOBlkUring *virtio_blk_uring_new(VirtIOBlock *s, GError **errp)
     u->ring_fd = -1;
     u->doorbell_fd = -1;
     u->completion_fd = -1;
+    u->withdraw_fd = -1;
     u->msix_vector = VIRTIO_NO_VECTOR;
     u->entries = c->uring_entries;
     u->setup_flags = IORING_SETUP_SQPOLL |
@@ -460,8 +638,11 @@ VirtIOBlkUring *virtio_blk_uring_new(VirtIOBlock *s, GError **errp)
     u->allowed_ops = choose_allowed_ops(u);
     u->nr_bufs = (guest_ram_top() + (1ULL << URING_BUF_SHIFT) - 1) >>
                  URING_BUF_SHIFT;
+    /* The probe registers the eventfd. */
+    u->completion_fd = eventfd_new();
+    create_cgroup(u);
     if (!choose_iopoll(u, errp) || !probe_host(u, errp)) {
-        g_free(u);
+        virtio_blk_uring_free(u);
         return NULL;
     }
     return u;
@@ -476,7 +657,9 @@ void virtio_blk_uring_realize(VirtIOBlkUring *u)
     size = 1ULL << (64 - __builtin_clzll(size - 1));
     memory_region_init_container(&u->shm, "uring-shm", size);
     u->doorbell_fd = eventfd_new();
-    u->completion_fd = eventfd_new();
+    u->withdraw_fd = eventfd_new();
+    aio_set_fd_handler(qemu_get_aio_context(), u->withdraw_fd, withdraw_read,
+                       NULL, NULL, u);
     vdev->shm.id = 0;
     vdev->shm.mr = &u->shm;
     vdev->doorbell_fd = u->doorbell_fd;
@@ -486,6 +669,8 @@ void virtio_blk_uring_realize(VirtIOBlkUring *u)
 void virtio_blk_uring_unrealize(VirtIOBlkUring *u)
 {
     virtio_blk_uring_reset(u);
+    aio_set_fd_handler(qemu_get_aio_context(), u->withdraw_fd, NULL, NULL,
+                       NULL, NULL);
     if (u->irqfd) {
         u->s->vdev.transport->irqfd_free(u->irqfd);
         u->irqfd = NULL;
@@ -494,9 +679,17 @@ void virtio_blk_uring_unrealize(VirtIOBlkUring *u)
 
 void virtio_blk_uring_free(VirtIOBlkUring *u)
 {
-    memory_region_destroy(&u->shm);
-    close(u->doorbell_fd);
-    close(u->completion_fd);
+    if (u->shm.name) {
+        memory_region_destroy(&u->shm);
+    }
+    if (u->cgroup) {
+        memory_cgroup_free(u->cgroup);
+    }
+    for (int *fd = &u->doorbell_fd; fd <= &u->withdraw_fd; fd++) {
+        if (*fd >= 0) {
+            close(*fd);
+        }
+    }
     g_free(u);
 }
 
@@ -554,12 +747,18 @@ void virtio_blk_uring_get_config(VirtIOBlkUring *u, uint8_t *config)
     memcpy(config + URING_CONFIG_OFFSET, &c, sizeof(c));
 }
 
+/*
+ * The completion vector, which the driver may write at any time: like the
+ * transport's vectors, one the device does not have reads back as
+ * VIRTIO_NO_VECTOR (and raises nothing).
+ */
 void virtio_blk_uring_set_config(VirtIOBlkUring *u, const uint8_t *config)
 {
     const VirtIOBlkUringConfig *c =
         (const void *)(config + URING_CONFIG_OFFSET);
     VirtIODevice *vdev = &u->s->vdev;
-    uint16_t vector = le16toh(c->msix_vector);
+    uint16_t vector = vdev->transport->check_vector(vdev,
+                                                    le16toh(c->msix_vector));
 
     if (vector == u->msix_vector) {
         return;
@@ -575,42 +774,92 @@ bool virtio_blk_uring_validate_features(VirtIOBlkUring *u)
 {
     g_autoptr(GError) err = NULL;
     struct io_uring_params p;
-    int ret;
 
     if (!virtio_vdev_has_feature(&u->s->vdev,
                                  VIRTIO_BLK_F_URING_PASSTHROUGH)) {
         return true;
     }
     u->ring_fd = create_ring(u, &p, &err);
-    if (u->ring_fd < 0) {
-        goto fail;
-    }
-    ret = register_resources(u);
-    if (ret < 0) {
-        error_setg(&err, "cannot register the drive, guest RAM and "
-                   "restrictions: %s", g_strerror(-ret));
-        goto fail;
-    }
-    if (!map_rings(u, &err)) {
-        goto fail;
+    if (u->ring_fd < 0 || !register_resources(u, true, &err) ||
+        !map_rings(u, &err)) {
+        error_report("%s: uring-passthrough set-up failed: %s",
+                     u->s->vdev.name, err->message);
+        unmap_rings(u);
+        destroy_ring(u);
+        return false;
     }
     return true;
-
-fail:
-    error_report("%s: uring-passthrough set-up failed: %s", u->s->vdev.name,
-                 err->message);
-    unmap_rings(u);
-    destroy_ring(u);
-    return false;
 }
 
+/* Ask the main loop to withdraw the rings.  Any thread. */
+static void withdraw_later(VirtIOBlkUring *u, WithdrawReason why)
+{
+    if (g_atomic_int_compare_and_exchange(&u->withdraw_reason, WITHDRAW_NONE,
+                                          why)) {
+        eventfd_signal(u->withdraw_fd);
+    }
+}
+
+/* In the watch thread. */
+static void watch_event(void *opaque, UringWatchEvent event)
+{
+    withdraw_later(opaque, event == URING_WATCH_OVERFLOW
+                           ? WITHDRAW_OVERFLOW : WITHDRAW_OWNER_EXITED);
+}
+
+/*
+ * The rings end behind the driver's back, as if it had reset the device,
+ * and it is told to reset (NEEDS_RESET).  A driver that lets completions
+ * overflow (it may have at most cq_entries unconsumed) would otherwise make
+ * the kernel keep the excess (virtio-blk-uring-overflow.h); a ring whose
+ * owner ended, or whose SQPOLL thread cannot be woken, does nothing more.
+ * In the main loop, with the BQL held.
+ */
+static void withdraw_read(void *opaque)
+{
+    VirtIOBlkUring *u = opaque;
+    g_autofree char *how = NULL;
+    g_autofree char *why = NULL;
+
+    eventfd_consume(u->withdraw_fd);
+    switch (g_atomic_int_get(&u->withdraw_reason)) {
+    case WITHDRAW_NONE:
+        return;                 /* a reset came first */
+    case WITHDRAW_OVERFLOW:
+        why = g_strdup("the driver let the completion queue overflow");
+        break;
+    case WITHDRAW_OWNER_EXITED:
+        how = uring_owner_exit_reason(&u->owner);
+        why = g_strdup_printf("the io_uring owner process %s",
+                              how ? how : "ended");
+        break;
+    default:
+        why = g_strdup_printf("cannot wake the SQPOLL thread: %s",
+                              g_strerror(g_atomic_int_get(
+                                             &u->doorbell_errno)));
+        break;
+    }
+    virtio_blk_uring_reset(u);
+    virtio_error(&u->s->vdev, "uring-passthrough: %s; rings withdrawn until "
+                 "reset", why);
+}
+
+/* In the device's AioContext. */
 static void doorbell_read(void *opaque)
 {
     VirtIOBlkUring *u = opaque;
+    long ret;
 
     eventfd_consume(u->doorbell_fd);
-    syscall(__NR_io_uring_enter, u->ring_fd, 0, 0, IORING_ENTER_SQ_WAKEUP,
-            NULL, 0);
+    do {
+        ret = syscall(__NR_io_uring_enter, u->ring_fd, 0, 0,
+                      IORING_ENTER_SQ_WAKEUP, NULL, 0);
+    } while (ret < 0 && errno == EINTR);
+    /* EOWNERDEAD: the SQPOLL thread ended with its owner: the watch tells. */
+    if (ret < 0 && errno != EOWNERDEAD) {
+        g_atomic_int_set(&u->doorbell_errno, errno);
+        withdraw_later(u, WITHDRAW_DOORBELL);
+    }
 }
 
 static void doorbell_attach(void *opaque)
@@ -625,26 +874,6 @@ static void doorbell_detach(void *opaque)
     VirtIOBlkUring *u = opaque;
 
     aio_set_fd_handler(u->ctx, u->doorbell_fd, NULL, NULL, NULL, NULL);
-}
-
-/*
- * A driver that lets the completion queue overflow (it may have at most
- * cq_entries requests unconsumed) loses the rings: left alone, the kernel's
- * overflow list would grow without bound (virtio-blk-uring-overflow.h).
- */
-static gboolean overflow_check(gpointer opaque)
-{
-    VirtIOBlkUring *u = opaque;
-
-    if (!uring_cq_overflowed(u->ring_fd, (const uint32_t *)
-                             ((uint8_t *)u->rings + u->layout.sq_off.flags))) {
-        return G_SOURCE_CONTINUE;
-    }
-    u->overflow_watch = 0;
-    virtio_blk_uring_reset(u);
-    virtio_error(&u->s->vdev, "uring-passthrough: the driver let the "
-                 "completion queue overflow; rings withdrawn until reset");
-    return G_SOURCE_REMOVE;
 }
 
 void virtio_blk_uring_start(VirtIOBlkUring *u)
@@ -662,15 +891,18 @@ void virtio_blk_uring_start(VirtIOBlkUring *u)
     }
     u->ctx = u->s->ctx;
     aio_run_sync(u->ctx, doorbell_attach, u);
-    u->overflow_watch = g_timeout_add(URING_OVERFLOW_CHECK_MS, overflow_check,
-                                      u);
+    u->watch = uring_watch_start(u->ring_fd, (const uint32_t *)
+                                 ((uint8_t *)u->rings +
+                                  u->layout.sq_off.flags),
+                                 u->s->conf.uring_overflow_check,
+                                 u->owner.pidfd, watch_event, u);
 }
 
 void virtio_blk_uring_stop(VirtIOBlkUring *u)
 {
-    if (u->overflow_watch) {
-        g_source_remove(u->overflow_watch);
-        u->overflow_watch = 0;
+    if (u->watch) {
+        uring_watch_stop(u->watch);
+        u->watch = NULL;
     }
     if (u->ctx) {
         aio_run_sync(u->ctx, doorbell_detach, u);
@@ -680,26 +912,23 @@ void virtio_blk_uring_stop(VirtIOBlkUring *u)
 
 /*
  * Stopping the ring is destroying it.  Closing the VMM's descriptor (the
- * mappings are gone by then) kills the ring's context, after which the
- * SQPOLL thread submits nothing more; ending the owner ends that thread,
- * which before it exits cancels or waits for every request it submitted,
- * and uring_owner_stop() waits for it.  So the SQEs the guest queued but the
- * kernel had not taken are never submitted ("stops further submission"),
- * and once destroy_ring() returns no request touches guest RAM or the disk.
+ * mappings are gone by then, and the owner closed its own) kills the
+ * ring's context, after which the SQPOLL thread submits nothing more;
+ * ending the owner ends that thread, which before it exits cancels or
+ * waits for every request it submitted, and uring_owner_stop() waits for
+ * it.  So the SQEs the guest queued but the kernel had not taken are never
+ * submitted ("stops further submission"), and once destroy_ring() returns
+ * no request touches guest RAM or the disk.
  */
 void virtio_blk_uring_reset(VirtIOBlkUring *u)
 {
     virtio_blk_uring_stop(u);
+    /* Nothing that could ask for a withdrawal runs any more. */
+    g_atomic_int_set(&u->withdraw_reason, WITHDRAW_NONE);
     if (u->ring_fd < 0) {
         return;
     }
     /* The guest no longer sees the rings; only the VMM touches them. */
-    if (u->rings_mr.name) {
-        memory_region_del_subregion(&u->shm, &u->rings_mr);
-        memory_region_del_subregion(&u->shm, &u->sqes_mr);
-        memory_region_destroy(&u->rings_mr);
-        memory_region_destroy(&u->sqes_mr);
-    }
     unmap_rings(u);
     destroy_ring(u);
     eventfd_consume(u->completion_fd);

@@ -86,6 +86,12 @@ static const Property virtio_blk_pci_props[] = {
     BLK_PROP("uring-entries", uring_entries, prop_info_uint32,
              .defval = VIRTIO_BLK_URING_ENTRIES_DEFAULT,
              .desc = "submission queue entries (rounded up to a power of 2)"),
+    BLK_PROP("uring-owner-memory", uring_owner_memory, prop_info_size,
+             .defval = VIRTIO_BLK_URING_OWNER_MEMORY_DEFAULT,
+             .desc = "memory cgroup limit of the ring's owner (0: none)"),
+    BLK_PROP("x-uring-overflow-check", uring_overflow_check, prop_info_bool,
+             .defval = true,
+             .desc = "withdraw the rings when the CQ overflows (testing)"),
     DEFINE_PROP_END_OF_LIST(),
 };
 

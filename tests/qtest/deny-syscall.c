@@ -1,12 +1,13 @@
 /*
  * deny-syscall: run a command with one system call failing, to play a host
- * kernel that lacks something.
+ * kernel that lacks something, or one that refuses a step of a set-up.
  *
- *   deny-syscall io_uring_setup ERRNO COMMAND [ARGS...]
+ *   deny-syscall SYSCALL ERRNO COMMAND [ARGS...]
  *   deny-syscall io_uring_register:OPCODE ERRNO COMMAND [ARGS...]
  *
- * A seccomp filter makes the call (for io_uring_register, only with that
- * opcode) return -ERRNO; children inherit it.
+ * SYSCALL is one of those in the table below.  A seccomp filter makes the
+ * call (for io_uring_register, only with that opcode) return -ERRNO;
+ * children inherit it, across execve too.
  */
 #include <errno.h>
 #include <linux/audit.h>
@@ -23,10 +24,21 @@
 
 #define ARG1_LOW (offsetof(struct seccomp_data, args) + sizeof(__u64))
 
+static const struct {
+    const char *name;
+    unsigned nr;
+} syscalls[] = {
+    { "io_uring_setup", __NR_io_uring_setup },
+    { "execveat", __NR_execveat },
+    { "capset", __NR_capset },
+    { "readv", __NR_readv },
+    { "pidfd_getfd", __NR_pidfd_getfd },
+};
+
 static int usage(void)
 {
-    fprintf(stderr, "usage: deny-syscall io_uring_setup|"
-            "io_uring_register:OPCODE ERRNO COMMAND [ARGS...]\n");
+    fprintf(stderr, "usage: deny-syscall SYSCALL|io_uring_register:OPCODE "
+            "ERRNO COMMAND [ARGS...]\n");
     return 2;
 }
 
@@ -40,12 +52,16 @@ int main(int argc, char **argv)
     if (argc < 4) {
         return usage();
     }
-    if (!strcmp(argv[1], "io_uring_setup")) {
-        nr = __NR_io_uring_setup;
-    } else if (sscanf(argv[1], "io_uring_register:%u", &opcode) == 1) {
+    nr = ~0U;
+    for (unsigned i = 0; i < sizeof(syscalls) / sizeof(syscalls[0]); i++) {
+        if (!strcmp(argv[1], syscalls[i].name)) {
+            nr = syscalls[i].nr;
+        }
+    }
+    if (sscanf(argv[1], "io_uring_register:%u", &opcode) == 1) {
         nr = __NR_io_uring_register;
         by_opcode = true;
-    } else {
+    } else if (nr == ~0U) {
         return usage();
     }
     err = strtoul(argv[2], NULL, 0);

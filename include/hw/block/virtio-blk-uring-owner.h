@@ -1,13 +1,17 @@
 /*
- * The process that owns a passthrough io_uring.
+ * The process that owns a passthrough io_uring, seen from the VMM.
  *
- * io_uring_setup() makes the SQPOLL thread (and later the io-wq workers) a
- * thread of the calling process, and those threads submit the guest's
- * writes.  A small child process creates the ring so that their limits are
- * its own: RLIMIT_FSIZE is the image size, which stops a write past the end
- * from growing the image.  The child hands the ring's file descriptor over
- * and then only waits; stopping it ends the SQPOLL thread and io-wq
- * workers with it.
+ * The ring's SQPOLL thread and io-wq workers are threads of the process
+ * that creates the ring, and use its address space, credentials and
+ * limits: the owner (hw/block/uring-owner/) is made to give them nothing
+ * the guest's I/O does not need.  The VMM starts it for each ring (a child
+ * process that executes the owner from memory), places it in the device's
+ * memory cgroup, has it create the ring and takes the ring's descriptor
+ * from it (pidfd_getfd(2)); stopping it ends the ring's threads.
+ *
+ * Every wait for the owner is bounded, except for its end after SIGKILL,
+ * which lasts as long as the ring's requests in flight (the host's block
+ * layer bounds those).
  */
 #ifndef HW_BLOCK_VIRTIO_BLK_URING_OWNER_H
 #define HW_BLOCK_VIRTIO_BLK_URING_OWNER_H
@@ -17,19 +21,39 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "qemu/memory-cgroup.h"
+
+/* How long the owner may take to start and create the ring. */
+#define URING_OWNER_TIMEOUT_MS  10000
+
 typedef struct UringOwner {
-    pid_t pid;
+    pid_t pid;                  /* 0: not running */
+    int pidfd;
+    int channel;                /* the VMM's end of the channel */
 } UringOwner;
 
 /*
- * Start the owner, which calls io_uring_setup(entries, params) with file
- * size limit fsize_limit (RLIM_INFINITY: none).  Returns the ring's fd
- * (params filled in by the kernel), or -1 with errp set.
+ * Start the owner in cgroup cg (NULL: the VMM's), with file size limit
+ * fsize_limit (UINT64_MAX: none), and have it call io_uring_setup(entries,
+ * params).  Returns the ring's fd in the VMM (params filled in by the
+ * kernel), or -1 with errp set and the owner gone; if io_uring_setup()
+ * failed, the error's code is its errno and its message only strerror's.
+ * Called with the BQL held.
  */
 int uring_owner_start(UringOwner *o, unsigned entries,
                       struct io_uring_params *params, uint64_t fsize_limit,
-                      GError **errp);
-/* End the owner and wait until it, and the threads of the ring, are gone. */
+                      MemoryCgroup *cg, GError **errp);
+/*
+ * End the owner and wait until it, and the threads of the ring, are gone.
+ * Called with the BQL held.
+ */
 void uring_owner_stop(UringOwner *o);
+
+/*
+ * If the running owner has exited (its pidfd polls readable), how: "was
+ * killed by signal 9 (Killed)", "exited with status 2"; NULL if it has not.
+ * Any thread.
+ */
+char *uring_owner_exit_reason(UringOwner *o);
 
 #endif

@@ -18,6 +18,7 @@ typedef struct VirtIOBlkConf VirtIOBlkConf;
 #define VIRTIO_BLK_URING_SQ_CPU_ANY         (-1)
 #define VIRTIO_BLK_URING_SQ_IDLE_MS_DEFAULT 1000
 #define VIRTIO_BLK_URING_ENTRIES_DEFAULT    128
+#define VIRTIO_BLK_URING_OWNER_MEMORY_DEFAULT (64ULL << 20)
 
 /* Without uring-passthrough=on: refuse a uring-* property set to other than
  * its default, which would otherwise be ignored. */

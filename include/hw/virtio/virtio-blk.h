@@ -42,6 +42,8 @@ typedef struct VirtIOBlkConf {
     int32_t uring_sq_cpu;
     uint32_t uring_sq_idle_ms;
     uint32_t uring_entries;
+    uint64_t uring_owner_memory;
+    bool uring_overflow_check;  /* x-: off only to test the cgroup's bound */
 } VirtIOBlkConf;
 
 /* Requests of one queue: a slot per ring entry, never allocated later. */

@@ -207,13 +207,8 @@ static uint64_t get_le64(const uint8_t *p)
     return get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
 }
 
-void qvirtio_blk_uring_queue(QVirtioBlkUring *u, const QUringSqe *sqe)
+static void encode_sqe(const QUringSqe *sqe, uint8_t *b)
 {
-    uint8_t b[VBU_SQE_SIZE];
-    uint32_t slot;
-
-    g_assert_cmphex(u->sqes, !=, 0);
-    slot = u->sq_tail & (u->cfg.sq_entries - 1);
     b[0] = sqe->opcode;
     b[1] = sqe->flags;
     put_le16(b + 2, sqe->ioprio);
@@ -228,9 +223,33 @@ void qvirtio_blk_uring_queue(QVirtioBlkUring *u, const QUringSqe *sqe)
     put_le32(b + 44, sqe->splice_fd_in);
     put_le64(b + 48, sqe->addr3);
     put_le64(b + 56, sqe->pad);
-    qtest_memwrite(u->qts, u->sqes + (uint64_t)slot * VBU_SQE_SIZE, b,
-                   sizeof(b));
-    u->sq_tail++;
+}
+
+void qvirtio_blk_uring_queue_many(QVirtioBlkUring *u, const QUringSqe *sqes,
+                                  unsigned n)
+{
+    g_assert_cmphex(u->sqes, !=, 0);
+    g_assert_cmpuint(n, <=, u->cfg.sq_entries);
+    while (n) {
+        uint32_t slot = u->sq_tail & (u->cfg.sq_entries - 1);
+        /* Slots up to the end of the array, in one write. */
+        unsigned run = MIN(n, u->cfg.sq_entries - slot);
+        g_autofree uint8_t *b = g_malloc(run * VBU_SQE_SIZE);
+
+        for (unsigned i = 0; i < run; i++) {
+            encode_sqe(&sqes[i], b + i * VBU_SQE_SIZE);
+        }
+        qtest_memwrite(u->qts, u->sqes + (uint64_t)slot * VBU_SQE_SIZE, b,
+                       run * VBU_SQE_SIZE);
+        u->sq_tail += run;
+        sqes += run;
+        n -= run;
+    }
+}
+
+void qvirtio_blk_uring_queue(QVirtioBlkUring *u, const QUringSqe *sqe)
+{
+    qvirtio_blk_uring_queue_many(u, sqe, 1);
 }
 
 void qvirtio_blk_uring_publish(QVirtioBlkUring *u)

@@ -156,6 +156,9 @@ void qvirtio_blk_uring_prep(QVirtioBlkUring *u, QUringSqe *sqe,
 
 /* Write an SQE into the next slot, not yet published. */
 void qvirtio_blk_uring_queue(QVirtioBlkUring *u, const QUringSqe *sqe);
+/* The same for n SQEs (at most sq_entries), in as few writes as it can. */
+void qvirtio_blk_uring_queue_many(QVirtioBlkUring *u, const QUringSqe *sqes,
+                                  unsigned n);
 /* Store the SQ tail (what was queued becomes visible to the kernel). */
 void qvirtio_blk_uring_publish(QVirtioBlkUring *u);
 /* Publish, then ring the doorbell if the SQ flags ask for it (true then). */

@@ -1,0 +1,68 @@
+/*
+ * What the VMM and the io_uring owner (hw/block/uring-owner/) say to each
+ * other, over a SOCK_SEQPACKET pair; the owner's end is its descriptor
+ * URING_OWNER_CHANNEL_FD, its only one.
+ *
+ *   VMM -> owner   UringOwnerRequest   make the ring with these
+ *   owner -> VMM   UringOwnerReply     the ring's descriptor number in the
+ *                                      owner, or why there is none
+ *   VMM -> owner   UringOwnerTaken     the VMM has its own copy now
+ *                                      (pidfd_getfd(2))
+ *
+ * The owner then closes its copy and waits: end of file on the channel, or
+ * SIGKILL, ends it and with it the ring's SQPOLL thread and io-wq workers.
+ *
+ * Shared by the VMM and the owner, which is freestanding: UAPI headers only.
+ */
+#ifndef HW_BLOCK_URING_OWNER_PROTOCOL_H
+#define HW_BLOCK_URING_OWNER_PROTOCOL_H
+
+#include <linux/io_uring.h>
+#include <linux/types.h>
+
+#define URING_OWNER_CHANNEL_FD  3
+/* As in QEMU: the process name tools see (comm). */
+#define URING_OWNER_NAME        "uring-owner"
+
+/* Exit statuses of the owner */
+#define URING_OWNER_EXIT_DONE       0   /* the channel closed */
+#define URING_OWNER_EXIT_PROTOCOL   2   /* a message was not as above */
+#define URING_OWNER_EXIT_SETUP      3   /* it replied with an error */
+
+typedef struct UringOwnerRequest {
+    __u32 entries;              /* io_uring_setup(entries, &params) */
+    __u32 keep_ipc_lock;        /* keep CAP_IPC_LOCK if it has it */
+    __u64 fsize_limit;          /* RLIMIT_FSIZE; ~0: none */
+    struct io_uring_params params;
+} UringOwnerRequest;
+
+/*
+ * The steps of the set-up, in order; the reply names the one that failed.
+ * The first is the VMM's: its child replies for it if it cannot execute
+ * the owner.
+ */
+enum {
+    URING_OWNER_STEP_NONE,
+    URING_OWNER_STEP_EXEC,      /* executing the owner */
+    URING_OWNER_STEP_FSIZE,     /* setting RLIMIT_FSIZE */
+    URING_OWNER_STEP_SIGXFSZ,   /* ignoring SIGXFSZ */
+    URING_OWNER_STEP_CAPS,      /* dropping capabilities */
+    URING_OWNER_STEP_NO_NEW_PRIVS,
+    URING_OWNER_STEP_SETUP,     /* io_uring_setup() */
+};
+
+typedef struct UringOwnerReply {
+    __s32 fd;                   /* the ring, in the owner; -1 on failure */
+    __u32 step;                 /* URING_OWNER_STEP_* that failed */
+    __s32 err;                  /* its errno */
+    __u32 pad;
+    struct io_uring_params params;  /* as io_uring_setup() filled them */
+} UringOwnerReply;
+
+typedef struct UringOwnerTaken {
+    __u32 magic;
+} UringOwnerTaken;
+
+#define URING_OWNER_TAKEN_MAGIC 0x7a6b656e
+
+#endif

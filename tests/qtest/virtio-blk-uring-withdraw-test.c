@@ -1,0 +1,260 @@
+/*
+ * What takes the io_uring passthrough's rings away from the driver behind
+ * its back (docs/specs/virtio-blk-uring.rst, "Completions" and
+ * "Confinement and security model"): a completion queue the driver lets
+ * overflow, and the end of the ring's owner process.  Either sets
+ * NEEDS_RESET with one line on stderr; a reset brings the rings back.
+ *
+ * And what bounds the kernel memory a driver that lets the completion
+ * queue overflow can take even when the device does not notice: the
+ * memory cgroup of the ring's owner.
+ */
+#include <errno.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <inttypes.h>
+#include <linux/io_uring.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qemu/memory-cgroup.h"
+#include "virtio-blk-uring-fixture.h"
+
+/* The device's period (URING_OVERFLOW_CHECK_MS) */
+#define URING_OVERFLOW_CHECK_US (100 * 1000)
+
+/*
+ * A driver that leaves more than cq_entries completions unconsumed loses
+ * the rings (the kernel would keep the excess in memory without bound):
+ * NEEDS_RESET, the ring and its owner gone, one line on stderr; a reset
+ * recovers.  A full completion queue alone is allowed.
+ */
+static void test_cq_overflow(gconstpointer data)
+{
+    Fixture f;
+    QVirtioBlkUring *u;
+    QUringCqe cqe;
+    int owner;
+    g_autofree char *err = NULL;
+    g_autofree char *opts = g_strconcat(
+        URING ",uring-entries=16,uring-iopoll=off", (const char *)data, NULL);
+
+    fixture_init_full(&f, RAM_MB, "", opts, true);
+    qvirtio_blk_uring_start(f.u);
+    u = f.u;
+    owner = ring_owner(&f);
+
+    /* cq_entries completions, none consumed: the queue is full, no more. */
+    for (unsigned done = 0; done < u->cfg.cq_entries;
+         done += u->cfg.sq_entries) {
+        submit_nops(&f, u->cfg.sq_entries);
+    }
+    g_usleep(3 * URING_OVERFLOW_CHECK_US);
+    g_assert_cmphex(qvirtio_pci_get_status(&u->vdev) &
+                    VIRTIO_CONFIG_S_NEEDS_RESET, ==, 0);
+    for (unsigned i = 0; i < u->cfg.cq_entries; i++) {
+        g_assert_true(qvirtio_blk_uring_pop_cqe(u, &cqe));
+        g_assert_cmpint(cqe.res, ==, 0);
+    }
+    qvirtio_blk_uring_ring_writel(u, u->cfg.cq_off.head, u->cq_head);
+
+    /*
+     * One more than the queue holds overflows.  The guest clears the
+     * kernel's IORING_SQ_CQ_OVERFLOW flag, which does not hide it.
+     */
+    for (unsigned done = 0; done <= u->cfg.cq_entries;
+         done += u->cfg.sq_entries) {
+        submit_nops(&f, u->cfg.sq_entries);
+    }
+    qvirtio_blk_uring_ring_writel(u, u->cfg.sq_off.flags, 0);
+    g_assert_true(qvirtio_pci_wait_status(&u->vdev,
+                                          VIRTIO_CONFIG_S_NEEDS_RESET,
+                                          WAIT_US));
+    g_assert_true(process_gone(owner, WAIT_US));
+    check_shm_empty(&f);
+    check_vmm_alive(&f);
+    err = vmm_stderr(&f);
+    assert_one_line(err);
+    g_assert_nonnull(strstr(err, "uring-passthrough: the driver let the "
+                                 "completion queue overflow"));
+
+    qvirtio_blk_uring_reset(u);
+    qvirtio_blk_uring_start(u);
+    round_trip(&f, 0, 4096, 44);
+    check_image(&f);
+    fixture_cleanup(&f);
+}
+
+
+/*
+ * The owner process ends (the host's OOM killer, an administrator): its
+ * SQPOLL thread is gone, so the rings are withdrawn at once rather than
+ * left to stall, with the reason on stderr.
+ */
+static void test_owner_killed(gconstpointer data)
+{
+    g_autofree char *opts = g_strconcat(URING ",uring-iopoll=off",
+                                        (const char *)data, NULL);
+    g_autofree char *err = NULL;
+    Fixture f;
+    int owner;
+
+    fixture_init_full(&f, RAM_MB, "", opts, true);
+    qvirtio_blk_uring_start(f.u);
+    round_trip(&f, 0, 4096, 60);
+    owner = ring_owner(&f);
+    g_assert_cmpint(kill(owner, SIGKILL), ==, 0);
+    g_assert_true(qvirtio_pci_wait_status(&f.u->vdev,
+                                          VIRTIO_CONFIG_S_NEEDS_RESET,
+                                          WAIT_US));
+    g_assert_true(process_gone(owner, WAIT_US));
+    check_shm_empty(&f);
+    check_vmm_alive(&f);
+
+    qvirtio_blk_uring_reset(f.u);
+    qvirtio_blk_uring_start(f.u);
+    round_trip(&f, 8192, 4096, 61);
+    check_image(&f);
+    qvirtio_blk_uring_reset(f.u);
+    fixture_quit(&f);
+    err = vmm_stderr(&f);
+    assert_one_line(err);
+    g_assert_cmpstr(strstr(err, "uring-passthrough: "), ==,
+                    "uring-passthrough: the io_uring owner process was "
+                    "killed by signal 9 (Killed); rings withdrawn until "
+                    "reset\n");
+    fixture_cleanup(&f);
+}
+
+/*
+ * The bound by construction: with the device's overflow check off (as if
+ * the driver evaded it), a driver that keeps submitting NOPs and never
+ * consumes a completion makes the kernel keep the excess completions,
+ * charged to the owner's memory cgroup: its usage never passes the limit
+ * (uring-owner-memory), the kernel drops completions once it is reached
+ * (it counts them in the CQ ring's overflow field), and the VMM runs on.
+ */
+#define OWNER_MEMORY        (2 << 20)
+#define OWNER_MEMORY_ARG    "2M"
+#define BOUND_TIMEOUT_US    (30 * 1000 * 1000)
+#define MORE_BATCHES        500     /* after the limit is reached */
+
+static uint64_t cgroup_read(const char *dir, const char *file,
+                            const char *key)
+{
+    g_autofree char *path = g_build_filename(dir, file, NULL);
+    g_autofree char *text = NULL;
+    const char *p = text;
+
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    p = text;
+    if (key) {
+        g_autofree char *line = g_strdup_printf("%s ", key);
+
+        p = strstr(text, line);
+        g_assert_nonnull(p);
+        p += strlen(line);
+    }
+    return g_ascii_strtoull(p, NULL, 10);
+}
+
+/* Submit sq_entries NOPs at once, clear the SQ flags, wait for the kernel. */
+static void nop_batch(Fixture *f, QUringSqe *nops)
+{
+    QVirtioBlkUring *u = f->u;
+    gint64 deadline = g_get_monotonic_time() + WAIT_US;
+
+    qvirtio_blk_uring_queue_many(u, nops, u->cfg.sq_entries);
+    qvirtio_blk_uring_kick(u);
+    qvirtio_blk_uring_ring_writel(u, u->cfg.sq_off.flags, 0);
+    while (qvirtio_blk_uring_ring_readl(u, u->cfg.sq_off.head) !=
+           u->sq_tail) {
+        if (g_get_monotonic_time() >= deadline) {
+            g_error("the kernel did not take the NOPs within %d s",
+                    WAIT_US / 1000000);
+        }
+        g_usleep(100);
+    }
+}
+
+static void test_cq_overflow_bound(void)
+{
+    g_autofree char *dir = NULL;
+    g_autofree QUringSqe *nops = NULL;
+    g_autoptr(GError) err = NULL;
+    gint64 deadline = g_get_monotonic_time() + BOUND_TIMEOUT_US;
+    uint64_t usage, peak = 0, failed = 0;
+    unsigned batches = 0, after = 0;
+    Fixture f;
+    bool v2;
+
+    fixture_init(&f, RAM_MB, "", URING ",uring-entries=16,uring-iopoll=off,"
+                 "uring-owner-memory=" OWNER_MEMORY_ARG
+                 ",x-uring-overflow-check=off");
+    qvirtio_blk_uring_start(f.u);
+    dir = memory_cgroup_dir_of(ring_owner(&f), &v2, &err);
+    g_assert_no_error(err);
+    g_test_message("the owner's cgroup: %s", dir);
+    g_assert_true(strstr(dir, "uring-owner"));
+    g_assert_cmpuint(cgroup_read(dir, v2 ? "memory.max"
+                                         : "memory.limit_in_bytes", NULL),
+                     ==, OWNER_MEMORY);
+
+    nops = g_new0(QUringSqe, f.u->cfg.sq_entries);
+    for (unsigned i = 0; i < f.u->cfg.sq_entries; i++) {
+        qvirtio_blk_uring_prep(f.u, &nops[i], IORING_OP_NOP, 0, 0, 0, i);
+    }
+    while (after < MORE_BATCHES) {
+        if (g_get_monotonic_time() >= deadline) {
+            g_error("the owner's cgroup did not reach its limit within %d s "
+                    "(%" PRIu64 " bytes charged after %u batches)",
+                    BOUND_TIMEOUT_US / 1000000, peak, batches);
+        }
+        nop_batch(&f, nops);
+        batches++;
+        usage = cgroup_read(dir, v2 ? "memory.current"
+                                    : "memory.usage_in_bytes", NULL);
+        g_assert_cmpuint(usage, <=, OWNER_MEMORY);
+        peak = MAX(peak, usage);
+        failed = v2 ? cgroup_read(dir, "memory.events", "max")
+                    : cgroup_read(dir, "memory.failcnt", NULL);
+        after += failed > 0;
+    }
+    if (!v2) {
+        g_assert_cmpuint(cgroup_read(dir, "memory.max_usage_in_bytes", NULL),
+                         <=, OWNER_MEMORY);
+    }
+    g_test_message("%u batches of %u NOPs; peak %" PRIu64 " bytes; %" PRIu64
+                   " charges refused; CQ overflow counter %u", batches,
+                   f.u->cfg.sq_entries, peak, failed,
+                   qvirtio_blk_uring_ring_readl(f.u,
+                                                f.u->cfg.cq_off.overflow));
+    /* What did not fit was dropped, and counted as such. */
+    g_assert_cmpuint(qvirtio_blk_uring_ring_readl(f.u,
+                                                  f.u->cfg.cq_off.overflow),
+                     >, 0);
+    check_vmm_alive(&f);
+
+    qvirtio_blk_uring_reset(f.u);
+    qvirtio_blk_uring_start(f.u);
+    round_trip(&f, 0, 4096, 62);
+    check_image(&f);
+    fixture_cleanup(&f);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_data_func("/virtio-blk-uring/withdraw/cq-overflow/main-loop",
+                         "", test_cq_overflow);
+    g_test_add_data_func("/virtio-blk-uring/withdraw/cq-overflow/iothread",
+                         IOTHREAD, test_cq_overflow);
+    g_test_add_data_func("/virtio-blk-uring/withdraw/owner-killed/main-loop",
+                         "", test_owner_killed);
+    g_test_add_data_func("/virtio-blk-uring/withdraw/owner-killed/iothread",
+                         IOTHREAD, test_owner_killed);
+    g_test_add_func("/virtio-blk-uring/withdraw/cq-overflow-bound",
+                    test_cq_overflow_bound);
+    return g_test_run();
+}
