@@ -168,7 +168,12 @@ static bool receive_reply(UringOwner *o, UringOwnerReply *reply,
             if (n == sizeof(*reply)) {
                 return true;
             }
-            if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+            /*
+             * An owner that exited without reading the request resets the
+             * connection: the error comes first, the reply after it.
+             */
+            if (n < 0 && (errno == EINTR || errno == EAGAIN ||
+                          errno == ECONNRESET)) {
                 continue;
             }
             if (n > 0) {
