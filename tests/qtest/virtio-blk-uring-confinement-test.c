@@ -55,6 +55,16 @@ static void finish(Fixture *f, uint64_t buf)
     fixture_cleanup(f);
 }
 
+/* The contents of /proc/PID/FILE. */
+static char *proc_file(int pid, const char *file)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/%s", pid, file);
+    char *text = NULL;
+
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    return text;
+}
+
 /*
  * Pointers
  */
@@ -70,12 +80,10 @@ typedef struct Probe {
  */
 static GArray *vmm_mappings(Fixture *f)
 {
-    g_autofree char *maps_path = g_strdup_printf("/proc/%d/maps",
-                                                 qtest_pid(f->qts));
     g_autofree char *exe_path = g_strdup_printf("/proc/%d/exe",
                                                 qtest_pid(f->qts));
     g_autofree char *exe = g_file_read_link(exe_path, NULL);
-    g_autofree char *text = NULL;
+    g_autofree char *text = proc_file(qtest_pid(f->qts), "maps");
     g_auto(GStrv) lines = NULL;
     GArray *probes = g_array_new(FALSE, FALSE, sizeof(Probe));
     static const char *const kinds[] = {
@@ -84,7 +92,6 @@ static GArray *vmm_mappings(Fixture *f)
     bool found[G_N_ELEMENTS(kinds)] = { false };
 
     g_assert_nonnull(exe);
-    g_assert_true(g_file_get_contents(maps_path, &text, NULL, NULL));
     lines = g_strsplit(text, "\n", -1);
     for (unsigned i = 0; lines[i] && *lines[i]; i++) {
         uint64_t start, end;
@@ -142,14 +149,10 @@ static GArray *vmm_mappings(Fixture *f)
  */
 static uint64_t vmm_hole(Fixture *f)
 {
-    g_autofree char *maps_path = g_strdup_printf("/proc/%d/maps",
-                                                 qtest_pid(f->qts));
-    g_autofree char *text = NULL;
-    g_auto(GStrv) lines = NULL;
+    g_autofree char *text = proc_file(qtest_pid(f->qts), "maps");
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
     uint64_t prev_end = 1ULL << 32, best = 0, best_len = 0;
 
-    g_assert_true(g_file_get_contents(maps_path, &text, NULL, NULL));
-    lines = g_strsplit(text, "\n", -1);
     for (unsigned i = 0; lines[i] && *lines[i]; i++) {
         uint64_t start, end;
 
@@ -379,37 +382,32 @@ static uint64_t status_field(const char *status, const char *name)
  */
 static void test_owner_process(void)
 {
+    static const char *const vmm_kinds[] = {
+        ".so", "[heap]", "[stack]", "[vdso]", "[vvar",
+    };
     Fixture f;
-    int owner;
-    g_autofree char *maps_path = NULL;
-    g_autofree char *maps = NULL;
-    g_autofree char *status_path = NULL;
-    g_autofree char *status = NULL;
-    g_autofree char *fd_path = NULL;
-    g_autofree char *exe = NULL;
-    g_autofree char *exe_path = NULL;
-    g_auto(GStrv) lines = NULL;
     uint64_t buf = start(&f);
+    int owner = ring_owner(&f);
+    g_autofree char *exe_link = g_strdup_printf("/proc/%d/exe",
+                                                qtest_pid(f.qts));
+    g_autofree char *exe = g_file_read_link(exe_link, NULL);
+    g_autofree char *maps = proc_file(owner, "maps");
+    g_autofree char *status = proc_file(owner, "status");
+    g_autofree char *fds = g_strdup_printf("/proc/%d/fd", owner);
+    g_auto(GStrv) lines = g_strsplit(maps, "\n", -1);
 
-    owner = ring_owner(&f);
-    exe_path = g_strdup_printf("/proc/%d/exe", qtest_pid(f.qts));
-    exe = g_file_read_link(exe_path, NULL);
-    maps_path = g_strdup_printf("/proc/%d/maps", owner);
-    g_assert_true(g_file_get_contents(maps_path, &maps, NULL, NULL));
-    lines = g_strsplit(maps, "\n", -1);
+    g_assert_nonnull(exe);
     for (unsigned i = 0; lines[i] && *lines[i]; i++) {
-        if (strstr(lines[i], exe) || strstr(lines[i], ".so") ||
-            strstr(lines[i], "[heap]") || strstr(lines[i], "[stack]") ||
-            strstr(lines[i], "[vdso]") || strstr(lines[i], "[vvar")) {
+        bool vmm = strstr(lines[i], exe);
+
+        for (unsigned k = 0; k < G_N_ELEMENTS(vmm_kinds); k++) {
+            vmm = vmm || strstr(lines[i], vmm_kinds[k]);
+        }
+        if (vmm) {
             g_error("the ring owner maps '%s'", lines[i]);
         }
     }
-
-    fd_path = g_strdup_printf("/proc/%d/fd", owner);
-    g_assert_cmpuint(count_dir(fd_path), ==, 1);
-
-    status_path = g_strdup_printf("/proc/%d/status", owner);
-    g_assert_true(g_file_get_contents(status_path, &status, NULL, NULL));
+    g_assert_cmpuint(count_dir(fds), ==, 1);
     g_assert_cmphex(status_field(status, "CapEff") &
                     ~(1ULL << CAP_IPC_LOCK), ==, 0);
     g_assert_cmphex(status_field(status, "CapPrm") &
