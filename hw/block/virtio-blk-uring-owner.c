@@ -293,13 +293,33 @@ fail:
 
 void uring_owner_stop(UringOwner *o)
 {
+    gint64 start = g_get_monotonic_time();
+    struct pollfd pfd = { .fd = o->pidfd, .events = POLLIN };
     siginfo_t si;
 
     if (o->pid <= 0) {
         return;
     }
     syscall(SYS_pidfd_send_signal, o->pidfd, SIGKILL, NULL, 0);
-    /* Reaped only once every thread, the ring's too, has exited. */
+    /*
+     * The owner ends once every thread, the ring's too, has exited, and the
+     * ring's threads first wait for the requests they submitted: as long
+     * as the host kernel holds those.  Say so when that is long.
+     */
+    for (;;) {
+        int ret = poll(&pfd, 1, URING_OWNER_TIMEOUT_MS);
+
+        if (ret > 0 || (ret < 0 && errno != EINTR)) {
+            break;
+        }
+        if (ret == 0) {
+            warn_report("uring-passthrough: the io_uring owner process %d "
+                        "has not ended after %d s: the host kernel still "
+                        "holds requests of its ring", o->pid,
+                        (int)((g_get_monotonic_time() - start) /
+                              G_TIME_SPAN_SECOND));
+        }
+    }
     while (waitid(P_PIDFD, o->pidfd, &si, WEXITED) < 0 && errno == EINTR) {
     }
     close(o->pidfd);

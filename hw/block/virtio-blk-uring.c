@@ -92,6 +92,7 @@ typedef enum WithdrawReason {
 struct VirtIOBlkUring {
     VirtIOBlock *s;
     /* fixed at realize */
+    char *label;                    /* "virtio-blk: drive 'd0'" */
     unsigned entries;
     uint32_t setup_flags;
     uint64_t allowed_ops;
@@ -627,6 +628,7 @@ VirtIOBlkUring *virtio_blk_uring_new(VirtIOBlock *s, GError **errp)
     }
     u = g_new0(VirtIOBlkUring, 1);
     u->s = s;
+    u->label = g_strdup_printf("virtio-blk: drive '%s'", blk_name(c->blk));
     u->ring_fd = -1;
     u->doorbell_fd = -1;
     u->completion_fd = -1;
@@ -690,6 +692,7 @@ void virtio_blk_uring_free(VirtIOBlkUring *u)
             close(*fd);
         }
     }
+    g_free(u->label);
     g_free(u);
 }
 
@@ -891,11 +894,14 @@ void virtio_blk_uring_start(VirtIOBlkUring *u)
     }
     u->ctx = u->s->ctx;
     aio_run_sync(u->ctx, doorbell_attach, u);
-    u->watch = uring_watch_start(u->ring_fd, (const uint32_t *)
-                                 ((uint8_t *)u->rings +
-                                  u->layout.sq_off.flags),
-                                 u->s->conf.uring_overflow_check,
-                                 u->owner.pidfd, watch_event, u);
+    u->watch = uring_watch_start(&(UringWatchConfig){
+        .label = u->label, .ring_fd = u->ring_fd, .rings = u->rings,
+        .params = &u->layout, .owner_pid = u->owner.pid,
+        .owner_pidfd = u->owner.pidfd,
+        .check_overflow = u->s->conf.uring_overflow_check,
+        .stall_ms = u->s->conf.uring_stall_warn_ms,
+        .fn = watch_event, .opaque = u,
+    });
 }
 
 void virtio_blk_uring_stop(VirtIOBlkUring *u)

@@ -92,6 +92,10 @@ static const Property virtio_blk_pci_props[] = {
     BLK_PROP("x-uring-overflow-check", uring_overflow_check, prop_info_bool,
              .defval = true,
              .desc = "withdraw the rings when the CQ overflows (testing)"),
+    BLK_PROP("x-uring-stall-warn", uring_stall_warn_ms, prop_info_uint32,
+             .defval = VIRTIO_BLK_URING_STALL_WARN_MS_DEFAULT,
+             .desc = "warn when the ring has made no progress this long, "
+                     "ms"),
     DEFINE_PROP_END_OF_LIST(),
 };
 

@@ -11,7 +11,8 @@
  *
  * Every wait for the owner is bounded, except for its end after SIGKILL,
  * which lasts as long as the ring's requests in flight (the host's block
- * layer bounds those).
+ * layer bounds those): the device promises that no request of the old
+ * ring touches guest memory once a reset is done.
  */
 #ifndef HW_BLOCK_VIRTIO_BLK_URING_OWNER_H
 #define HW_BLOCK_VIRTIO_BLK_URING_OWNER_H
@@ -44,8 +45,9 @@ int uring_owner_start(UringOwner *o, unsigned entries,
                       struct io_uring_params *params, uint64_t fsize_limit,
                       MemoryCgroup *cg, GError **errp);
 /*
- * End the owner and wait until it, and the threads of the ring, are gone.
- * Called with the BQL held.
+ * End the owner and wait until it, and the threads of the ring, are gone:
+ * as long as the host kernel holds requests the ring submitted, with a
+ * warning every URING_OWNER_TIMEOUT_MS.  Called with the BQL held.
  */
 void uring_owner_stop(UringOwner *o);
 

@@ -1,20 +1,30 @@
 /*
- * What ends a running passthrough ring behind the device's back, watched
- * from a thread of its own, off the BQL: the guest letting the completion
- * queue overflow (virtio-blk-uring-overflow.h), and the end of the ring's
- * owner process (killed by the host's OOM killer or an administrator:
- * without its SQPOLL thread the ring would silently stop).
+ * A running passthrough ring, watched from a thread of its own, off the
+ * BQL ("uring-watch"), for what ends it behind the device's back:
  *
- * The watch thread ("uring-watch") waits on the owner's pidfd and, every
- * URING_OVERFLOW_CHECK_MS, looks for overflowed completions.  At the first
- * event it calls the device's callback, once, from its own thread, and
- * looks no further; the device withdraws the rings under the BQL.
+ * - the guest letting the completion queue overflow
+ *   (virtio-blk-uring-overflow.h), looked for every
+ *   URING_OVERFLOW_CHECK_MS;
+ * - the end of the ring's owner process (the host's OOM killer, an
+ *   administrator: without its SQPOLL thread the ring would silently
+ *   stop), seen at once on its pidfd.
+ *
+ * At the first such event it calls the device's callback, once, from its
+ * own thread, and looks no further; the device withdraws the rings under
+ * the BQL.
+ *
+ * It also warns, once per stall, when the ring makes no progress for
+ * stall_ms although it has work (requests the kernel took and did not
+ * complete, or SQEs published while the SQPOLL thread is awake), with the
+ * ring's state (virtio-blk-uring-state.h): the host is what holds them.
  */
 #ifndef HW_BLOCK_VIRTIO_BLK_URING_WATCH_H
 #define HW_BLOCK_VIRTIO_BLK_URING_WATCH_H
 
+#include <linux/io_uring.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 typedef struct UringWatch UringWatch;
 
@@ -26,17 +36,24 @@ typedef enum UringWatchEvent {
 /* Called in the watch thread, at most once per watch. */
 typedef void UringWatchFn(void *opaque, UringWatchEvent event);
 
+/* What to watch; it must stay valid until uring_watch_stop(). */
+typedef struct UringWatchConfig {
+    const char *label;          /* names the device in messages */
+    int ring_fd;
+    const void *rings;          /* the VMM's mapping of the rings */
+    const struct io_uring_params *params;   /* their layout */
+    pid_t owner_pid;
+    int owner_pidfd;
+    bool check_overflow;
+    uint32_t stall_ms;          /* warn after this long without progress */
+    UringWatchFn *fn;
+    void *opaque;
+} UringWatchConfig;
+
+/* Called with the BQL held. */
+UringWatch *uring_watch_start(const UringWatchConfig *config);
 /*
- * Watch the owner process behind owner_pidfd and, if check_overflow, the
- * ring ring_fd (sq_flags: the SQ flags in its mapped rings) for overflowed
- * completions.  All must stay valid until uring_watch_stop().
- * Called with the BQL held.
- */
-UringWatch *uring_watch_start(int ring_fd, const uint32_t *sq_flags,
-                              bool check_overflow, int owner_pidfd,
-                              UringWatchFn *fn, void *opaque);
-/*
- * Stop the thread and wait for it (at most one fdinfo check); fn is not
+ * Stop the thread and wait for it (at most one check); the callback is not
  * called after this returns.  Called with the BQL held.
  */
 void uring_watch_stop(UringWatch *w);

@@ -19,6 +19,7 @@ typedef struct VirtIOBlkConf VirtIOBlkConf;
 #define VIRTIO_BLK_URING_SQ_IDLE_MS_DEFAULT 1000
 #define VIRTIO_BLK_URING_ENTRIES_DEFAULT    128
 #define VIRTIO_BLK_URING_OWNER_MEMORY_DEFAULT (64ULL << 20)
+#define VIRTIO_BLK_URING_STALL_WARN_MS_DEFAULT 30000
 
 /* Without uring-passthrough=on: refuse a uring-* property set to other than
  * its default, which would otherwise be ignored. */

@@ -44,6 +44,7 @@ typedef struct VirtIOBlkConf {
     uint32_t uring_entries;
     uint64_t uring_owner_memory;
     bool uring_overflow_check;  /* x-: off only to test the cgroup's bound */
+    uint32_t uring_stall_warn_ms;
 } VirtIOBlkConf;
 
 /* Requests of one queue: a slot per ring entry, never allocated later. */
