@@ -107,15 +107,31 @@ BlockBackend *blk_new(const char *name, BlockFile *file,
                       bool discard, GError **errp);
 
 /* iov.c: iovec helpers.  offset counts bytes into the iovec's data. */
-size_t block_iov_size(const struct iovec *iov, int iovcnt);
-void block_iov_to_buf(const struct iovec *iov, int iovcnt, size_t offset,
-                      void *buf, size_t bytes);
-void block_iov_from_buf(const struct iovec *iov, int iovcnt, size_t offset,
-                        const void *buf, size_t bytes);
-void block_iov_memset(const struct iovec *iov, int iovcnt, size_t offset,
-                      int c, size_t bytes);
-/* Fill out (room for iovcnt) with the data after skip; returns its count. */
-int block_iov_skip(const struct iovec *iov, int iovcnt, size_t skip,
-                   struct iovec *out);
+uint64_t block_iov_size(const struct iovec *iov, int iovcnt);
+void block_iov_to_buf(const struct iovec *iov, int iovcnt, uint64_t offset,
+                      void *buf, uint64_t bytes);
+void block_iov_from_buf(const struct iovec *iov, int iovcnt, uint64_t offset,
+                        const void *buf, uint64_t bytes);
+void block_iov_memset(const struct iovec *iov, int iovcnt, uint64_t offset,
+                      int c, uint64_t bytes);
+
+/*
+ * The most one read or write system call (or SQE) is asked to move.  The
+ * kernel moves at most 0x7ffff000 bytes a call, and io_uring's length
+ * fields are 32-bit; 1 GiB is less and a multiple of every O_DIRECT
+ * alignment, so that a transfer cut there stays aligned.
+ */
+#define BLOCK_MAX_TRANSFER  (1ULL << 30)
+
+/*
+ * The iovecs for the next system call of a transfer of the bytes in iov
+ * of which done are done: at most BLOCK_MAX_TRANSFER bytes in at most
+ * IOV_MAX iovecs.  That is iov itself for a first call that takes it all;
+ * otherwise its slice in *part, allocated on first use (the caller frees
+ * it with g_free).  *part_cnt is set to the number of iovecs.
+ */
+const struct iovec *block_iov_next(const struct iovec *iov, int iovcnt,
+                                   uint64_t bytes, uint64_t done,
+                                   struct iovec **part, int *part_cnt);
 
 #endif

@@ -5,6 +5,7 @@
  * while completions are being processed (their callbacks often submit
  * more), SQEs only accumulate; one io_uring_submit() hands them all to the
  * kernel when that ends.  Otherwise each request is submitted straight away.
+ * A request longer than one SQE takes is carried out in several.
  *
  * Completions are noticed through the ring fd, which polls readable while
  * the CQ ring is not empty, or by the AioContext's adaptive polling, which
@@ -28,7 +29,7 @@
 typedef struct UringRequest {
     BlockIO io;
     uint64_t done;              /* bytes transferred by earlier attempts */
-    struct iovec *rest;         /* the iovecs left after a short transfer */
+    struct iovec *rest;         /* block_iov_next()'s slice of io.iov */
     struct UringRequest *next;  /* in the free list or the wait list */
 } UringRequest;
 
@@ -76,40 +77,30 @@ static void uring_req_free(UringEngine *u, UringRequest *req)
     u->free_reqs = req;
 }
 
-/* Read or write what earlier attempts left. */
+/*
+ * Read or write what earlier attempts left, or as much of it as one SQE
+ * takes (block_iov_next()): the kernel's short transfer brings the request
+ * back here for the rest.
+ */
 static void uring_prep_rw(UringEngine *u, struct io_uring_sqe *sqe,
                           UringRequest *req)
 {
     const BlockIO *io = &req->io;
     uint64_t offset = io->offset + req->done;
     bool write = io->op == BLOCK_OP_WRITE;
+    int iovcnt;
+    const struct iovec *iov = block_iov_next(io->iov, io->iovcnt, io->bytes,
+                                             req->done, &req->rest, &iovcnt);
 
-    if (io->iovcnt == 1) {
-        char *buf = (char *)io->iov[0].iov_base + req->done;
-        unsigned len = io->iov[0].iov_len - req->done;
-
-        if (write) {
-            io_uring_prep_write(sqe, u->fd, buf, len, offset);
-        } else {
-            io_uring_prep_read(sqe, u->fd, buf, len, offset);
-        }
+    /* One buffer: READ and WRITE spare the kernel copying an iovec. */
+    if (iovcnt == 1 && write) {
+        io_uring_prep_write(sqe, u->fd, iov->iov_base, iov->iov_len, offset);
+    } else if (iovcnt == 1) {
+        io_uring_prep_read(sqe, u->fd, iov->iov_base, iov->iov_len, offset);
+    } else if (write) {
+        io_uring_prep_writev(sqe, u->fd, iov, iovcnt, offset);
     } else {
-        const struct iovec *iov = io->iov;
-        int iovcnt = io->iovcnt;
-
-        if (req->done) {
-            if (!req->rest) {
-                req->rest = g_new(struct iovec, io->iovcnt);
-            }
-            iovcnt = block_iov_skip(io->iov, io->iovcnt, req->done,
-                                    req->rest);
-            iov = req->rest;
-        }
-        if (write) {
-            io_uring_prep_writev(sqe, u->fd, iov, iovcnt, offset);
-        } else {
-            io_uring_prep_readv(sqe, u->fd, iov, iovcnt, offset);
-        }
+        io_uring_prep_readv(sqe, u->fd, iov, iovcnt, offset);
     }
 }
 

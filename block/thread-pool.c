@@ -43,15 +43,18 @@ struct ThreadPool {
     bool stopping;
 };
 
+/* As many calls as the transfer takes (block_iov_next()). */
 static int pool_rw(int fd, const BlockIO *io)
 {
-    const struct iovec *iov = io->iov;
-    int iovcnt = io->iovcnt;
-    struct iovec *rest = NULL;
+    struct iovec *part = NULL;
     uint64_t done = 0;
     int ret = 0;
 
     while (done < io->bytes) {
+        int iovcnt;
+        const struct iovec *iov = block_iov_next(io->iov, io->iovcnt,
+                                                 io->bytes, done, &part,
+                                                 &iovcnt);
         ssize_t n = io->op == BLOCK_OP_READ
                     ? preadv(fd, iov, iovcnt, io->offset + done)
                     : pwritev(fd, iov, iovcnt, io->offset + done);
@@ -73,15 +76,8 @@ static int pool_rw(int fd, const BlockIO *io)
             break;
         }
         done += n;
-        if (done < io->bytes) {
-            if (!rest) {
-                rest = g_new(struct iovec, io->iovcnt);
-            }
-            iovcnt = block_iov_skip(io->iov, io->iovcnt, done, rest);
-            iov = rest;
-        }
     }
-    g_free(rest);
+    g_free(part);
     return ret;
 }
 

@@ -1,6 +1,7 @@
 /*
  * Block back-end tests: requests through both engines (aio=threads and
  * aio=io_uring) and cache modes, checked against the image file itself;
+ * requests of 4 GiB and more, and more iovecs than a system call takes;
  * -drive option errors; image locking; resources released on close.
  *
  * Images live in $BLOCK_TEST_DIR (meson points it at the build directory)
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +22,7 @@
 #include "qemu/error-report.h"
 
 #define IMG_SIZE    (4 * 1024 * 1024)
+#define ROUND_UP_U64(n, a)  (((n) + (a) - 1) / (a) * (a))
 
 static const char *test_dir;
 
@@ -763,6 +766,229 @@ static void test_odd_size(Fixture *f, gconstpointer data)
     check_file(f);
 }
 
+/* More iovecs than one system call takes (IOV_MAX), both directions. */
+static void test_many_iovecs(Fixture *f, gconstpointer data)
+{
+    enum { N = 2048, LEN = IMG_SIZE / N };
+    uint8_t *buf = aligned_alloc0(IMG_SIZE);
+    struct iovec *iov = g_new(struct iovec, N);
+
+    /* Every other piece of the buffer first, then the rest. */
+    for (int i = 0; i < N; i++) {
+        int piece = i < N / 2 ? 2 * i : 2 * (i - N / 2) + 1;
+
+        iov[i] = (struct iovec){ buf + piece * LEN, LEN };
+    }
+    fill_pattern(buf, IMG_SIZE, 77);
+    g_assert_cmpint(do_pwritev(f, 0, iov, N), ==, 0);
+    for (int i = 0; i < N; i++) {
+        memcpy(f->shadow + (uint64_t)i * LEN, iov[i].iov_base, LEN);
+    }
+    check_file(f);
+    memset(buf, 0xa5, IMG_SIZE);
+    g_assert_cmpint(do_preadv(f, 0, iov, N), ==, 0);
+    for (int i = 0; i < N; i++) {
+        g_assert_cmpmem(iov[i].iov_base, LEN, f->shadow + (uint64_t)i * LEN,
+                        LEN);
+    }
+    g_free(iov);
+    free(buf);
+}
+
+/*
+ * Requests of 4 GiB and more on a sparse image with data at known offsets
+ * around and past 4 GiB.  Their buffers are made of BIG_WINDOW bytes of
+ * memory used again and again, so that the test needs far less than 4 GiB.
+ */
+#define BIG_WINDOW      (64ULL << 20)
+#define BIG_IMG_SIZE    ((4ULL << 30) + (64ULL << 20))
+#define BIG_OFFSET      ((1ULL << 20) + 1)      /* misaligned */
+
+typedef enum BigLayout {
+    /* iovecs: the window again and again, and a tail of its own */
+    BIG_VECTORED,
+    /* one buffer: the window mapped again and again */
+    BIG_CONTIGUOUS,
+} BigLayout;
+
+typedef struct BigParams {
+    const char *aio;
+    const char *cache;          /* none: bounced, the request is misaligned */
+    BigLayout layout;
+    uint64_t bytes;
+} BigParams;
+
+/* What the image holds: these pieces of pattern, zeroes elsewhere. */
+static const struct { uint64_t offset, len; } big_pieces[] = {
+    { BIG_OFFSET, 4096 },
+    { (4ULL << 30) - (96ULL << 20), 1 << 20 },
+    { (4ULL << 30) - (80ULL << 20) + 5, 1 << 20 },
+    { (4ULL << 30) - (50ULL << 20), 1 << 20 },
+    { (4ULL << 30) - (512 << 10), 1 << 20 },          /* across 4 GiB */
+    { (4ULL << 30) + (16ULL << 20), 1 << 20 },
+    { (4ULL << 30) + (32ULL << 20), 2 << 20 },
+    { BIG_IMG_SIZE - 4096, 4096 },
+};
+
+/* The image's bytes [pos, pos + len) into out. */
+static void big_content(uint64_t pos, uint64_t len, uint8_t *out)
+{
+    memset(out, 0, len);
+    for (size_t i = 0; i < G_N_ELEMENTS(big_pieces); i++) {
+        uint64_t start = MAX(pos, big_pieces[i].offset);
+        uint64_t end = MIN(pos + len, big_pieces[i].offset +
+                                      big_pieces[i].len);
+        g_autofree uint8_t *piece = NULL;
+
+        if (start >= end) {
+            continue;
+        }
+        piece = g_malloc(big_pieces[i].len);
+        fill_pattern(piece, big_pieces[i].len, i + 1);
+        memcpy(out + start - pos, piece + start - big_pieces[i].offset,
+               end - start);
+    }
+}
+
+static char *big_image_new(const char *dir)
+{
+    char *path = g_build_filename(dir, "test-block-big-XXXXXX", NULL);
+    int fd = g_mkstemp(path);
+
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ftruncate(fd, BIG_IMG_SIZE), ==, 0);
+    for (size_t i = 0; i < G_N_ELEMENTS(big_pieces); i++) {
+        g_autofree uint8_t *piece = g_malloc(big_pieces[i].len);
+
+        fill_pattern(piece, big_pieces[i].len, i + 1);
+        g_assert_cmpint(pwrite(fd, piece, big_pieces[i].len,
+                               big_pieces[i].offset), ==, big_pieces[i].len);
+    }
+    close(fd);
+    return path;
+}
+
+static void assert_bytes(const uint8_t *got, const uint8_t *expect,
+                         uint64_t len, const char *what)
+{
+    bool data = false;
+
+    for (uint64_t i = 0; i < len; i++) {
+        if (got[i] != expect[i]) {
+            g_error("%s: byte %" G_GUINT64_FORMAT " is 0x%02x, expected "
+                    "0x%02x", what, i, got[i], expect[i]);
+        }
+        data |= expect[i];
+    }
+    /* Else the check could not tell data from the zeroes of a hole. */
+    g_assert_true(data);
+}
+
+/*
+ * The window holds what the last request bytes mapped to each of its
+ * bytes read: pieces of the request, each mapped to the window's start.
+ */
+static void big_expect_window(const uint64_t *piece_len, int n,
+                              uint8_t *expect)
+{
+    uint64_t pos = BIG_OFFSET, filled = 0;
+
+    for (int i = 0; i < n; i++) {
+        pos += piece_len[i];
+    }
+    for (int i = n - 1; i >= 0 && filled < BIG_WINDOW; i--) {
+        pos -= piece_len[i];
+        if (piece_len[i] > filled) {
+            big_content(pos + filled, piece_len[i] - filled, expect + filled);
+            filled = piece_len[i];
+        }
+    }
+}
+
+/* BIG_WINDOW bytes of memory, mapped again and again to fill bytes. */
+static uint8_t *big_mirror_new(uint64_t bytes, int *memfd)
+{
+    uint64_t size = ROUND_UP_U64(bytes, BIG_WINDOW);
+    uint8_t *base = mmap(NULL, size, PROT_NONE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+    g_assert_true(base != MAP_FAILED);
+    *memfd = memfd_create("big-window", MFD_CLOEXEC);
+    g_assert_cmpint(*memfd, >=, 0);
+    g_assert_cmpint(ftruncate(*memfd, BIG_WINDOW), ==, 0);
+    for (uint64_t off = 0; off < size; off += BIG_WINDOW) {
+        void *p = mmap(base + off, BIG_WINDOW, PROT_READ | PROT_WRITE,
+                       MAP_SHARED | MAP_FIXED | MAP_POPULATE, *memfd, 0);
+
+        g_assert_true(p == base + off);
+    }
+    return base;
+}
+
+static void test_big_read(gconstpointer data)
+{
+    const BigParams *p = data;
+    /* Buffered reads of tmpfs holes fill no page cache. */
+    const char *dir = strcmp(p->cache, "none") &&
+                      g_file_test("/dev/shm", G_FILE_TEST_IS_DIR)
+                      ? "/dev/shm" : test_dir;
+    g_autofree char *path = big_image_new(dir);
+    AioContext *ctx = qemu_get_aio_context();
+    g_autofree uint8_t *expect = g_malloc(BIG_WINDOW);
+    g_autofree struct iovec *iov = NULL;
+    g_autofree uint64_t *piece_len = NULL;
+    uint8_t *window, *tail = NULL;
+    int n = 0, memfd = -1;
+    BlockBackend *blk;
+    Req r = { 0 };
+
+    blk = open_drive("file=%s,format=raw,aio=%s,cache=%s", path, p->aio,
+                     p->cache);
+    g_assert_cmpuint(blk_getlength(blk), ==, BIG_IMG_SIZE);
+    /* The pieces of the request that land in the window. */
+    piece_len = g_new(uint64_t, p->bytes / BIG_WINDOW + 1);
+    for (uint64_t left = p->bytes - (p->layout == BIG_VECTORED ? BIG_WINDOW
+                                                                : 0);
+         left; n++) {
+        piece_len[n] = MIN(left, BIG_WINDOW);
+        left -= piece_len[n];
+    }
+    if (p->layout == BIG_VECTORED) {
+        window = aligned_alloc0(BIG_WINDOW);
+        tail = aligned_alloc0(BIG_WINDOW);
+        memset(tail, 0xa5, BIG_WINDOW);
+        iov = g_new(struct iovec, n + 1);
+        for (int i = 0; i < n; i++) {
+            iov[i] = (struct iovec){ window, piece_len[i] };
+        }
+        iov[n] = (struct iovec){ tail, BIG_WINDOW };
+    } else {
+        window = big_mirror_new(p->bytes, &memfd);
+        iov = g_new(struct iovec, 1);
+        iov[0] = (struct iovec){ window, p->bytes };
+    }
+    memset(window, 0xa5, BIG_WINDOW);
+
+    blk_aio_preadv(blk, BIG_OFFSET, iov, p->layout == BIG_VECTORED ? n + 1
+                                                                  : 1,
+                   req_cb, &r);
+    g_assert_cmpint(wait_req(ctx, &r), ==, 0);
+
+    big_expect_window(piece_len, n, expect);
+    assert_bytes(window, expect, BIG_WINDOW, "window");
+    if (tail) {
+        big_content(BIG_OFFSET + p->bytes - BIG_WINDOW, BIG_WINDOW, expect);
+        assert_bytes(tail, expect, BIG_WINDOW, "tail");
+        free(tail);
+        free(window);
+    } else {
+        munmap(window, ROUND_UP_U64(p->bytes, BIG_WINDOW));
+        close(memfd);
+    }
+    blk_destroy_all();
+    unlink(path);
+}
+
 /* A file that shrank under the back-end reads as zeroes past its end. */
 static void test_shrunk(Fixture *f, gconstpointer data)
 {
@@ -1137,6 +1363,18 @@ int main(int argc, char **argv)
         { "threads", "directsync" }, { "threads", "writethrough" },
         { "io_uring", "directsync" }, { "io_uring", "writethrough" },
     };
+#define BIG_PARAMS(aio, cache, layout) \
+    { aio, cache, layout, 4ULL << 30 }, \
+    { aio, cache, layout, (4ULL << 30) + (32ULL << 20) }
+    static const BigParams big_params[] = {
+        BIG_PARAMS("threads", "none", BIG_VECTORED),
+        BIG_PARAMS("io_uring", "none", BIG_VECTORED),
+        BIG_PARAMS("threads", "writeback", BIG_VECTORED),
+        BIG_PARAMS("io_uring", "writeback", BIG_VECTORED),
+        BIG_PARAMS("threads", "writeback", BIG_CONTIGUOUS),
+        BIG_PARAMS("io_uring", "writeback", BIG_CONTIGUOUS),
+    };
+#undef BIG_PARAMS
     static const struct { const char *name; FixtureTest *fn; } tests[] = {
         { "properties", test_properties },
         { "rw", test_rw },
@@ -1154,6 +1392,7 @@ int main(int argc, char **argv)
         { "iothread", test_iothread },
         { "odd-size", test_odd_size },
         { "shrunk", test_shrunk },
+        { "many-iovecs", test_many_iovecs },
         { "block-device", test_block_device },
     };
     bool direct;
@@ -1192,6 +1431,20 @@ int main(int argc, char **argv)
         }
         g_test_add(path, Fixture, p, fixture_setup, test_rw,
                    fixture_teardown);
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(big_params); i++) {
+        const BigParams *p = &big_params[i];
+        g_autofree char *path = g_strdup_printf(
+            "/block-backend/%s/%s/read-%s-%" G_GUINT64_FORMAT "m",
+            p->aio, p->cache,
+            p->layout == BIG_VECTORED ? "vectored" : "contiguous",
+            p->bytes >> 20);
+
+        if (!strcmp(p->cache, "none") && !direct) {
+            g_test_add_func(path, test_skip_direct);
+            continue;
+        }
+        g_test_add_data_func(path, p, test_big_read);
     }
     g_test_add_func("/block-backend/zeroes-fallback", test_zeroes_fallback);
     g_test_add_func("/block-backend/drive/errors", test_drive_errors);
