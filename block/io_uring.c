@@ -1,11 +1,14 @@
 /*
  * aio=io_uring: one ring per back-end.
  *
- * A request becomes an SQE at once.  While the back-end is plugged, and
- * while completions are being processed (their callbacks often submit
- * more), SQEs only accumulate; one io_uring_submit() hands them all to the
- * kernel when that ends.  Otherwise each request is submitted straight away.
- * A request longer than one SQE takes is carried out in several.
+ * A request becomes an SQE at once if there is room.  While the back-end
+ * is plugged, and while completions are being processed (their callbacks
+ * often submit more), SQEs only accumulate; one io_uring_submit() hands
+ * them all to the kernel when that ends.  Otherwise each request is
+ * submitted straight away.  Requests that find no room (the SQ ring full,
+ * or as many requests in the kernel as the CQ ring has entries) wait in a
+ * list until completions make some.  A request longer than one SQE takes
+ * is carried out in several.
  *
  * Completions are noticed through the ring fd, which polls readable while
  * the CQ ring is not empty, or by the AioContext's adaptive polling, which
@@ -43,7 +46,7 @@ struct UringEngine {
     unsigned reaping;           /* nesting of uring_reap() */
     unsigned queued;            /* SQEs prepared but not submitted */
     unsigned in_kernel;         /* submitted, CQE not reaped yet */
-    /* Requests that found the SQ ring full and could not submit to empty it */
+    /* Requests that found no room (uring_queue()), oldest first */
     UringRequest *wait_head, **wait_tail;
     UringRequest *free_reqs;
     GPtrArray *slabs;
@@ -104,13 +107,20 @@ static void uring_prep_rw(UringEngine *u, struct io_uring_sqe *sqe,
     }
 }
 
-/* Put req in an SQE; false if the SQ ring is full. */
+/*
+ * Put req in an SQE; false if the SQ ring is full, or if the CQ ring could
+ * not take one more completion.  With no more requests in the kernel than
+ * the CQ ring has entries, completions never overflow it: the kernel keeps
+ * no overflow list (which it allocates, and may fail to), and
+ * io_uring_enter() has no overflow to report.
+ */
 static bool uring_queue(UringEngine *u, UringRequest *req)
 {
-    struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+    struct io_uring_sqe *sqe;
     const BlockIO *io = &req->io;
 
-    if (!sqe) {
+    if (u->in_kernel + u->queued >= u->ring.cq.ring_entries ||
+        !(sqe = io_uring_get_sqe(&u->ring))) {
         return false;
     }
     switch (io->op) {
@@ -174,20 +184,28 @@ static void uring_submit_queued(UringEngine *u)
         if (ret == -EINTR) {
             continue;
         }
-        if (ret <= 0) {
-            if (ret < 0 && ret != -EAGAIN && ret != -EBUSY) {
-                error_report("io_uring_submit: %s", g_strerror(-ret));
-                abort();
-            }
+        if (ret == 0 || ret == -EAGAIN || ret == -ENOMEM) {
             /*
-             * Out of resources, or CQEs to reap first: try again when a
-             * completion comes, or soon if none will.
+             * The kernel is short of memory (EAGAIN: for requests; ENOMEM:
+             * for the first submission from this thread): try again when
+             * a completion comes, or soon if none will.
              */
             if (!u->in_kernel && !u->retry_scheduled) {
                 u->retry_scheduled = true;
                 aio_bh_schedule_oneshot(u->ctx, uring_retry_bh, u);
             }
             return;
+        }
+        /*
+         * A request cannot cause an error here: what goes wrong with an
+         * SQE is in its CQE.  Of the errors io_uring_enter(2) lists, EBUSY
+         * and EBADR need overflowed completions, which uring_queue() rules
+         * out, and the rest (EBADF, EBADFD, EFAULT, EINVAL, ENXIO,
+         * EOPNOTSUPP) would mean that the ring is not the one set up here.
+         */
+        if (ret < 0) {
+            error_report("io_uring_submit: %s", g_strerror(-ret));
+            g_assert_not_reached();
         }
         u->queued -= ret;
         u->in_kernel += ret;

@@ -10,12 +10,18 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
 #include <linux/loop.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "block/block-backend.h"
@@ -1303,6 +1309,75 @@ static void test_no_leaks(void)
     unlink(img);
 }
 
+/*
+ * From now on, system call nr fails with err in this process, only when
+ * its second argument is arg1 if arg1 is not -1.
+ */
+static void deny_syscall(int nr, int64_t arg1, int err)
+{
+    struct sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data,
+                                                    arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 5),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 3),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data,
+                                                    args[1])),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arg1, 0, arg1 == -1 ? 0 : 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | err),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = { G_N_ELEMENTS(filter), filter };
+
+    g_assert_cmpint(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), ==, 0);
+    g_assert_cmpint(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog), ==,
+                    0);
+}
+
+/*
+ * io_uring_enter() short of memory: the requests wait and go with the
+ * next submission that works.  Two requests submitted together fail with
+ * ENOMEM (a filter on to_submit), a third one makes it three.
+ */
+static void test_uring_enter_enomem(void)
+{
+    if (g_test_subprocess()) {
+        uint8_t *data, *buf = aligned_alloc0(3 * 4096);
+        g_autofree char *img = NULL;
+        AioContext *ctx = qemu_get_aio_context();
+        struct iovec iov[3];
+        BlockBackend *blk;
+        Req r[3] = { 0 };
+
+        img = make_image(65536, &data);
+        blk = open_drive("file=%s,format=raw,aio=io_uring", img);
+        deny_syscall(__NR_io_uring_enter, 2, ENOMEM);
+        blk_io_plug(blk);
+        for (int i = 0; i < 2; i++) {
+            iov[i] = (struct iovec){ buf + i * 4096, 4096 };
+            blk_aio_preadv(blk, i * 4096, &iov[i], 1, req_cb, &r[i]);
+        }
+        blk_io_unplug(blk);
+        for (int i = 0; i < 10; i++) {
+            aio_context_iterate(ctx, false);
+        }
+        g_assert_false(r[0].done || r[1].done);
+        iov[2] = (struct iovec){ buf + 2 * 4096, 4096 };
+        blk_aio_preadv(blk, 2 * 4096, &iov[2], 1, req_cb, &r[2]);
+        for (int i = 0; i < 3; i++) {
+            g_assert_cmpint(wait_req(ctx, &r[i]), ==, 0);
+        }
+        g_assert_cmpmem(buf, 3 * 4096, data, 3 * 4096);
+        blk_destroy_all();
+        unlink(img);
+        g_free(data);
+        free(buf);
+        return;
+    }
+    g_test_trap_subprocess(NULL, 0, 0);
+    g_test_trap_assert_passed();
+}
+
 /* tmpfs has no FALLOC_FL_ZERO_RANGE: zeroes are written instead. */
 static void test_zeroes_fallback(void)
 {
@@ -1455,5 +1530,7 @@ int main(int argc, char **argv)
                     test_drive_format_warning);
     g_test_add_func("/block-backend/drive/locking", test_locking);
     g_test_add_func("/block-backend/no-leaks", test_no_leaks);
+    g_test_add_func("/block-backend/uring-enter-enomem",
+                    test_uring_enter_enomem);
     return g_test_run();
 }
