@@ -45,12 +45,12 @@ BlockBackend *blk_new(const char *name, BlockFile *file,
     blk->ctx = qemu_get_aio_context();
     if (engine == BLOCK_AIO_IO_URING) {
         blk->ring = uring_engine_new(blk, file->fd, blk->ctx, errp);
-        if (!blk->ring) {
-            g_free(blk);
-            return NULL;
-        }
     } else {
-        blk->pool = thread_pool_new(blk, file->fd, blk->ctx);
+        blk->pool = thread_pool_new(blk, file->fd, blk->ctx, errp);
+    }
+    if (!blk->ring && !blk->pool) {
+        g_free(blk);
+        return NULL;
     }
     blk->name = g_strdup(name);
     blk->file = *file;
@@ -241,22 +241,27 @@ static void blk_complete_later(BlockBackend *blk, BlockCompletionFunc *cb,
     aio_bh_schedule_oneshot(blk->ctx, blk_deferred_bh, d);
 }
 
+/* The thread pool, for requests io_uring cannot do; NULL if none. */
 static ThreadPool *blk_thread_pool(BlockBackend *blk)
 {
     if (!blk->pool) {
-        blk->pool = thread_pool_new(blk, blk->file.fd, blk->ctx);
+        blk->pool = thread_pool_new(blk, blk->file.fd, blk->ctx, NULL);
     }
     return blk->pool;
 }
 
 static void blk_submit(BlockBackend *blk, const BlockIO *io)
 {
-    blk->in_flight++;
     if (blk->ring && io->op != BLOCK_OP_BLKDISCARD &&
         io->op != BLOCK_OP_BLKZEROOUT) {
+        blk->in_flight++;
         uring_engine_submit(blk->ring, io);
+    } else if (blk_thread_pool(blk)) {
+        blk->in_flight++;
+        thread_pool_submit(blk->pool, io);
     } else {
-        thread_pool_submit(blk_thread_pool(blk), io);
+        /* Without a thread pool (no eventfd to be had): try next time. */
+        blk_complete_later(blk, io->cb, io->opaque, -EAGAIN);
     }
 }
 

@@ -92,9 +92,14 @@ void uring_engine_set_aio_context(UringEngine *u, AioContext *ctx);
 /* thread-pool.c: aio=threads, and the ioctls for io_uring back-ends. */
 typedef struct ThreadPool ThreadPool;
 
-ThreadPool *thread_pool_new(BlockBackend *blk, int fd, AioContext *ctx);
+ThreadPool *thread_pool_new(BlockBackend *blk, int fd, AioContext *ctx,
+                            GError **errp);
 /* Requests not completed yet are dropped; their callbacks never run. */
 void thread_pool_free(ThreadPool *p);
+/*
+ * From the back-end's AioContext.  A request no worker thread could be
+ * started for fails with -EAGAIN.
+ */
 void thread_pool_submit(ThreadPool *p, const BlockIO *io);
 void thread_pool_set_aio_context(ThreadPool *p, AioContext *ctx);
 

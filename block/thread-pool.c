@@ -4,7 +4,9 @@
  * them back to the back-end's AioContext through an eventfd.
  *
  * Workers are started when requests outnumber idle workers, up to
- * POOL_MAX_THREADS, and run until the pool is freed.
+ * POOL_MAX_THREADS (as many as the host lets start), and run until the
+ * pool is freed.  Requests are submitted and completed in the back-end's
+ * AioContext; the workers share the queue and the done list under lock.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +18,7 @@
 #include <unistd.h>
 
 #include "block-internal.h"
+#include "qemu/error-report.h"
 
 #define POOL_MAX_THREADS 64
 
@@ -106,6 +109,25 @@ static int pool_run(int fd, const BlockIO *io)
     return ret < 0 ? -errno : 0;
 }
 
+/* req is finished: hand it to the context.  Any thread, lock not held. */
+static void pool_finish(ThreadPool *p, PoolRequest *req)
+{
+    bool was_empty;
+
+    pthread_mutex_lock(&p->lock);
+    req->next = g_atomic_pointer_get(&p->done);
+    was_empty = !req->next;
+    g_atomic_pointer_set(&p->done, req);
+    pthread_mutex_unlock(&p->lock);
+    /*
+     * Only the first of a batch notifies: the consumer reads the eventfd
+     * before it takes the list, so none is missed.
+     */
+    if (was_empty) {
+        eventfd_write(p->efd, 1);
+    }
+}
+
 static gpointer pool_worker(gpointer opaque)
 {
     ThreadPool *p = opaque;
@@ -118,7 +140,6 @@ static gpointer pool_worker(gpointer opaque)
     pthread_mutex_lock(&p->lock);
     for (;;) {
         PoolRequest *req;
-        bool was_empty;
 
         while (!p->queue_head && !p->stopping) {
             p->idle++;
@@ -137,20 +158,8 @@ static gpointer pool_worker(gpointer opaque)
         pthread_mutex_unlock(&p->lock);
 
         req->ret = pool_run(p->fd, &req->io);
-
+        pool_finish(p, req);
         pthread_mutex_lock(&p->lock);
-        req->next = g_atomic_pointer_get(&p->done);
-        was_empty = !req->next;
-        g_atomic_pointer_set(&p->done, req);
-        if (was_empty) {
-            /*
-             * Only the first of a batch notifies: the consumer reads the
-             * eventfd before it takes the list, so none is missed.
-             */
-            pthread_mutex_unlock(&p->lock);
-            eventfd_write(p->efd, 1);
-            pthread_mutex_lock(&p->lock);
-        }
     }
     pthread_mutex_unlock(&p->lock);
     return NULL;
@@ -205,7 +214,8 @@ static bool pool_poll(void *opaque)
     return true;
 }
 
-ThreadPool *thread_pool_new(BlockBackend *blk, int fd, AioContext *ctx)
+ThreadPool *thread_pool_new(BlockBackend *blk, int fd, AioContext *ctx,
+                            GError **errp)
 {
     ThreadPool *p = g_new0(ThreadPool, 1);
 
@@ -213,7 +223,9 @@ ThreadPool *thread_pool_new(BlockBackend *blk, int fd, AioContext *ctx)
     p->fd = fd;
     p->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (p->efd < 0) {
-        g_error("eventfd: %s", g_strerror(errno));
+        error_setg_errno(errp, errno, "Could not create an eventfd");
+        g_free(p);
+        return NULL;
     }
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->work, NULL);
@@ -258,16 +270,26 @@ void thread_pool_submit(ThreadPool *p, const BlockIO *io)
     req->io = *io;
     req->next = NULL;
     pthread_mutex_lock(&p->lock);
+    spawn = p->queued >= p->idle && p->nthreads < POOL_MAX_THREADS;
+    pthread_mutex_unlock(&p->lock);
+    if (spawn) {
+        GThread *t = g_thread_try_new("blk-worker", pool_worker, p, NULL);
+
+        if (t) {
+            p->threads[p->nthreads++] = t;
+        } else if (!p->nthreads) {
+            /* The host let no worker start: fail, as if one had run it. */
+            req->ret = -EAGAIN;
+            pool_finish(p, req);
+            return;
+        }
+    }
+    pthread_mutex_lock(&p->lock);
     *p->queue_tail = req;
     p->queue_tail = &req->next;
     p->queued++;
-    spawn = p->queued > p->idle && p->nthreads < POOL_MAX_THREADS;
     pthread_cond_signal(&p->work);
     pthread_mutex_unlock(&p->lock);
-    if (spawn) {
-        p->threads[p->nthreads++] = g_thread_new("blk-worker", pool_worker,
-                                                 p);
-    }
 }
 
 void thread_pool_set_aio_context(ThreadPool *p, AioContext *ctx)

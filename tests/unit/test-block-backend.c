@@ -1378,6 +1378,53 @@ static void test_uring_enter_enomem(void)
     g_test_trap_assert_passed();
 }
 
+/*
+ * A host that lets no worker thread start: aio=threads requests fail with
+ * -EAGAIN, and the back-end closes as usual.
+ */
+static void test_no_worker_threads(void)
+{
+    if (g_test_subprocess()) {
+        g_autofree char *img = make_image(65536, NULL);
+        AioContext *ctx = qemu_get_aio_context();
+        uint8_t buf[4096];
+        struct iovec iov = { buf, sizeof(buf) };
+        BlockBackend *blk;
+        Req r = { 0 };
+
+        blk = open_drive("file=%s,format=raw,aio=threads", img);
+        deny_syscall(__NR_clone3, -1, EAGAIN);
+        blk_aio_preadv(blk, 0, &iov, 1, req_cb, &r);
+        g_assert_cmpint(wait_req(ctx, &r), ==, -EAGAIN);
+        blk_destroy_all();
+        unlink(img);
+        return;
+    }
+    g_test_trap_subprocess(NULL, 0, 0);
+    g_test_trap_assert_passed();
+}
+
+/* No eventfd to be had for aio=threads: -drive fails, with why. */
+static void test_no_eventfd(void)
+{
+    if (g_test_subprocess()) {
+        g_autofree char *img = make_image(65536, NULL);
+        g_autofree char *str = g_strdup_printf("file=%s,format=raw,"
+                                               "aio=threads", img);
+        g_autoptr(QemuOpts) opts = qemu_opts_parse(str, NULL, NULL);
+        g_autoptr(GError) err = NULL;
+
+        deny_syscall(__NR_eventfd2, -1, EMFILE);
+        g_assert_null(drive_new(opts, NULL, &err));
+        g_assert_cmpstr(err->message, ==, "Could not create an eventfd: "
+                        "Too many open files");
+        unlink(img);
+        return;
+    }
+    g_test_trap_subprocess(NULL, 0, 0);
+    g_test_trap_assert_passed();
+}
+
 /* tmpfs has no FALLOC_FL_ZERO_RANGE: zeroes are written instead. */
 static void test_zeroes_fallback(void)
 {
@@ -1532,5 +1579,8 @@ int main(int argc, char **argv)
     g_test_add_func("/block-backend/no-leaks", test_no_leaks);
     g_test_add_func("/block-backend/uring-enter-enomem",
                     test_uring_enter_enomem);
+    g_test_add_func("/block-backend/no-worker-threads",
+                    test_no_worker_threads);
+    g_test_add_func("/block-backend/no-eventfd", test_no_eventfd);
     return g_test_run();
 }
