@@ -8,7 +8,6 @@
  * count once for themselves besides their engine requests.
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -29,12 +28,26 @@ struct BlockBackend {
     unsigned plugged;
     unsigned in_flight;
     GQueue deferred;            /* of Deferred, waiting in bottom halves */
+    BouncePool *bounce_pool;    /* O_DIRECT: bounce buffers */
+    GQueue bounce_waiting;      /* of Bounce, for a buffer */
     /* Read-modify-write bounce writes: a write waits for others sharing
      * one of its sectors, lest one's read undo the other's write. */
     GQueue rmw_active, rmw_waiting;
+    char *zero_buf;             /* ZERO_BUF_SIZE zeroes, once needed */
 };
 
 static GPtrArray *backends;
+
+/*
+ * Bounce buffers hold BOUNCE_CHUNK bytes, or the alignment if more (it is
+ * a power of two).
+ */
+#define BOUNCE_CHUNK    (4 << 20)
+
+static uint64_t bounce_chunk_size(uint32_t align)
+{
+    return MAX(BOUNCE_CHUNK, align);
+}
 
 BlockBackend *blk_new(const char *name, BlockFile *file,
                       BlockCacheMode cache, BlockAioEngine engine,
@@ -51,6 +64,13 @@ BlockBackend *blk_new(const char *name, BlockFile *file,
     if (!blk->ring && !blk->pool) {
         g_free(blk);
         return NULL;
+    }
+    if (file->align > 1) {
+        uint64_t chunk = bounce_chunk_size(file->align);
+
+        blk->bounce_pool = bounce_pool_new(
+            ROUND_UP(MAX(BLK_BOUNCE_BUDGET, chunk), chunk),
+            MAX(file->align, 4096), chunk);
     }
     blk->name = g_strdup(name);
     blk->file = *file;
@@ -115,6 +135,8 @@ static void blk_stop(void *opaque)
     }
 }
 
+static void bounce_drop_waiting(BlockBackend *blk);
+
 void blk_destroy_all(void)
 {
     for (guint i = 0; backends && i < backends->len; i++) {
@@ -127,6 +149,11 @@ void blk_destroy_all(void)
         if (blk->pool) {
             thread_pool_free(blk->pool);
         }
+        bounce_drop_waiting(blk);
+        if (blk->bounce_pool) {
+            bounce_pool_free(blk->bounce_pool);
+        }
+        free(blk->zero_buf);
         file_close(&blk->file);
         g_free(blk->name);
         g_free(blk);
@@ -306,12 +333,23 @@ static bool blk_is_aligned(BlockBackend *blk, uint64_t offset,
 }
 
 /*
- * An unaligned request on an O_DIRECT back-end: the aligned range around
- * it goes through a bounce buffer.  A write reads the sectors it covers
- * only in part first.
+ * An unaligned request on an O_DIRECT back-end goes through a bounce
+ * buffer: the aligned range around it, chunk by chunk, each read into the
+ * buffer and copied out, or copied in and written.  A write reads first
+ * the sectors it covers only in part (read-modify-write).
+ *
+ * A buffer holds a chunk of bounce_chunk_size() bytes or less, and comes
+ * from the back-end's bounce pool of BLK_BOUNCE_BUDGET bytes: a request
+ * that finds no room waits, in order of arrival, in bounce_waiting.  Once
+ * it has its buffer, a request keeps it to the end and needs nothing more
+ * but its own I/O (and a write, the end of earlier writes sharing a
+ * sector), so whatever the requests' sizes, those with buffers finish,
+ * the pool empties if need be, and those waiting get theirs: none waits
+ * for good.
  */
 typedef struct Bounce {
     BlockBackend *blk;
+    BlockOp op;
     uint64_t offset, bytes;             /* the caller's request */
     const struct iovec *iov;
     int iovcnt;
@@ -319,12 +357,38 @@ typedef struct Bounce {
     void *opaque;
     uint64_t start, end;                /* the aligned range */
     char *buf;
-    struct iovec buf_iov;               /* [start, end) */
+    uint64_t buf_size;                  /* what buf was allocated for */
+    uint64_t pos;                       /* start of the chunk in buf_iov */
+    struct iovec buf_iov;
     struct iovec sector_iov[2];         /* head and tail sectors */
     int reads;                          /* sector reads in flight */
     int ret;
-    GList link;                         /* in rmw_active or rmw_waiting */
+    GList link;         /* in bounce_waiting, rmw_active or rmw_waiting */
 } Bounce;
+
+static void bounce_run(Bounce *b);
+static void bounce_fail(Bounce *b, int ret);
+
+/* Start waiting requests, oldest first, while there are buffers. */
+static void bounce_wake(BlockBackend *blk)
+{
+    Bounce *b;
+
+    while ((b = g_queue_peek_head(&blk->bounce_waiting))) {
+        int ret = bounce_pool_alloc(blk->bounce_pool, b->buf_size,
+                                    (void **)&b->buf);
+
+        if (ret == -EAGAIN) {
+            return;
+        }
+        g_queue_pop_head_link(&blk->bounce_waiting);
+        if (ret < 0) {
+            bounce_fail(b, ret);
+        } else {
+            bounce_run(b);
+        }
+    }
+}
 
 static void bounce_finish(Bounce *b, int ret)
 {
@@ -332,20 +396,54 @@ static void bounce_finish(Bounce *b, int ret)
     BlockCompletionFunc *cb = b->cb;
     void *opaque = b->opaque;
 
-    free(b->buf);
+    bounce_pool_release(blk->bounce_pool, b->buf, b->buf_size);
     g_free(b);
+    bounce_wake(blk);
     blk_io_done(blk, cb, opaque, ret);
 }
+
+/* Its [lo, hi) part of the chunk: the bytes the caller asked for. */
+static void bounce_chunk_part(Bounce *b, uint64_t *lo, uint64_t *hi)
+{
+    *lo = MAX(b->pos, b->offset);
+    *hi = MIN(b->pos + b->buf_iov.iov_len, b->offset + b->bytes);
+}
+
+/* Point buf_iov at the chunk from pos on. */
+static void bounce_next_chunk(Bounce *b)
+{
+    b->buf_iov = (struct iovec){ b->buf, MIN(b->buf_size, b->end - b->pos) };
+}
+
+static void bounce_read_chunk(Bounce *b);
 
 static void bounce_read_done(void *opaque, int ret)
 {
     Bounce *b = opaque;
+    uint64_t lo, hi;
 
-    if (!ret) {
-        block_iov_from_buf(b->iov, b->iovcnt, 0, b->buf + b->offset - b->start,
-                           b->bytes);
+    if (ret) {
+        bounce_finish(b, ret);
+        return;
     }
-    bounce_finish(b, ret);
+    bounce_chunk_part(b, &lo, &hi);
+    block_iov_from_buf(b->iov, b->iovcnt, lo - b->offset,
+                       b->buf + lo - b->pos, hi - lo);
+    b->pos += b->buf_iov.iov_len;
+    if (b->pos < b->end) {
+        bounce_read_chunk(b);
+    } else {
+        bounce_finish(b, 0);
+    }
+}
+
+static void bounce_read_chunk(Bounce *b)
+{
+    bounce_next_chunk(b);
+    blk_submit(b->blk, &(BlockIO){
+        .op = BLOCK_OP_READ, .offset = b->pos, .bytes = b->buf_iov.iov_len,
+        .iov = &b->buf_iov, .iovcnt = 1, .cb = bounce_read_done, .opaque = b,
+    });
 }
 
 static bool rmw_overlaps(BlockBackend *blk, Bounce *b)
@@ -379,25 +477,36 @@ static void rmw_finish(Bounce *b, int ret)
     bounce_finish(b, ret);
 }
 
+static void rmw_chunk(Bounce *b);
+
 static void rmw_write_done(void *opaque, int ret)
 {
     Bounce *b = opaque;
     BlockFile *file = &b->blk->file;
+    uint64_t chunk_end = b->pos + b->buf_iov.iov_len;
 
     /* The last sector of a file whose size is not aligned: cut it back. */
-    if (!ret && b->end > file->length &&
+    if (!ret && chunk_end > file->length &&
         ftruncate(file->fd, file->length) < 0) {
         ret = -errno;
     }
-    rmw_finish(b, ret);
+    if (ret || chunk_end == b->end) {
+        rmw_finish(b, ret);
+        return;
+    }
+    b->pos = chunk_end;
+    rmw_chunk(b);
 }
 
 static void rmw_write(Bounce *b)
 {
-    block_iov_to_buf(b->iov, b->iovcnt, 0, b->buf + b->offset - b->start,
-                     b->bytes);
+    uint64_t lo, hi;
+
+    bounce_chunk_part(b, &lo, &hi);
+    block_iov_to_buf(b->iov, b->iovcnt, lo - b->offset, b->buf + lo - b->pos,
+                     hi - lo);
     blk_submit(b->blk, &(BlockIO){
-        .op = BLOCK_OP_WRITE, .offset = b->start, .bytes = b->end - b->start,
+        .op = BLOCK_OP_WRITE, .offset = b->pos, .bytes = b->buf_iov.iov_len,
         .iov = &b->buf_iov, .iovcnt = 1, .cb = rmw_write_done, .opaque = b,
     });
 }
@@ -424,7 +533,7 @@ static void rmw_read_sector(Bounce *b, uint64_t pos)
     uint32_t align = b->blk->file.align;
     struct iovec *iov = &b->sector_iov[b->reads++];
 
-    iov->iov_base = b->buf + pos - b->start;
+    iov->iov_base = b->buf + pos - b->pos;
     iov->iov_len = align;
     blk_submit(b->blk, &(BlockIO){
         .op = BLOCK_OP_READ, .offset = pos, .bytes = align,
@@ -432,14 +541,15 @@ static void rmw_read_sector(Bounce *b, uint64_t pos)
     });
 }
 
-static void rmw_start(Bounce *b)
+/* The chunk at pos: the sectors written in part are read first. */
+static void rmw_chunk(Bounce *b)
 {
-    BlockBackend *blk = b->blk;
-    uint64_t tail = b->end - blk->file.align;
-    bool head_partial = b->offset != b->start;
-    bool tail_partial = b->offset + b->bytes != b->end;
+    uint64_t tail = b->end - b->blk->file.align;
+    bool head_partial = b->pos == b->start && b->offset != b->start;
+    bool tail_partial = b->pos + b->buf_size >= b->end &&
+                        b->offset + b->bytes != b->end;
 
-    g_queue_push_tail_link(&blk->rmw_active, &b->link);
+    bounce_next_chunk(b);
     if (head_partial) {
         rmw_read_sector(b, b->start);
     }
@@ -451,6 +561,57 @@ static void rmw_start(Bounce *b)
     }
 }
 
+static void rmw_start(Bounce *b)
+{
+    g_queue_push_tail_link(&b->blk->rmw_active, &b->link);
+    rmw_chunk(b);
+}
+
+/*
+ * A request fails before any I/O (no memory for the pool); this may be
+ * inside the call that submitted it, so the callback runs later.
+ */
+static void bounce_fail(Bounce *b, int ret)
+{
+    BlockBackend *blk = b->blk;
+
+    blk_complete_later(blk, b->cb, b->opaque, ret);
+    blk->in_flight--;
+    g_free(b);
+}
+
+/* The request has its buffer: go. */
+static void bounce_run(Bounce *b)
+{
+    BlockBackend *blk = b->blk;
+
+    b->pos = b->start;
+    if (b->op == BLOCK_OP_READ) {
+        bounce_read_chunk(b);
+    } else if (rmw_overlaps(blk, b)) {
+        g_queue_push_tail_link(&blk->rmw_waiting, &b->link);
+    } else {
+        rmw_start(b);
+    }
+}
+
+/*
+ * Closing: requests that wait for a buffer, or with one for a write to
+ * end, are dropped like those the engines drop.
+ */
+static void bounce_drop_waiting(BlockBackend *blk)
+{
+    GQueue *queues[] = { &blk->bounce_waiting, &blk->rmw_waiting };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(queues); i++) {
+        GList *l;
+
+        while ((l = g_queue_pop_head_link(queues[i]))) {
+            g_free(l->data);
+        }
+    }
+}
+
 static void bounce_start(BlockBackend *blk, BlockOp op, uint64_t offset,
                          uint64_t bytes, const struct iovec *iov, int iovcnt,
                          BlockCompletionFunc *cb, void *opaque)
@@ -459,29 +620,16 @@ static void bounce_start(BlockBackend *blk, BlockOp op, uint64_t offset,
     Bounce *b = g_new0(Bounce, 1);
 
     *b = (Bounce){
-        .blk = blk, .offset = offset, .bytes = bytes,
+        .blk = blk, .op = op, .offset = offset, .bytes = bytes,
         .iov = iov, .iovcnt = iovcnt, .cb = cb, .opaque = opaque,
         .start = ROUND_DOWN(offset, align),
         .end = ROUND_UP(offset + bytes, align),
         .link.data = b,
     };
-    if (posix_memalign((void **)&b->buf, align, b->end - b->start)) {
-        g_error("Out of memory for a %" PRIu64 " byte bounce buffer",
-                b->end - b->start);
-    }
-    b->buf_iov = (struct iovec){ b->buf, b->end - b->start };
+    b->buf_size = MIN(b->end - b->start, bounce_chunk_size(align));
     blk->in_flight++;
-    if (op == BLOCK_OP_READ) {
-        blk_submit(blk, &(BlockIO){
-            .op = BLOCK_OP_READ, .offset = b->start,
-            .bytes = b->end - b->start, .iov = &b->buf_iov, .iovcnt = 1,
-            .cb = bounce_read_done, .opaque = b,
-        });
-    } else if (rmw_overlaps(blk, b)) {
-        g_queue_push_tail_link(&blk->rmw_waiting, &b->link);
-    } else {
-        rmw_start(b);
-    }
+    g_queue_push_tail_link(&blk->bounce_waiting, &b->link);
+    bounce_wake(blk);
 }
 
 static void blk_rw(BlockBackend *blk, BlockOp op, uint64_t offset,
@@ -530,6 +678,8 @@ void blk_aio_flush(BlockBackend *blk, BlockCompletionFunc *cb, void *opaque)
 /*
  * Discard and write-zeroes try a request the file system or device may
  * refuse with EOPNOTSUPP; it is then remembered and the next way is tried.
+ * The last way is writing zeroes: ZERO_IOVS times the back-end's zero
+ * buffer per request, which all such writes share (it is only read).
  */
 #define ZERO_BUF_SIZE   (1024 * 1024)
 #define ZERO_IOVS       16
@@ -541,8 +691,6 @@ typedef struct Fallback {
     BlockIO io;                 /* the request tried */
     BlockCompletionFunc *cb;
     void *opaque;
-    /* Writing zeroes: ZERO_IOVS times one buffer per request */
-    char *zero_buf;
     struct iovec zero_iov[ZERO_IOVS];
     uint64_t written;
     uint64_t writing;
@@ -554,7 +702,6 @@ static void fallback_finish(Fallback *f, int ret)
     BlockCompletionFunc *cb = f->cb;
     void *opaque = f->opaque;
 
-    free(f->zero_buf);
     g_free(f);
     blk_io_done(blk, cb, opaque, ret);
 }
@@ -620,23 +767,37 @@ static void zeroes_write_done(void *opaque, int ret)
     }
 }
 
+/* The back-end's zero buffer, allocated once needed; NULL if it cannot be. */
+static char *blk_zero_buf(BlockBackend *blk)
+{
+    if (!blk->zero_buf) {
+        if (posix_memalign((void **)&blk->zero_buf,
+                           MAX(blk->file.align, 4096), ZERO_BUF_SIZE)) {
+            blk->zero_buf = NULL;
+            return NULL;
+        }
+        memset(blk->zero_buf, 0, ZERO_BUF_SIZE);
+    }
+    return blk->zero_buf;
+}
+
 static void zeroes_write(Fallback *f)
 {
     uint64_t left = f->bytes - f->written;
-    size_t buf_size = MIN(f->bytes, ZERO_BUF_SIZE);
+    char *zeroes = blk_zero_buf(f->blk);
     int n;
 
-    if (!f->zero_buf) {
-        if (posix_memalign((void **)&f->zero_buf,
-                           MAX(f->blk->file.align, 4096), buf_size)) {
-            g_error("Out of memory for writing zeroes");
-        }
-        memset(f->zero_buf, 0, buf_size);
+    if (!zeroes) {
+        /* Maybe in the call that submitted f: complete it later. */
+        blk_complete_later(f->blk, f->cb, f->opaque, -ENOMEM);
+        f->blk->in_flight--;
+        g_free(f);
+        return;
     }
     f->writing = 0;
     for (n = 0; n < ZERO_IOVS && f->writing < left; n++) {
-        f->zero_iov[n].iov_base = f->zero_buf;
-        f->zero_iov[n].iov_len = MIN(left - f->writing, buf_size);
+        f->zero_iov[n].iov_base = zeroes;
+        f->zero_iov[n].iov_len = MIN(left - f->writing, ZERO_BUF_SIZE);
         f->writing += f->zero_iov[n].iov_len;
     }
     blk_rw(f->blk, BLOCK_OP_WRITE, f->offset + f->written, f->zero_iov, n,

@@ -103,6 +103,25 @@ void thread_pool_free(ThreadPool *p);
 void thread_pool_submit(ThreadPool *p, const BlockIO *io);
 void thread_pool_set_aio_context(ThreadPool *p, AioContext *ctx);
 
+/*
+ * bounce-pool.c: the memory of a back-end's bounce buffers, an arena of
+ * size bytes (a multiple of max_block) mapped on first use.  Buffers are
+ * blocks of a power of two times min_block bytes, up to max_block, and
+ * aligned to their size (both powers of two).
+ */
+typedef struct BouncePool BouncePool;
+
+BouncePool *bounce_pool_new(uint64_t size, uint64_t min_block,
+                            uint64_t max_block);
+void bounce_pool_free(BouncePool *p);
+/*
+ * A buffer of size bytes (at most max_block) in *buf: 0, or -EAGAIN if no
+ * block is free now, or -ENOMEM if the arena cannot be mapped.
+ */
+int bounce_pool_alloc(BouncePool *p, uint64_t size, void **buf);
+/* Give back a buffer: the size it was allocated with. */
+void bounce_pool_release(BouncePool *p, void *buf, uint64_t size);
+
 /* block-backend.c: an engine finished a request. */
 void blk_io_done(BlockBackend *blk, BlockCompletionFunc *cb, void *opaque,
                  int ret);

@@ -24,6 +24,9 @@
 
 typedef struct BlockBackend BlockBackend;
 
+/* The bounce buffer memory of one back-end (see the requests below). */
+#define BLK_BOUNCE_BUDGET   (64 << 20)
+
 /* ret is 0 on success or a negative errno. */
 typedef void BlockCompletionFunc(void *opaque, int ret);
 
@@ -81,7 +84,10 @@ AioContext *blk_get_aio_context(BlockBackend *blk);
 
 /*
  * Requests.  The iovec array and the buffers must stay valid until cb runs.
- * Unaligned requests on an O_DIRECT back-end go through a bounce buffer.
+ * Unaligned requests on an O_DIRECT back-end go through a bounce buffer;
+ * a back-end's bounce buffers take BLK_BOUNCE_BUDGET bytes at most, and
+ * requests wait for their turn if they would take more.  A request whose
+ * bounce buffer cannot be allocated fails with -ENOMEM.
  * A read past the end of a file that shrank returns zeroes.
  *
  * cb never runs before the call that submits returns.  Requests that go

@@ -2,7 +2,8 @@
  * Block back-end tests: requests through both engines (aio=threads and
  * aio=io_uring) and cache modes, checked against the image file itself;
  * requests of 4 GiB and more, and more iovecs than a system call takes;
- * -drive option errors; image locking; resources released on close.
+ * the memory bounce buffers take; -drive option errors; image locking;
+ * resources released on close, and a host that lets no thread start.
  *
  * Images live in $BLOCK_TEST_DIR (meson points it at the build directory)
  * or /var/tmp, not /tmp, which may be a tmpfs that refuses O_DIRECT.
@@ -25,6 +26,7 @@
 #include <unistd.h>
 
 #include "block/block-backend.h"
+#include "block/block-internal.h"
 #include "qemu/error-report.h"
 
 #define IMG_SIZE    (4 * 1024 * 1024)
@@ -801,6 +803,90 @@ static void test_many_iovecs(Fixture *f, gconstpointer data)
     free(buf);
 }
 
+/* What the test allows besides a back-end's bounce buffers. */
+#define BOUNCE_SLACK    (16 << 20)
+#define BOUNCE_IMG_SIZE (96 << 20)
+
+static uint64_t proc_status_kib(const char *field)
+{
+    g_autofree char *status = NULL;
+    g_autofree char *key = g_strdup_printf("\n%s:", field);
+    const char *line;
+
+    g_assert_true(g_file_get_contents("/proc/self/status", &status, NULL,
+                                      NULL));
+    line = strstr(status, key);
+    g_assert_nonnull(line);
+    return g_ascii_strtoull(line + strlen(key), NULL, 10);
+}
+
+/* Start measuring the peak resident set size (VmHWM) from now. */
+static uint64_t reset_peak_rss(void)
+{
+    int fd = open("/proc/self/clear_refs", O_WRONLY);
+
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(write(fd, "5", 1), ==, 1);
+    close(fd);
+    return proc_status_kib("VmRSS") * 1024;
+}
+
+/*
+ * Misaligned requests whose bounce buffers add up to far more than the
+ * budget, all in flight at once: they wait for bounce memory instead of
+ * taking it, and all complete.  Reads of one range into one buffer, then
+ * writes of one buffer to one range, which wait for each other besides.
+ */
+static void test_bounce_budget(Fixture *f, gconstpointer data)
+{
+    enum { N = 64, LEN = 8 << 20, OFFSET = 4096 + 1 };
+    uint8_t *mem = aligned_alloc0(LEN + 1), *buf = mem + 1;
+    struct iovec iov = { buf, LEN };
+    Req reqs[N];
+    uint64_t rss;
+
+    memset(buf, 0xa5, LEN);
+    memset(reqs, 0, sizeof(reqs));
+    rss = reset_peak_rss();
+    blk_io_plug(f->blk);
+    for (int i = 0; i < N; i++) {
+        submit_readv(f, OFFSET, &iov, 1, &reqs[i]);
+    }
+    blk_io_unplug(f->blk);
+    for (int i = 0; i < N; i++) {
+        g_assert_cmpint(wait_req(f->ctx, &reqs[i]), ==, 0);
+    }
+    g_assert_cmpuint(proc_status_kib("VmHWM") * 1024, <=,
+                     rss + BLK_BOUNCE_BUDGET + BOUNCE_SLACK);
+    g_assert_cmpmem(buf, LEN, f->shadow + OFFSET, LEN);
+
+    fill_pattern(buf, LEN, 4242);
+    memcpy(f->shadow + OFFSET, buf, LEN);
+    memset(reqs, 0, sizeof(reqs));
+    rss = reset_peak_rss();
+    blk_io_plug(f->blk);
+    for (int i = 0; i < N; i++) {
+        submit_writev(f, OFFSET, &iov, 1, &reqs[i]);
+    }
+    blk_io_unplug(f->blk);
+    for (int i = 0; i < N; i++) {
+        g_assert_cmpint(wait_req(f->ctx, &reqs[i]), ==, 0);
+    }
+    g_assert_cmpuint(proc_status_kib("VmHWM") * 1024, <=,
+                     rss + BLK_BOUNCE_BUDGET + BOUNCE_SLACK);
+    check_file(f);
+    free(mem);
+}
+
+/* One misaligned request larger than the whole budget, each way. */
+static void test_bounce_over_budget(Fixture *f, gconstpointer data)
+{
+    enum { LEN = BLK_BOUNCE_BUDGET + (16 << 20) + 3, OFFSET = 12345 };
+
+    write_and_check(f, OFFSET, LEN, 1);
+    check_file(f);
+}
+
 /*
  * Requests of 4 GiB and more on a sparse image with data at known offsets
  * around and past 4 GiB.  Their buffers are made of BIG_WINDOW bytes of
@@ -1310,6 +1396,74 @@ static void test_no_leaks(void)
 }
 
 /*
+ * The bounce pool: blocks aligned to their size, none past the arena, a
+ * full arena says -EAGAIN, and freed blocks merge back into bigger ones.
+ */
+static void test_bounce_pool(void)
+{
+    enum { MB = 1 << 20, ARENA = 64 * MB, MAX_BLOCK = 4 * MB };
+    static const uint64_t min_blocks[] = { 4096, 65536 };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(min_blocks); i++) {
+        uint64_t min = min_blocks[i], n = ARENA / min;
+        BouncePool *p = bounce_pool_new(ARENA, min, MAX_BLOCK);
+        g_autofree char **small = g_new(char *, n);
+        char *big[ARENA / MAX_BLOCK], *lo = NULL, *buf;
+
+        for (int j = 0; j < ARENA / MAX_BLOCK; j++) {
+            g_assert_cmpint(bounce_pool_alloc(p, MAX_BLOCK, (void **)&big[j]),
+                            ==, 0);
+            g_assert_cmpuint((uintptr_t)big[j] % MAX_BLOCK, ==, 0);
+            memset(big[j], j, MAX_BLOCK);
+            lo = lo && lo < big[j] ? lo : big[j];
+        }
+        g_assert_cmpint(bounce_pool_alloc(p, 1, (void **)&buf), ==, -EAGAIN);
+        for (int j = 0; j < ARENA / MAX_BLOCK; j++) {
+            g_assert_true(big[j] >= lo && big[j] < lo + ARENA);
+            g_assert_cmpint(big[j][MAX_BLOCK - 1], ==, j);
+        }
+
+        /* One block freed: small blocks fit in it, a big one no more. */
+        bounce_pool_release(p, big[3], MAX_BLOCK);
+        g_assert_cmpint(bounce_pool_alloc(p, min + 1, (void **)&buf), ==, 0);
+        g_assert_cmpuint((uintptr_t)buf % (2 * min), ==, 0);
+        g_assert_true(buf >= big[3] && buf < big[3] + MAX_BLOCK);
+        g_assert_cmpint(bounce_pool_alloc(p, MAX_BLOCK, (void **)&big[3]),
+                        ==, -EAGAIN);
+        bounce_pool_release(p, buf, min + 1);
+        for (int j = 0; j < ARENA / MAX_BLOCK; j++) {
+            if (j != 3) {
+                bounce_pool_release(p, big[j], MAX_BLOCK);
+            }
+        }
+
+        /* The smallest blocks fill the arena, each once. */
+        for (uint64_t j = 0; j < n; j++) {
+            g_assert_cmpint(bounce_pool_alloc(p, min, (void **)&small[j]), ==,
+                            0);
+            g_assert_true(small[j] >= lo && small[j] < lo + ARENA);
+            g_assert_cmpuint((uintptr_t)small[j] % min, ==, 0);
+            *small[j] = 1;
+        }
+        g_assert_cmpint(bounce_pool_alloc(p, min, (void **)&buf), ==,
+                        -EAGAIN);
+        for (uint64_t j = 0; j < n; j++) {
+            g_assert_cmpint(*small[j], ==, 1);
+            *small[j] = 0;
+        }
+        /* All back: the biggest blocks fit again. */
+        for (uint64_t j = 0; j < n; j++) {
+            bounce_pool_release(p, small[j], min);
+        }
+        for (int j = 0; j < ARENA / MAX_BLOCK; j++) {
+            g_assert_cmpint(bounce_pool_alloc(p, MAX_BLOCK, (void **)&big[j]),
+                            ==, 0);
+        }
+        bounce_pool_free(p);
+    }
+}
+
+/*
  * From now on, system call nr fails with err in this process, only when
  * its second argument is arg1 if arg1 is not -1.
  */
@@ -1485,6 +1639,10 @@ int main(int argc, char **argv)
         { "threads", "directsync" }, { "threads", "writethrough" },
         { "io_uring", "directsync" }, { "io_uring", "writethrough" },
     };
+    static const Params bounce_params[] = {
+        { "threads", "none", BOUNCE_IMG_SIZE },
+        { "io_uring", "none", BOUNCE_IMG_SIZE },
+    };
 #define BIG_PARAMS(aio, cache, layout) \
     { aio, cache, layout, 4ULL << 30 }, \
     { aio, cache, layout, (4ULL << 30) + (32ULL << 20) }
@@ -1554,6 +1712,25 @@ int main(int argc, char **argv)
         g_test_add(path, Fixture, p, fixture_setup, test_rw,
                    fixture_teardown);
     }
+    for (size_t i = 0; i < G_N_ELEMENTS(bounce_params); i++) {
+        const Params *p = &bounce_params[i];
+        static const struct { const char *name; FixtureTest *fn; } t[] = {
+            { "bounce-budget", test_bounce_budget },
+            { "bounce-over-budget", test_bounce_over_budget },
+        };
+
+        for (size_t j = 0; j < G_N_ELEMENTS(t); j++) {
+            g_autofree char *path = g_strdup_printf("/block-backend/%s/%s/%s",
+                                                    p->aio, p->cache,
+                                                    t[j].name);
+            if (!direct) {
+                g_test_add_func(path, test_skip_direct);
+                continue;
+            }
+            g_test_add(path, Fixture, p, fixture_setup, t[j].fn,
+                       fixture_teardown);
+        }
+    }
     for (size_t i = 0; i < G_N_ELEMENTS(big_params); i++) {
         const BigParams *p = &big_params[i];
         g_autofree char *path = g_strdup_printf(
@@ -1577,6 +1754,7 @@ int main(int argc, char **argv)
                     test_drive_format_warning);
     g_test_add_func("/block-backend/drive/locking", test_locking);
     g_test_add_func("/block-backend/no-leaks", test_no_leaks);
+    g_test_add_func("/block-backend/bounce-pool", test_bounce_pool);
     g_test_add_func("/block-backend/uring-enter-enomem",
                     test_uring_enter_enomem);
     g_test_add_func("/block-backend/no-worker-threads",
