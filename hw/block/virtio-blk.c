@@ -31,9 +31,37 @@ struct VirtIOBlockReq {
     size_t size;                /* bytes of data */
 };
 
+/* The used ring's length is 32-bit: a request's data must fit. */
+G_STATIC_ASSERT(VIRTIO_BLK_MAX_REQUEST < UINT32_MAX);
+
 static VirtIOBlockQueue *req_queue(VirtIOBlockReq *req)
 {
     return &req->s->queues[req->vq->index];
+}
+
+/*
+ * Data segments a request may have: with the header and the status byte
+ * in descriptors of their own, a chain as long as the queue (2.7.5.3.1).
+ */
+static uint32_t seg_max(VirtIOBlock *s)
+{
+    return s->conf.queue_size - 2;
+}
+
+/* Bytes a segment may have: seg_max of them make a request at most. */
+static uint32_t size_max(VirtIOBlock *s)
+{
+    return (VIRTIO_BLK_MAX_REQUEST / seg_max(s)) & ~(uint64_t)4095;
+}
+
+/*
+ * Reads and writes within the limits the driver was given (the number of
+ * segments) and the device's own (the bytes, whatever the segments).
+ */
+static bool req_within_limits(VirtIOBlockReq *req)
+{
+    return req->iovcnt <= seg_max(req->s) &&
+           req->size <= VIRTIO_BLK_MAX_REQUEST;
 }
 
 static uint64_t capacity_bytes(VirtIOBlock *s)
@@ -237,7 +265,7 @@ static void handle_request(VirtIOBlockReq *req)
     switch (req->type) {
     case VIRTIO_BLK_T_IN:
         req_set_data(req, elem->in_sg, elem->in_num, 0, 1);
-        if (!range_ok(s, req->sector, req->size)) {
+        if (!req_within_limits(req) || !range_ok(s, req->sector, req->size)) {
             req_complete(req, VIRTIO_BLK_S_IOERR);
             return;
         }
@@ -246,7 +274,7 @@ static void handle_request(VirtIOBlockReq *req)
         return;
     case VIRTIO_BLK_T_OUT:
         req_set_data(req, elem->out_sg, elem->out_num, sizeof(hdr), 0);
-        if (blk_is_read_only(s->conf.blk) ||
+        if (blk_is_read_only(s->conf.blk) || !req_within_limits(req) ||
             !range_ok(s, req->sector, req->size)) {
             req_complete(req, VIRTIO_BLK_S_IOERR);
             return;
@@ -435,7 +463,8 @@ static void virtio_blk_reset(VirtIODevice *vdev)
 static uint64_t virtio_blk_get_features(VirtIODevice *vdev)
 {
     VirtIOBlock *s = (VirtIOBlock *)vdev;
-    uint64_t f = (1ULL << VIRTIO_BLK_F_SEG_MAX) |
+    uint64_t f = (1ULL << VIRTIO_BLK_F_SIZE_MAX) |
+                 (1ULL << VIRTIO_BLK_F_SEG_MAX) |
                  (1ULL << VIRTIO_BLK_F_BLK_SIZE) |
                  (1ULL << VIRTIO_BLK_F_TOPOLOGY) |
                  (1ULL << VIRTIO_BLK_F_FLUSH);
@@ -469,7 +498,8 @@ static void virtio_blk_get_config(VirtIODevice *vdev, uint8_t *config)
 
     memset(&c, 0, sizeof(c));
     c.capacity = htole64(capacity_bytes(s) >> VIRTIO_BLK_SECTOR_BITS);
-    c.seg_max = htole32(s->conf.queue_size - 2);
+    c.size_max = htole32(size_max(s));
+    c.seg_max = htole32(seg_max(s));
     c.blk_size = htole32(lbs);
     c.physical_block_exp = __builtin_ctz(s->conf.physical_block_size / lbs);
     c.min_io_size = htole16(s->conf.min_io_size / lbs);

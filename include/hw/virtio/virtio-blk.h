@@ -20,6 +20,13 @@ typedef struct VirtIOBlockReq VirtIOBlockReq;
 #define VIRTIO_BLK_SECTOR_SIZE  512
 #define VIRTIO_BLK_ID_BYTES     20
 #define VIRTIO_BLK_MAX_QUEUES   64
+/*
+ * The most data one read or write may carry; a longer one completes with
+ * VIRTIO_BLK_S_IOERR.  It keeps every length within 32 bits (the used
+ * ring's) and bounds the time one request holds the device.  size_max is
+ * set so that a driver keeping to seg_max and size_max stays within it.
+ */
+#define VIRTIO_BLK_MAX_REQUEST  (1ULL << 30)
 
 typedef struct VirtIOBlkConf {
     BlockBackend *blk;

@@ -31,6 +31,19 @@ BlkImage *blk_image_new(uint64_t size)
     return img;
 }
 
+BlkImage *blk_image_new_sparse(uint64_t size)
+{
+    BlkImage *img = g_new0(BlkImage, 1);
+
+    img->path = g_build_filename(BLK_IMAGE_DIR, "qtest-blk-XXXXXX", NULL);
+    img->fd = g_mkstemp(img->path);
+    if (img->fd < 0 || ftruncate(img->fd, size) < 0) {
+        g_error("cannot create a %" G_GUINT64_FORMAT " byte image in %s: %s",
+                size, BLK_IMAGE_DIR, g_strerror(errno));
+    }
+    return img;
+}
+
 void blk_image_detach(BlkImage *img)
 {
     g_assert_nonnull(img->path);

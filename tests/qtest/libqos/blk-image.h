@@ -28,6 +28,11 @@ static inline uint8_t blk_image_sector_byte(uint64_t sector)
  */
 BlkImage *blk_image_new(uint64_t size);
 /*
+ * A new image file of size bytes that reads as zeroes and takes no disk
+ * space until written (a sparse file), for tests of big disks.
+ */
+BlkImage *blk_image_new_sparse(uint64_t size);
+/*
  * Once the VMM has the file open: remove its name, so that nothing is left
  * behind even if the test fails.
  */
