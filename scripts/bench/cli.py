@@ -62,14 +62,21 @@ def parse_args(argv):
     return args, plan
 
 
+def _figure(value, spec, scale=1):
+    """@value / @scale formatted with @spec, "n/a" (as wide) when not measured."""
+    width = spec.partition(".")[0]
+    return format("n/a", f">{width}") if value is None else format(value / scale, spec)
+
+
 def progress(index, total, record, seconds):
+    """One line per run; any figure of a record may be missing (None)."""
     head = (f"[{index:3}/{total}] round {record['round']} {record['rw']:9} "
             f"QD {record['iodepth']:<2} {record['row']:18}")
     if not record["ok"]:
         return f"{head} FAILED ({seconds:.1f} s): {record['error']}"
-    line = (f"{head} {record['iops'] / 1000:7.1f} kIOPS"
-            f"  lat p50 {record['lat_p50_ns'] / 1000:6.1f}"
-            f" p99 {record['lat_p99_ns'] / 1000:7.1f} µs")
+    line = (f"{head} {_figure(record['iops'], '7.1f', 1000)} kIOPS"
+            f"  lat p50 {_figure(record['lat_p50_ns'], '6.1f', 1000)}"
+            f" p99 {_figure(record['lat_p99_ns'], '7.1f', 1000)} µs")
     if record["cpu_ns_per_req"] is not None:
         line += f"  CPU {record['cpu_ns_per_req'] / 1000:6.2f} µs/req"
     if record["exits_per_req"] is not None:
@@ -136,10 +143,12 @@ def main(argv=None):
         print("bench: interrupted; reporting the runs done so far", file=sys.stderr)
         status = 130
     finally:
+        # Even when the script itself fails, the runs done are reported
+        # before its traceback.
         if exits:
             exits.close()
-    if records:
-        write_reports(output, meta, records, plan)
-        print(f"bench: {output / 'results.md'}, {output / 'results.json'}, "
-              f"{output / 'iops.png'}")
+        if records:
+            write_reports(output, meta, records, plan)
+            print(f"bench: {output / 'results.md'}, {output / 'results.json'}, "
+                  f"{output / 'iops.png'}")
     return status

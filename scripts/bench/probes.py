@@ -73,8 +73,13 @@ def thread_kind(comm):
 
 
 def vcpu_threads(pid):
+    """Thread ids of @pid's vCPUs; none if it has exited already."""
     tids = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return tids
+    for task in tasks:
         try:
             if VCPU_THREAD.fullmatch((task / "comm").read_text().strip()):
                 tids.append(int(task.name))
@@ -89,22 +94,36 @@ class CpuSample:
     threads_ns: dict = field(default_factory=dict)   # by thread_kind()
 
 
+def _process_cpu(proc):
+    """(ticks of process @proc, [(comm, ticks) of each of its threads]), or
+    None if it is gone: a failing VMM's helper process can vanish at any
+    point of this."""
+    try:
+        _, fields = _read_stat(Path(f"/proc/{proc}/stat"))
+        tasks = list(Path(f"/proc/{proc}/task").iterdir())
+    except OSError:
+        return None
+    threads = []
+    for task in tasks:
+        try:
+            comm, task_fields = _read_stat(task / "stat")
+        except OSError:
+            continue
+        threads.append((comm, _ticks(task_fields)))
+    return _ticks(fields), threads
+
+
 def sample_cpu(pid):
     """CPU time so far of process @pid and of its child processes."""
     sample = CpuSample()
     for proc, prefix in [(pid, "")] + [(kid, "child ") for kid in _children(pid)]:
-        try:
-            _, fields = _read_stat(Path(f"/proc/{proc}/stat"))
-        except OSError:
+        cpu = _process_cpu(proc)
+        if cpu is None:
             continue
-        sample.total_ns += _ticks(fields) * NS_PER_TICK
-        for task in Path(f"/proc/{proc}/task").iterdir():
-            try:
-                comm, fields = _read_stat(task / "stat")
-            except OSError:
-                continue
+        sample.total_ns += cpu[0] * NS_PER_TICK
+        for comm, ticks in cpu[1]:
             kind = prefix + thread_kind(comm)
-            sample.threads_ns[kind] = sample.threads_ns.get(kind, 0) + _ticks(fields) * NS_PER_TICK
+            sample.threads_ns[kind] = sample.threads_ns.get(kind, 0) + ticks * NS_PER_TICK
     return sample
 
 

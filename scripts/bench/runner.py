@@ -20,6 +20,9 @@ MEASURE_BEGIN = "gfio: measure begin"
 MEASURE_END = "gfio: measure end"
 JSON_BEGIN = "--- gfio json begin ---"
 JSON_END = "--- gfio json end ---"
+GFIO_DETAIL = "gfio: stall:"      # lines that detail gfio's last failure
+# Console lines kept in the record of a failed VM run.
+CONSOLE_KEPT = 40
 
 # Beyond ramp_time + runtime: boot (stock QEMU's firmware takes ~4 s) and
 # gfio's own 30 s limit for requests that stop completing.
@@ -42,7 +45,7 @@ def new_record(row, rw, iodepth, rnd):
             "exits_per_req": None, "mmio_exits_per_req": None, "pio_exits_per_req": None,
             "exits_in_window": None, "console_exits_in_window": None, "window_s": None,
             "host_others_cpus": None, "host_steal_cpus": None,
-            "status": None, "notes": [], "stderr": [], "command": None}
+            "status": None, "notes": [], "stderr": [], "console": [], "command": None}
 
 
 # --- processes ------------------------------------------------------------
@@ -108,7 +111,8 @@ def io_results(job, rw):
     lat (queued to completed) is the one to compare: fio 3.33's clat is wrong
     with sqthread_poll (fixed by fio commit "io_uring sqpoll issue_time empty
     when kernel not yet read sq", PR #1594), and gfio's clat starts after the
-    batch's kick where fio's starts at submission.
+    batch's kick where fio's starts at submission.  Raises KeyError,
+    TypeError or AttributeError if the JSON lacks a figure.
     """
     stats = job["read" if rw.endswith("read") else "write"]
     results = {"iops": stats["iops"], "bw_bytes": stats["bw_bytes"]}
@@ -119,6 +123,26 @@ def io_results(job, rw):
                         f"{kind}_p99_ns": percentiles.get("99.000000"),
                         f"{kind}_mean_ns": latency["mean"]})
     return results
+
+
+def take_io_results(record, job, status_text):
+    """Fill @record from the job JSON of a run that exited successfully;
+    false, with the reason in record["error"], if it measured nothing.
+
+    A run can succeed without a single request completing in its measured
+    window (a stalled host, a window shorter than one request): its JSON
+    has no latency percentiles, and the run counts as failed.
+    """
+    try:
+        results = io_results(job, record["rw"])
+    except (KeyError, TypeError, AttributeError) as e:
+        record["error"] = f"{status_text}: results missing from its JSON ({e!r})"
+        return False
+    if not results["iops"] or results["lat_p50_ns"] is None:
+        record["error"] = f"{status_text}: no request completed in the measured window"
+        return False
+    record.update(results, ok=True)
+    return True
 
 
 def window_costs(begin, end, iops):
@@ -166,14 +190,32 @@ def gfio_job(lines):
     """The job of gfio's JSON, or None."""
     try:
         first, last = lines.index(JSON_BEGIN), lines.index(JSON_END)
-        return json.loads("\n".join(lines[first + 1:last]))["jobs"][0]
-    except (ValueError, KeyError, IndexError):
+        job = json.loads("\n".join(lines[first + 1:last]))["jobs"][0]
+    except (ValueError, KeyError, IndexError, TypeError):
         return None
+    return job if isinstance(job, dict) else None
+
+
+def _guest_report(lines):
+    """The guest's console without gfio's JSON and measure markers."""
+    kept, in_json = [], False
+    for line in lines:
+        if line in (JSON_BEGIN, JSON_END):
+            in_json = line == JSON_BEGIN
+        elif not in_json and line not in (MEASURE_BEGIN, MEASURE_END):
+            kept.append(line)
+    return kept
 
 
 def failure_reason(lines, stderr):
-    """The guest's last word, else the VMM's."""
-    said = [line for line in lines if line.startswith("gfio:")]
+    """The guest's last word before its results, else the VMM's.
+
+    gfio says why it failed in one line, which its details follow (lines
+    "gfio: stall: ...") and its summary line, after the JSON, closes.
+    """
+    before_json = lines[:lines.index(JSON_BEGIN)] if JSON_BEGIN in lines else lines
+    said = [line for line in _guest_report(before_json)
+            if line.startswith("gfio:") and not line.startswith(GFIO_DETAIL)]
     for source in (said, stderr, lines):
         if source:
             return source[-1]
@@ -209,6 +251,8 @@ def run_vm(record, row, tools, image, rw, iodepth, plan, exits):
     record["status"] = status
     if status is not None:
         _vm_results(record, lines, marks, status)
+    if not record["ok"]:
+        record["console"] = _guest_report(lines)[-CONSOLE_KEPT:]
 
 
 def _arm(exits, pid, record):
@@ -227,7 +271,8 @@ def _vm_results(record, lines, marks, status):
         record["error"] = (f"{describe_vmm_status(status)}: "
                            f"{failure_reason(lines, record['stderr'])}")
         return
-    record.update(io_results(job, record["rw"]), ok=True)
+    if not take_io_results(record, job, describe_vmm_status(status)):
+        return
     if MEASURE_BEGIN in marks and MEASURE_END in marks:
         record.update(window_costs(marks[MEASURE_BEGIN], marks[MEASURE_END], record["iops"]))
     else:
@@ -279,13 +324,14 @@ def _fio_results(record, output, begin, end, status):
     try:
         text = output.read_text()
         job = json.loads(text[text.index("{"):])["jobs"][0]
-    except (OSError, ValueError, KeyError, IndexError):
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
         job = None
-    if job is None or status != 0 or job.get("error"):
+    if not isinstance(job, dict) or status != 0 or job.get("error"):
         reason = record["stderr"][-1] if record["stderr"] else "no JSON output"
         record["error"] = f"fio exit status {status}: {reason}"
         return
-    record.update(io_results(job, record["rw"]), ok=True)
+    if not take_io_results(record, job, f"fio exit status {status}"):
+        return
     if begin and end:
         record.update(window_costs(begin, end, record["iops"]))
     else:
