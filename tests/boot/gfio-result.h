@@ -16,6 +16,7 @@
 /* gfio's exit statuses (the VMM exits with (status << 1) | 1). */
 #define GFIO_EXIT_IO_ERROR  3
 #define GFIO_EXIT_VERIFY    4
+#define GFIO_EXIT_TIMEOUT   5           /* requests stopped completing */
 
 typedef struct GfioResult {
     JsonParser *parser;

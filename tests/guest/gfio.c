@@ -18,9 +18,8 @@
 #include "pattern.h"
 #include "wide_math.h"
 
+#define NSEC_PER_MSEC       UINT64_C(1000000)
 #define NSEC_PER_SEC        UINT64_C(1000000000)
-/* Requests in flight with no completion for this long: give up. */
-#define STALL_TIMEOUT_NS    (30 * NSEC_PER_SEC)
 #define BUFFER_ALIGN        4096
 
 enum phase {
@@ -39,6 +38,8 @@ struct slot {
     void *buf;
     uint64_t offset;
     enum io_op op;
+    bool in_flight;             /* submitted, completion not seen yet */
+    uint64_t sequence;          /* requests submitted before this one */
     uint64_t queued_tsc;
     uint64_t kicked_tsc;
 };
@@ -63,6 +64,7 @@ struct job {
     uint64_t deadline_tsc;      /* 0: no time limit */
     uint64_t last_completion_tsc;
     uint64_t poll_tsc;          /* time of the current poll's completions */
+    uint64_t submitted;         /* requests, both phases */
     bool verify_reads;          /* check each block read in the workload */
 };
 
@@ -116,6 +118,7 @@ static void complete(void *opaque, uint32_t tag, int result)
     }
     job->last_completion_tsc = job->poll_tsc;
     job->free_tags[job->free_count++] = tag;
+    s->in_flight = false;
 
     if (result) {
         printf("gfio: %s of %lu bytes at offset %lu (0x%lx) failed: %s\n",
@@ -236,10 +239,53 @@ static uint32_t fill_slots(struct job *job, uint64_t now, bool *more)
             *more = false;
             break;
         }
+        s->in_flight = true;
+        s->sequence = job->submitted++;
         job->free_count--;
         job->batch[queued++] = tag;
     }
     return queued;
+}
+
+static void print_duration(uint64_t ns)
+{
+    if (ns % NSEC_PER_SEC) {
+        printf("%lu ms", ns / NSEC_PER_MSEC);
+    } else {
+        printf("%lu s", ns / NSEC_PER_SEC);
+    }
+}
+
+/*
+ * Requests stopped completing: say so, then (IO_ENGINE_STALL lines) which
+ * request has waited longest (the first submitted: a batch shares its
+ * time stamp) and for how long, and what the engine knows of it.
+ */
+static void report_stall(struct job *job, uint64_t now)
+{
+    struct io_engine *e = job->engine;
+    uint32_t oldest = 0, depth = job->opt->iodepth;
+    const struct slot *s = NULL;
+
+    for (uint32_t tag = 0; tag < depth; tag++) {
+        const struct slot *t = &job->slots[tag];
+
+        if (t->in_flight && (!s || t->sequence < s->sequence)) {
+            oldest = tag;
+            s = t;
+        }
+    }
+    printf("gfio: %u requests made no progress for ", depth - job->free_count);
+    print_duration(job->opt->stall_ns);
+    printf("\n");
+    printf(IO_ENGINE_STALL "oldest request: tag %u, %s of %lu bytes at offset %lu (0x%lx), "
+           "queued %lu ms ago, kicked %lu ms ago\n", oldest,
+           s->op == IO_OP_READ ? "read" : "write", job->opt->bs, s->offset, s->offset,
+           tsc_to_ns(now - s->queued_tsc) / NSEC_PER_MSEC,
+           tsc_to_ns(now - s->kicked_tsc) / NSEC_PER_MSEC);
+    if (e->report_stall) {
+        e->report_stall(e, oldest);
+    }
 }
 
 /*
@@ -251,7 +297,7 @@ static void run_phase(struct job *job, enum phase phase)
     struct io_engine *e = job->engine;
     uint32_t depth = job->opt->iodepth;
     uint64_t deadline = phase == PHASE_WORKLOAD ? job->deadline_tsc : 0;
-    uint64_t progress_tsc = rdtsc(), stall_tsc = ns_to_tsc(STALL_TIMEOUT_NS);
+    uint64_t progress_tsc = rdtsc(), stall_tsc = ns_to_tsc(job->opt->stall_ns);
     bool more = true;
 
     job->phase = phase;
@@ -286,8 +332,7 @@ static void run_phase(struct job *job, enum phase phase)
             return;
         }
         if (job->free_count < depth && now - progress_tsc > stall_tsc) {
-            printf("gfio: %u requests made no progress for %lu s\n",
-                   depth - job->free_count, STALL_TIMEOUT_NS / NSEC_PER_SEC);
+            report_stall(job, now);
             fail(job, GFIO_EXIT_TIMEOUT);
             return;
         }

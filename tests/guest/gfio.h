@@ -32,6 +32,7 @@ struct gfio_options {
     uint64_t offset;
     uint64_t runtime_ns;        /* 0: one pass over size */
     uint64_t ramp_ns;
+    uint64_t stall_ns;          /* stall_timeout=: no completion for this long */
     bool verify;                /* verify=crc32c */
     uint64_t seed;              /* random_seed= */
     uint32_t dev;

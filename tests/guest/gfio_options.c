@@ -11,6 +11,8 @@
 #define NSEC_PER_MSEC       UINT64_C(1000000)
 #define NSEC_PER_SEC        UINT64_C(1000000000)
 #define DEFAULT_SEED        0x6766696f          /* fixed, as fio's randrepeat=1 */
+/* Requests in flight with no completion for this long: give up. */
+#define DEFAULT_STALL_NS    (30 * NSEC_PER_SEC)
 
 struct rw_mode {
     const char *name;
@@ -121,6 +123,9 @@ static bool parse_one(const char *key, const char *value, struct gfio_options *o
     if (!strcmp(key, "ramp_time")) {
         return parse_time(value, &o->ramp_ns);
     }
+    if (!strcmp(key, "stall_timeout")) {
+        return parse_time(value, &o->stall_ns) && o->stall_ns;
+    }
     if (!strcmp(key, "verify")) {
         return parse_verify(value, o);
     }
@@ -160,7 +165,7 @@ bool gfio_parse_options(int argc, char **argv, struct gfio_options *o)
 {
     *o = (struct gfio_options){
         .name = "gfio", .bs = 4096, .iodepth = 1, .rwmixread = 50,
-        .seed = DEFAULT_SEED, .engine = "virtio-blk",
+        .seed = DEFAULT_SEED, .engine = "virtio-blk", .stall_ns = DEFAULT_STALL_NS,
     };
     parse_rw("read", o);
 

@@ -19,6 +19,12 @@ enum io_op {
     IO_OP_WRITE,
 };
 
+/*
+ * The lines that detail a stall (requests that stopped completing) start
+ * with this; they follow gfio's line saying that requests stalled.
+ */
+#define IO_ENGINE_STALL "gfio: stall: "
+
 /* @result is 0 on success or a negative guest_errno.h value. */
 typedef void (*io_done_fn)(void *opaque, uint32_t tag, int result);
 
@@ -42,6 +48,13 @@ struct io_engine {
     unsigned int (*poll)(struct io_engine *e, io_done_fn done, void *opaque);
     /* Engine counters for the summary line, e.g. "notifies=12 kicks=40". */
     void (*describe)(struct io_engine *e, char *buf, size_t size);
+    /*
+     * Optional.  Requests stopped completing, request @tag the longest
+     * waiting of them: print IO_ENGINE_STALL lines saying where the engine
+     * and the device have it and what state the queue is in.  Reaps
+     * nothing.
+     */
+    void (*report_stall)(struct io_engine *e, uint32_t tag);
     void *state;
 };
 

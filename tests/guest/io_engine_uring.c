@@ -7,13 +7,25 @@
 
 #include "guest_errno.h"
 #include "libc.h"
+#include "memory.h"
+#include "timing.h"
 #include "virtio.h"
 #include "virtio_blk_uring.h"
 
+/* How long a stall report watches the ring after its probing doorbell. */
+#define PROBE_NS        UINT64_C(1000000000)
+
 int io_engine_uring_open(const struct io_engine_params *params, struct io_engine *e);
+
+/* A tag's latest request: where it went in the SQ, what it carries. */
+struct tag_request {
+    uint32_t sq_index;                  /* the SQ tail when it was queued */
+    uint64_t user_data;
+};
 
 static struct virtio_pci_device dev;
 static struct virtio_blk_uring ring;
+static struct tag_request *tag_requests;    /* by tag, max_in_flight of them */
 
 struct completion_relay {
     io_done_fn done;
@@ -29,9 +41,19 @@ static uint64_t user_data(uint32_t tag, uint32_t len)
 static int submit(struct io_engine *e, enum io_op op, uint64_t offset, void *buf,
                   uint32_t len, uint32_t tag)
 {
+    struct virtio_blk_uring *r = e->state;
     uint8_t opcode = op == IO_OP_READ ? IORING_OP_READ_FIXED : IORING_OP_WRITE_FIXED;
+    struct tag_request req = { .sq_index = r->sq_next, .user_data = user_data(tag, len) };
+    int ret;
 
-    return virtio_blk_uring_submit(e->state, opcode, offset, buf, len, user_data(tag, len));
+    if (tag >= e->max_in_flight) {
+        return -EINVAL;
+    }
+    ret = virtio_blk_uring_submit(r, opcode, offset, buf, len, req.user_data);
+    if (!ret) {
+        tag_requests[tag] = req;
+    }
+    return ret;
 }
 
 static void kick(struct io_engine *e)
@@ -62,6 +84,98 @@ static void describe(struct io_engine *e, char *buf, size_t size)
     snprintf(buf, size, "requests=%lu kicks=%lu doorbells=%lu sq=%u cq=%u iopoll=%s",
              r->submitted, r->kicks, r->doorbells, r->cfg.sq_entries, r->cfg.cq_entries,
              r->cfg.setup_flags & IORING_SETUP_IOPOLL ? "on" : "off");
+}
+
+static const char *opcode_name(uint8_t opcode)
+{
+    switch (opcode) {
+    case IORING_OP_NOP:
+        return "NOP";
+    case IORING_OP_FSYNC:
+        return "FSYNC";
+    case IORING_OP_READ_FIXED:
+        return "READ_FIXED";
+    case IORING_OP_WRITE_FIXED:
+        return "WRITE_FIXED";
+    default:
+        return "?";
+    }
+}
+
+/* Where the kernel has request @index of the SQ. */
+static const char *request_whereabouts(const struct virtio_blk_uring_state *s,
+                                       uint32_t index)
+{
+    if ((int32_t)(index - s->sq_head) >= 0) {
+        return "not consumed: the kernel's SQ head has not passed it";
+    }
+    if (s->cq_tail != s->cq_head) {
+        return "consumed; CQEs are waiting that the driver did not reap";
+    }
+    return "consumed by the kernel, no CQE";
+}
+
+/*
+ * Ring the doorbell once and watch the ring: if it moves, the SQPOLL thread
+ * slept without the driver seeing IORING_SQ_NEED_WAKEUP (a lost wakeup); if
+ * not, the request is stuck in the kernel, the disk or the SQPOLL thread.
+ */
+static void probe_doorbell(struct virtio_blk_uring *r, const struct virtio_blk_uring_state *s)
+{
+    struct virtio_blk_uring_state now;
+    uint64_t start = rdtsc(), waited;
+    bool moved;
+
+    virtio_blk_uring_ring_doorbell(r);
+    do {
+        cpu_relax();
+        virtio_blk_uring_read_state(r, &now);
+        moved = now.sq_head != s->sq_head || now.cq_tail != s->cq_tail;
+        waited = tsc_to_ns(rdtsc() - start);
+    } while (!moved && waited < PROBE_NS);
+    printf(IO_ENGINE_STALL "uring after one doorbell: sq head %u, cq tail %u: ",
+           now.sq_head, now.cq_tail);
+    if (moved) {
+        printf("the ring moved after %lu us\n", waited / 1000);
+    } else {
+        printf("unchanged for %lu ms\n", PROBE_NS / 1000000);
+    }
+}
+
+/*
+ * Called when requests stopped completing: the ring's indexes and flags,
+ * the SQE of request @tag and where the kernel has it, then a probe.
+ */
+static void report_stall(struct io_engine *e, uint32_t tag)
+{
+    struct virtio_blk_uring *r = e->state;
+    struct virtio_blk_uring_state s;
+    const struct tag_request *req = &tag_requests[tag];
+    uint32_t index = req->sq_index;
+    const struct io_uring_sqe *sqe = virtio_blk_uring_sqe(r, index);
+
+    virtio_blk_uring_read_state(r, &s);
+    printf(IO_ENGINE_STALL "uring sq: head %u tail %u dropped %u flags 0x%x%s%s%s\n",
+           s.sq_head, s.sq_tail, s.sq_dropped, s.sq_flags,
+           s.sq_flags & IORING_SQ_NEED_WAKEUP ? " NEED_WAKEUP" : "",
+           s.sq_flags & IORING_SQ_CQ_OVERFLOW ? " CQ_OVERFLOW" : "",
+           s.sq_flags & IORING_SQ_TASKRUN ? " TASKRUN" : "");
+    printf(IO_ENGINE_STALL "uring cq: head %u tail %u overflow %u flags 0x%x\n",
+           s.cq_head, s.cq_tail, s.cq_overflow, s.cq_flags);
+    printf(IO_ENGINE_STALL "uring driver: %u in flight, %lu submitted, %lu kicks, "
+           "%lu doorbells\n", r->in_flight, r->submitted, r->kicks, r->doorbells);
+    printf(IO_ENGINE_STALL "uring request of tag %u: sq index %u, sqe %u: ", tag, index,
+           index & r->sq_mask);
+    if (sqe->user_data == req->user_data) {
+        printf("user_data 0x%llx opcode %u (%s) off %llu (0x%llx) len %u buf_index %u: %s\n",
+               sqe->user_data, sqe->opcode, opcode_name(sqe->opcode), sqe->off, sqe->off,
+               sqe->len, sqe->buf_index, request_whereabouts(&s, index));
+    } else {
+        printf("reused by a later request (user_data 0x%llx): %s\n", sqe->user_data,
+               request_whereabouts(&s, index));
+    }
+    printf(IO_ENGINE_STALL "uring device status 0x%02x\n", r->dev->common->device_status);
+    probe_doorbell(r, &s);
 }
 
 /* Reset, negotiate the passthrough, take over its ring, DRIVER_OK. */
@@ -112,7 +226,9 @@ int io_engine_uring_open(const struct io_engine_params *params, struct io_engine
     e->kick = kick;
     e->poll = poll;
     e->describe = describe;
+    e->report_stall = report_stall;
     e->state = &ring;
+    tag_requests = guest_alloc(sizeof(*tag_requests) * e->max_in_flight, 8);
     printf("gfio: %s: uring passthrough: %lu bytes, sq %u, cq %u, %s, dma_alignment %u, "
            "%u windows of %lu MiB, region 0 at 0x%lx\n",
            dev.name, e->capacity, c->sq_entries, c->cq_entries,

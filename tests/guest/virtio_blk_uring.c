@@ -108,9 +108,9 @@ static const char *config_problem(const struct virtio_blk_uring *r)
     const struct virtio_pci_device *dev = r->dev;
     uint64_t doorbell = (uint64_t)c->doorbell_notify_off * dev->notify_off_multiplier;
     uint32_t sq_word = c->sq_off.head | c->sq_off.tail | c->sq_off.ring_mask |
-                       c->sq_off.flags | c->sq_off.array;
+                       c->sq_off.flags | c->sq_off.dropped | c->sq_off.array;
     uint32_t cq_word = c->cq_off.head | c->cq_off.tail | c->cq_off.ring_mask |
-                       c->cq_off.flags | c->cq_off.cqes;
+                       c->cq_off.flags | c->cq_off.overflow | c->cq_off.cqes;
 
     if (!power_of_two(c->sq_entries) || !power_of_two(c->cq_entries)) {
         return "ring sizes are not powers of two (configuration missing?)";
@@ -132,11 +132,13 @@ static const char *config_problem(const struct virtio_blk_uring *r)
         !within(c->sq_off.tail, 4, c->rings_size) ||
         !within(c->sq_off.ring_mask, 4, c->rings_size) ||
         !within(c->sq_off.flags, 4, c->rings_size) ||
+        !within(c->sq_off.dropped, 4, c->rings_size) ||
         !within(c->sq_off.array, 4ull * c->sq_entries, c->rings_size) ||
         !within(c->cq_off.head, 4, c->rings_size) ||
         !within(c->cq_off.tail, 4, c->rings_size) ||
         !within(c->cq_off.ring_mask, 4, c->rings_size) ||
         !within(c->cq_off.flags, 4, c->rings_size) ||
+        !within(c->cq_off.overflow, 4, c->rings_size) ||
         !within(c->cq_off.cqes, sizeof(struct io_uring_cqe) * (uint64_t)c->cq_entries,
                 c->rings_size) ||
         c->sqes_size < sizeof(struct io_uring_sqe) * (uint64_t)c->sq_entries) {
@@ -178,14 +180,17 @@ int virtio_blk_uring_attach(struct virtio_pci_device *dev, struct virtio_blk_uri
         return -EPROTO;
     }
 
+    r->sq_head = ring_field(r, c->sq_off.head);
     r->sq_tail = ring_field(r, c->sq_off.tail);
     r->sq_flags = ring_field(r, c->sq_off.flags);
+    r->sq_dropped = ring_field(r, c->sq_off.dropped);
     r->sq_array = ring_field(r, c->sq_off.array);
     r->sq_mask = *(uint32_t *)ring_field(r, c->sq_off.ring_mask);
     r->sqes = (void *)(uintptr_t)(r->region->addr + c->sqes_offset);
     r->cq_head = ring_field(r, c->cq_off.head);
     r->cq_tail = ring_field(r, c->cq_off.tail);
     r->cq_flags = ring_field(r, c->cq_off.flags);
+    r->cq_overflow = ring_field(r, c->cq_off.overflow);
     r->cq_mask = *(uint32_t *)ring_field(r, c->cq_off.ring_mask);
     r->cqes = ring_field(r, c->cq_off.cqes);
     r->doorbell = (volatile uint16_t *)(dev->notify_base + (uint64_t)c->doorbell_notify_off *
@@ -260,9 +265,35 @@ void virtio_blk_uring_kick(struct virtio_blk_uring *r)
      */
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (__atomic_load_n(r->sq_flags, __ATOMIC_RELAXED) & IORING_SQ_NEED_WAKEUP) {
-        *r->doorbell = 0;
-        r->doorbells++;
+        virtio_blk_uring_ring_doorbell(r);
     }
+}
+
+void virtio_blk_uring_read_state(const struct virtio_blk_uring *r,
+                                 struct virtio_blk_uring_state *s)
+{
+    *s = (struct virtio_blk_uring_state){
+        .sq_head = __atomic_load_n(r->sq_head, __ATOMIC_ACQUIRE),
+        .sq_tail = __atomic_load_n(r->sq_tail, __ATOMIC_RELAXED),
+        .sq_flags = __atomic_load_n(r->sq_flags, __ATOMIC_RELAXED),
+        .sq_dropped = __atomic_load_n(r->sq_dropped, __ATOMIC_RELAXED),
+        .cq_head = __atomic_load_n(r->cq_head, __ATOMIC_RELAXED),
+        .cq_tail = __atomic_load_n(r->cq_tail, __ATOMIC_ACQUIRE),
+        .cq_flags = __atomic_load_n(r->cq_flags, __ATOMIC_RELAXED),
+        .cq_overflow = __atomic_load_n(r->cq_overflow, __ATOMIC_RELAXED),
+    };
+}
+
+const struct io_uring_sqe *virtio_blk_uring_sqe(const struct virtio_blk_uring *r,
+                                                uint32_t sq_index)
+{
+    return &r->sqes[sq_index & r->sq_mask];
+}
+
+void virtio_blk_uring_ring_doorbell(struct virtio_blk_uring *r)
+{
+    *r->doorbell = 0;
+    r->doorbells++;
 }
 
 unsigned int virtio_blk_uring_poll(struct virtio_blk_uring *r, virtio_blk_uring_done_fn done,

@@ -111,7 +111,7 @@ class BenchFailedRuns(unittest.TestCase):
     def test_json_keeps_the_guest_report_of_a_failed_run(self):
         console = self.records()[("passthrough", 1)]["console"]
         self.assertIn("gfio: 1 requests made no progress for 30 s", console)
-        self.assertIn("gfio: stall: uring sq: head 11853 tail 11853 flags 0x0 dropped 0",
+        self.assertIn("gfio: stall: uring sq: head 11853 tail 11853 dropped 0 flags 0x0",
                       console)
         self.assertNotIn("gfio: measure begin", console)
         self.assertEqual(self.records()[("passthrough", 2)]["console"], [])

@@ -101,7 +101,7 @@ def vmm(argv, what):
         print("gfio: 1 requests made no progress for 30 s")
         print("gfio: stall: oldest request: tag 0, write of 4096 bytes at offset 0x1000, "
               "queued 30000 ms ago")
-        print("gfio: stall: uring sq: head 11853 tail 11853 flags 0x0 dropped 0")
+        print("gfio: stall: uring sq: head 11853 tail 11853 dropped 0 flags 0x0")
         print("gfio: measure end")
         gfio_json(rw, False, error=5)
         print("gfio: rw=randwrite bs=4096 iodepth=1 runtime=100ms: "

@@ -55,14 +55,16 @@ struct virtio_blk_uring {
     struct virtio_blk_uring_config cfg;
     const struct virtio_shm_region *region;
     /* In shared memory: the kernel's and the driver's indexes and flags. */
-    uint32_t *sq_head;
+    uint32_t *sq_head;                  /* read only for reports */
     uint32_t *sq_tail;
     uint32_t *sq_flags;
+    uint32_t *sq_dropped;               /* read only for reports */
     uint32_t *sq_array;
     struct io_uring_sqe *sqes;
     uint32_t *cq_head;
     uint32_t *cq_tail;
     uint32_t *cq_flags;
+    uint32_t *cq_overflow;              /* read only for reports */
     struct io_uring_cqe *cqes;
     volatile uint16_t *doorbell;
     uint32_t sq_mask;
@@ -101,6 +103,32 @@ int virtio_blk_uring_submit(struct virtio_blk_uring *r, uint8_t opcode, uint64_t
 
 /* Publish the queued SQEs; ring the doorbell if the SQPOLL thread sleeps. */
 void virtio_blk_uring_kick(struct virtio_blk_uring *r);
+
+/*
+ * The ring as it is in shared memory, for a report when requests stop
+ * completing: the kernel's SQ head, flags and dropped count, the CQ tail
+ * and overflow count, and the driver's SQ tail and CQ head.
+ */
+struct virtio_blk_uring_state {
+    uint32_t sq_head, sq_tail, sq_flags, sq_dropped;
+    uint32_t cq_head, cq_tail, cq_flags, cq_overflow;
+};
+
+void virtio_blk_uring_read_state(const struct virtio_blk_uring *r,
+                                 struct virtio_blk_uring_state *s);
+
+/*
+ * The SQE request @sq_index (the SQ tail when it was queued) went to; a
+ * later request may have reused it since the kernel consumed it.
+ */
+const struct io_uring_sqe *virtio_blk_uring_sqe(const struct virtio_blk_uring *r,
+                                                uint32_t sq_index);
+
+/*
+ * Ring the doorbell, whatever the SQ flags say: the device wakes the SQPOLL
+ * thread if it sleeps.  virtio_blk_uring_kick() rings it when needed.
+ */
+void virtio_blk_uring_ring_doorbell(struct virtio_blk_uring *r);
 
 /* @res: bytes transferred or a negative Linux errno (guest_errno.h values). */
 typedef void (*virtio_blk_uring_done_fn)(void *opaque, uint64_t user_data, int32_t res);
