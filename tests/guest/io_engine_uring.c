@@ -116,9 +116,12 @@ static const char *request_whereabouts(const struct virtio_blk_uring_state *s,
 }
 
 /*
- * Ring the doorbell once and watch the ring: if it moves, the SQPOLL thread
- * slept without the driver seeing IORING_SQ_NEED_WAKEUP (a lost wakeup); if
- * not, the request is stuck in the kernel, the disk or the SQPOLL thread.
+ * Ring the doorbell once and watch the ring for a while.  Only an
+ * unconsumed request can be waiting for the SQPOLL thread to wake: if the
+ * SQ head then moves, that thread had gone to sleep without the driver
+ * seeing IORING_SQ_NEED_WAKEUP (a lost wakeup).  A consumed request's
+ * completion does not wait for a doorbell; if it comes now, the stall just
+ * ended (docs/devel/stall-diagnosis.rst).
  */
 static void probe_doorbell(struct virtio_blk_uring *r, const struct virtio_blk_uring_state *s)
 {
