@@ -260,8 +260,11 @@ static void check_stall(const char *rw, unsigned iodepth)
     g_assert_cmpint(sqpoll_state(owner), ==, 'T');
 
     stalled = run_until(r, "gfio: ");
-    /* Nothing moves while the owner is stopped: the kernel's view now. */
-    kernel = ring_fdinfo(owner);
+    /*
+     * Nothing moves while the owner is stopped: the kernel's view now, in
+     * the fdinfo of the VMM's descriptor (the owner handed the ring over).
+     */
+    kernel = ring_fdinfo(parent_of(owner));
     oldest = run_line(r);
     sq = run_line(r);
     cq = run_line(r);
