@@ -601,7 +601,9 @@ bool virtio_blk_uring_check_unused(const VirtIOBlkConf *c, GError **errp)
             "uring-entries" :
         c->uring_owner_memory != VIRTIO_BLK_URING_OWNER_MEMORY_DEFAULT ?
             "uring-owner-memory" :
-        !c->uring_overflow_check ? "x-uring-overflow-check" : NULL;
+        !c->uring_overflow_check ? "x-uring-overflow-check" :
+        c->uring_stall_warn_ms != VIRTIO_BLK_URING_STALL_WARN_MS_DEFAULT ?
+            "x-uring-stall-warn" : NULL;
 
     if (set) {
         error_setg(errp, "%s needs uring-passthrough=on", set);

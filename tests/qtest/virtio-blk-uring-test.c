@@ -1632,9 +1632,11 @@ static void test_without_passthrough(void)
 {
     static const char *const props[] = {
         "uring-iopoll", "uring-sq-cpu", "uring-sq-idle", "uring-entries",
-        "uring-owner-memory", "x-uring-overflow-check",
+        "uring-owner-memory", "x-uring-overflow-check", "x-uring-stall-warn",
     };
-    static const char *const values[] = { "on", "0", "5", "64", "1G", "off" };
+    static const char *const values[] = {
+        "on", "0", "5", "64", "1G", "off", "100",
+    };
 
     for (unsigned i = 0; i < G_N_ELEMENTS(props); i++) {
         g_autofree char *opts = g_strdup_printf(",%s=%s", props[i], values[i]);
