@@ -1,6 +1,12 @@
 /*
- * The watch thread of a running passthrough ring
+ * The watch thread of a passthrough device
  * (include/hw/block/virtio-blk-uring-watch.h).
+ *
+ * The thread polls the owner's pidfd and a wake-up eventfd without the
+ * lock, and looks at the ring only with the lock held and the ring still
+ * watched: uring_watch_stop() takes the lock, so it waits for at most the
+ * check in progress, and the ring and its descriptors can go once it has
+ * returned.
  */
 #include <errno.h>
 #include <poll.h>
@@ -14,9 +20,18 @@
 
 struct UringWatch {
     GThread *thread;
+    char *label;
+    UringWatchFn *fn;
+    void *opaque;
+    int wake_fd;                /* makes the thread look at the state now */
+    GMutex lock;
+    GCond started;
+    /* Protected by lock */
     UringWatchConfig c;
-    int stop_fd;                /* signalled by uring_watch_stop() */
-    /* In the watch thread: progress seen */
+    bool watching;              /* c is a running ring, not yet ended */
+    unsigned generation;        /* of c: one more for each ring */
+    bool quit;
+    /* The watch thread's own: progress seen on the ring watched */
     uint32_t sq_head, cq_tail;
     gint64 last_progress;       /* when the ring last had none to make */
     bool warned;                /* about this stall */
@@ -25,7 +40,7 @@ struct UringWatch {
 /*
  * Warn once per stall: work (requests the kernel holds, or SQEs published
  * while the SQPOLL thread is awake, so not waiting for a doorbell) and no
- * progress for stall_ms.
+ * progress for stall_ms.  With the lock held.
  */
 static void check_progress(UringWatch *w)
 {
@@ -52,62 +67,116 @@ static void check_progress(UringWatch *w)
     w->warned = true;
     state = uring_ring_state_format(&st);
     warn_report("%s: uring-passthrough: the ring made no progress for "
-                "%.1f s (%s)", c->label,
+                "%.1f s (%s)", w->label,
                 (now - w->last_progress) / 1e6, state);
 }
 
-/* The watch thread, until stopped or the ring ended. */
+/* With the lock held, a ring watched: what ended it, or 0. */
+static UringWatchEvent check_ring(UringWatch *w, bool owner_exited)
+{
+    const UringWatchConfig *c = &w->c;
+
+    if (owner_exited) {
+        return URING_WATCH_OWNER_EXITED;
+    }
+    if (c->check_overflow &&
+        uring_cq_overflowed(c->ring_fd, (const uint32_t *)
+                            ((const uint8_t *)c->rings +
+                             c->params->sq_off.flags))) {
+        return URING_WATCH_OVERFLOW;
+    }
+    check_progress(w);
+    return 0;
+}
+
 static gpointer watch_thread(gpointer opaque)
 {
     UringWatch *w = opaque;
-    UringWatchEvent event = 0;
 
-    w->last_progress = g_get_monotonic_time();
-    while (!event) {
+    g_mutex_lock(&w->lock);
+    while (!w->quit) {
         struct pollfd fds[2] = {
-            { .fd = w->stop_fd, .events = POLLIN },
-            { .fd = w->c.owner_pidfd, .events = POLLIN },
+            { .fd = w->wake_fd, .events = POLLIN },
+            { .fd = -1, .events = POLLIN },
         };
+        UringWatchEvent event;
+        unsigned generation;
 
-        if (poll(fds, 2, URING_OVERFLOW_CHECK_MS) < 0) {
-            /* EINTR, or ENOMEM for the moment: look again later. */
-            if (errno != EINTR) {
-                g_usleep(URING_OVERFLOW_CHECK_MS * 1000);
-            }
+        if (!w->watching) {
+            g_cond_wait(&w->started, &w->lock);
             continue;
         }
-        if (fds[0].revents) {
-            return NULL;
+        fds[1].fd = w->c.owner_pidfd;
+        generation = w->generation;
+        g_mutex_unlock(&w->lock);
+        if (poll(fds, 2, URING_OVERFLOW_CHECK_MS) < 0 && errno != EINTR) {
+            /* ENOMEM, for the moment: look again later. */
+            g_usleep(URING_OVERFLOW_CHECK_MS * 1000);
         }
-        if (fds[1].revents) {
-            event = URING_WATCH_OWNER_EXITED;
-        } else if (w->c.check_overflow &&
-                   uring_cq_overflowed(w->c.ring_fd, (const uint32_t *)
-                                       ((const uint8_t *)w->c.rings +
-                                        w->c.params->sq_off.flags))) {
-            event = URING_WATCH_OVERFLOW;
-        } else {
-            check_progress(w);
+        eventfd_consume(w->wake_fd);
+        g_mutex_lock(&w->lock);
+        /* The ring may have been stopped, or replaced, meanwhile. */
+        if (!w->watching || w->generation != generation) {
+            continue;
+        }
+        event = check_ring(w, fds[1].revents);
+        if (event) {
+            w->watching = false;
+            w->fn(w->opaque, event);
         }
     }
-    w->c.fn(w->c.opaque, event);
+    g_mutex_unlock(&w->lock);
     return NULL;
 }
 
-UringWatch *uring_watch_start(const UringWatchConfig *config)
+UringWatch *uring_watch_new(const char *label, UringWatchFn *fn,
+                            void *opaque)
 {
     UringWatch *w = g_new0(UringWatch, 1);
 
-    w->c = *config;
-    w->stop_fd = eventfd_new();
+    w->label = g_strdup(label);
+    w->fn = fn;
+    w->opaque = opaque;
+    w->wake_fd = eventfd_new();
+    g_mutex_init(&w->lock);
+    g_cond_init(&w->started);
     w->thread = g_thread_new("uring-watch", watch_thread, w);
     return w;
 }
 
+void uring_watch_free(UringWatch *w)
+{
+    g_mutex_lock(&w->lock);
+    w->quit = true;
+    w->watching = false;
+    g_cond_signal(&w->started);
+    g_mutex_unlock(&w->lock);
+    eventfd_signal(w->wake_fd);
+    g_thread_join(w->thread);
+    g_mutex_clear(&w->lock);
+    g_cond_clear(&w->started);
+    close(w->wake_fd);
+    g_free(w->label);
+    g_free(w);
+}
+
+void uring_watch_start(UringWatch *w, const UringWatchConfig *config)
+{
+    g_mutex_lock(&w->lock);
+    w->c = *config;
+    w->watching = true;
+    w->generation++;
+    w->last_progress = g_get_monotonic_time();
+    w->warned = false;
+    g_cond_signal(&w->started);
+    g_mutex_unlock(&w->lock);
+}
+
 void uring_watch_stop(UringWatch *w)
 {
-    eventfd_signal(w->stop_fd);
-    g_thread_join(w->thread);
-    close(w->stop_fd);
-    g_free(w);
+    g_mutex_lock(&w->lock);
+    w->watching = false;
+    g_mutex_unlock(&w->lock);
+    /* Out of its poll of the owner's pidfd, which is about to close. */
+    eventfd_signal(w->wake_fd);
 }

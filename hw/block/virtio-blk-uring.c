@@ -115,7 +115,8 @@ struct VirtIOBlkUring {
     MemoryRegion rings_mr;
     MemoryRegion sqes_mr;
     AioContext *ctx;                /* where the doorbell is served */
-    UringWatch *watch;              /* while started */
+    UringWatch *watch;              /* the device's watch thread */
+    bool watching;                  /* it watches the ring: started */
     gint withdraw_reason;           /* WithdrawReason: the first one seen */
     gint doorbell_errno;
 };
@@ -590,6 +591,7 @@ static void create_cgroup(VirtIOBlkUring *u)
 }
 
 static void withdraw_read(void *opaque);
+static void watch_event(void *opaque, UringWatchEvent event);
 
 bool virtio_blk_uring_check_unused(const VirtIOBlkConf *c, GError **errp)
 {
@@ -664,6 +666,7 @@ void virtio_blk_uring_realize(VirtIOBlkUring *u)
     u->withdraw_fd = eventfd_new();
     aio_set_fd_handler(qemu_get_aio_context(), u->withdraw_fd, withdraw_read,
                        NULL, NULL, u);
+    u->watch = uring_watch_new(u->label, watch_event, u);
     vdev->shm.id = 0;
     vdev->shm.mr = &u->shm;
     vdev->doorbell_fd = u->doorbell_fd;
@@ -673,6 +676,8 @@ void virtio_blk_uring_realize(VirtIOBlkUring *u)
 void virtio_blk_uring_unrealize(VirtIOBlkUring *u)
 {
     virtio_blk_uring_reset(u);
+    uring_watch_free(u->watch);
+    u->watch = NULL;
     aio_set_fd_handler(qemu_get_aio_context(), u->withdraw_fd, NULL, NULL,
                        NULL, NULL);
     if (u->irqfd) {
@@ -896,21 +901,20 @@ void virtio_blk_uring_start(VirtIOBlkUring *u)
     }
     u->ctx = u->s->ctx;
     aio_run_sync(u->ctx, doorbell_attach, u);
-    u->watch = uring_watch_start(&(UringWatchConfig){
-        .label = u->label, .ring_fd = u->ring_fd, .rings = u->rings,
-        .params = &u->layout, .owner_pid = u->owner.pid,
-        .owner_pidfd = u->owner.pidfd,
+    uring_watch_start(u->watch, &(UringWatchConfig){
+        .ring_fd = u->ring_fd, .rings = u->rings, .params = &u->layout,
+        .owner_pid = u->owner.pid, .owner_pidfd = u->owner.pidfd,
         .check_overflow = u->s->conf.uring_overflow_check,
         .stall_ms = u->s->conf.uring_stall_warn_ms,
-        .fn = watch_event, .opaque = u,
     });
+    u->watching = true;
 }
 
 void virtio_blk_uring_stop(VirtIOBlkUring *u)
 {
-    if (u->watch) {
+    if (u->watching) {
         uring_watch_stop(u->watch);
-        u->watch = NULL;
+        u->watching = false;
     }
     if (u->ctx) {
         aio_run_sync(u->ctx, doorbell_detach, u);

@@ -133,12 +133,13 @@ void check_shm_empty(Fixture *f);
 /* Processes and resources of the VMM, from /proc */
 
 unsigned count_dir(const char *path);
-unsigned count_lines(const char *path);
 /* The children of process pid, from every thread's children list. */
 GArray *children_of(GPid pid);
 
 typedef struct ProcCounts {
-    unsigned threads, fds, maps, children;
+    unsigned threads, fds;
+    unsigned maps;              /* of files and shared memory */
+    unsigned children;
 } ProcCounts;
 
 ProcCounts proc_counts(GPid pid);

@@ -1,6 +1,7 @@
 /*
- * A running passthrough ring, watched from a thread of its own, off the
- * BQL ("uring-watch"), for what ends it behind the device's back:
+ * A passthrough device's running ring, watched from a thread of the
+ * device's own, off the BQL ("uring-watch"), for what ends it behind the
+ * device's back:
  *
  * - the guest letting the completion queue overflow
  *   (virtio-blk-uring-overflow.h), looked for every
@@ -9,14 +10,16 @@
  *   administrator: without its SQPOLL thread the ring would silently
  *   stop), seen at once on its pidfd.
  *
- * At the first such event it calls the device's callback, once, from its
- * own thread, and looks no further; the device withdraws the rings under
- * the BQL.
+ * At the first such event it calls the device's callback, once per ring,
+ * from its own thread, and looks no further; the device withdraws the
+ * rings under the BQL.
  *
  * It also warns, once per stall, when the ring makes no progress for
  * stall_ms although it has work (requests the kernel took and did not
  * complete, or SQEs published while the SQPOLL thread is awake), with the
  * ring's state (virtio-blk-uring-state.h): the host is what holds them.
+ *
+ * The thread lives as long as the device; it sleeps while no ring runs.
  */
 #ifndef HW_BLOCK_VIRTIO_BLK_URING_WATCH_H
 #define HW_BLOCK_VIRTIO_BLK_URING_WATCH_H
@@ -33,12 +36,11 @@ typedef enum UringWatchEvent {
     URING_WATCH_OWNER_EXITED,       /* the owner process ended */
 } UringWatchEvent;
 
-/* Called in the watch thread, at most once per watch. */
+/* Called in the watch thread, at most once per ring. */
 typedef void UringWatchFn(void *opaque, UringWatchEvent event);
 
 /* What to watch; it must stay valid until uring_watch_stop(). */
 typedef struct UringWatchConfig {
-    const char *label;          /* names the device in messages */
     int ring_fd;
     const void *rings;          /* the VMM's mapping of the rings */
     const struct io_uring_params *params;   /* their layout */
@@ -46,15 +48,23 @@ typedef struct UringWatchConfig {
     int owner_pidfd;
     bool check_overflow;
     uint32_t stall_ms;          /* warn after this long without progress */
-    UringWatchFn *fn;
-    void *opaque;
 } UringWatchConfig;
 
-/* Called with the BQL held. */
-UringWatch *uring_watch_start(const UringWatchConfig *config);
 /*
- * Stop the thread and wait for it (at most one check); the callback is not
- * called after this returns.  Called with the BQL held.
+ * The device's watch thread, which names it as label in messages and
+ * calls fn(opaque, event).  Called with the BQL held (device realize).
+ */
+UringWatch *uring_watch_new(const char *label, UringWatchFn *fn,
+                            void *opaque);
+/* End the thread.  Called with the BQL held (device unrealize). */
+void uring_watch_free(UringWatch *w);
+
+/* Watch the ring of config.  Called with the BQL held. */
+void uring_watch_start(UringWatch *w, const UringWatchConfig *config);
+/*
+ * Stop watching the ring: once this returns, the thread touches nothing of
+ * it and fn is not called for it (it waits for at most one check).
+ * Called with the BQL held.
  */
 void uring_watch_stop(UringWatch *w);
 
