@@ -115,7 +115,10 @@ static void die_with_test(gpointer unused)
     prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
 
-/* vmm with pipes on stdin and stdout, and stderr a pipe (err) or the test's. */
+/*
+ * vmm with a pipe on stdin, stdout a pipe (out) or nowhere (the test's is
+ * its TAP stream) and stderr a pipe (err) or the test's.
+ */
 static GPid vmm_spawn(Vmm vmm, const Use *use, int *in, int *out, int *err)
 {
     g_auto(GStrv) argv = vmm_argv(vmm, use);
@@ -123,8 +126,10 @@ static GPid vmm_spawn(Vmm vmm, const Use *use, int *in, int *out, int *err)
     GPid pid;
 
     if (!g_spawn_async_with_pipes(NULL, argv, NULL,
-                                  G_SPAWN_DO_NOT_REAP_CHILD, die_with_test,
-                                  NULL, &pid, in, out, err, &gerr)) {
+                                  G_SPAWN_DO_NOT_REAP_CHILD |
+                                  (out ? 0 : G_SPAWN_STDOUT_TO_DEV_NULL),
+                                  die_with_test, NULL, &pid, in, out, err,
+                                  &gerr)) {
         g_error("cannot start %s: %s", argv[0], gerr->message);
     }
     return pid;
