@@ -177,6 +177,12 @@ void blk_detach_dev(BlockBackend *blk)
     blk->dev = NULL;
 }
 
+bool blk_set_perm(BlockBackend *blk, uint64_t perm, uint64_t shared,
+                  GError **errp)
+{
+    return file_set_perm(&blk->file, perm, shared, errp);
+}
+
 uint64_t blk_getlength(BlockBackend *blk)
 {
     return blk->file.length;

@@ -47,8 +47,11 @@ typedef struct BlockIO {
 /* file-posix.c: the open image. */
 typedef struct BlockFile {
     int fd;
+    char *filename;             /* as given, for messages */
     bool is_bdev;
     bool read_only;
+    bool locking;               /* file.locking=on|auto: lock the image */
+    uint64_t perm, shared;      /* BLK_PERM_* held, and let others have */
     uint32_t align;             /* 1, or what O_DIRECT needs */
     uint32_t sector_size;       /* block devices: logical block size */
     uint64_t length;
@@ -58,9 +61,21 @@ typedef struct BlockFile {
     bool blkdiscard_unsupported;
 } BlockFile;
 
+/*
+ * Open an image, with the permissions of a drive no device uses yet:
+ * consistent read, everything shared (docs/system/image-locking.rst).
+ */
 bool file_open(BlockFile *f, const char *filename, BlockCacheMode cache,
-               bool read_only, GError **errp);
+               bool read_only, bool locking, GError **errp);
+/* Closing drops the locks. */
 void file_close(BlockFile *f);
+/*
+ * Hold perm and let others have shared (BLK_PERM_*): lock the image for
+ * them, unless another user's locks conflict; then nothing changes.
+ * Called with the BQL held (blk_set_perm(), file_open()).
+ */
+bool file_set_perm(BlockFile *f, uint64_t perm, uint64_t shared,
+                   GError **errp);
 /* The request that discards a range; false if there is nothing to do. */
 bool file_discard_io(const BlockFile *f, uint64_t offset, uint64_t bytes,
                      BlockIO *io);

@@ -29,6 +29,16 @@ static const OptChoice aio_choices[] = {
     { NULL }
 };
 
+/*
+ * on and auto are the same: every Linux host has OFD locks, and without
+ * them QEMU's auto would not lock and its on would use POSIX locks, which
+ * closing any descriptor of the image drops (the passthrough closes one).
+ */
+static const OptChoice locking_choices[] = {
+    { "on", true }, { "auto", true }, { "off", false },
+    { NULL }
+};
+
 static const OptChoice discard_choices[] = {
     { "ignore", false }, { "off", false },
     { "unmap", true }, { "on", true },
@@ -91,7 +101,9 @@ BlockBackend *drive_new(QemuOpts *opts, bool *if_virtio, GError **errp)
     const char *aio_str = qemu_opt_get(opts, "aio");
     const char *discard_str = qemu_opt_get(opts, "discard");
     const char *readonly_str = qemu_opt_get(opts, "readonly");
-    int cache, aio, discard;
+    /* The file protocol's option, as QEMU names it under a format. */
+    const char *locking_str = qemu_opt_get(opts, "file.locking");
+    int cache, aio, discard, locking;
     bool read_only = false, virtio;
     g_autofree char *auto_id = NULL;
     BlockFile image;
@@ -127,7 +139,9 @@ BlockBackend *drive_new(QemuOpts *opts, bool *if_virtio, GError **errp)
                       "'io_uring' or 'threads'",
                       BLOCK_AIO_THREADS, &aio, errp) ||
         !parse_choice("discard", discard_str, discard_choices,
-                      "'ignore' or 'unmap'", false, &discard, errp)) {
+                      "'ignore' or 'unmap'", false, &discard, errp) ||
+        !parse_choice("file.locking", locking_str, locking_choices,
+                      "'on', 'off' or 'auto'", true, &locking, errp)) {
         return NULL;
     }
     if (readonly_str && !parse_bool(readonly_str, &read_only)) {
@@ -145,7 +159,7 @@ BlockBackend *drive_new(QemuOpts *opts, bool *if_virtio, GError **errp)
         return NULL;
     }
 
-    if (!file_open(&image, file, cache, read_only, errp)) {
+    if (!file_open(&image, file, cache, read_only, locking, errp)) {
         return NULL;
     }
     blk = blk_new(id, &image, cache, aio, discard, errp);

@@ -4,7 +4,8 @@
  *
  *   -drive file=PATH,if=none|virtio,id=ID,format=raw,
  *          cache=none|writeback|directsync|writethrough,
- *          aio=io_uring|threads,readonly=on|off,discard=ignore|unmap
+ *          aio=io_uring|threads,readonly=on|off,discard=ignore|unmap,
+ *          file.locking=on|off|auto
  *
  * A back-end belongs to one AioContext at a time (the main loop's, or the
  * iothread of the device using it): requests are made from that context's
@@ -59,6 +60,29 @@ void blk_destroy_all(void);
 /* One device at a time may use a back-end. */
 bool blk_attach_dev(BlockBackend *blk, void *dev, GError **errp);
 void blk_detach_dev(BlockBackend *blk);
+
+/*
+ * Permissions on the image, QEMU's: what a back-end's user does with it,
+ * and what it lets other processes do meanwhile.  They are locked on the
+ * image, so that VMMs (ours and QEMU's) on one image keep out of each
+ * other's way: docs/system/image-locking.rst.
+ */
+#define BLK_PERM_CONSISTENT_READ    (1u << 0)   /* reads what was written */
+#define BLK_PERM_WRITE              (1u << 1)   /* changes the contents */
+#define BLK_PERM_WRITE_UNCHANGED    (1u << 2)   /* writes what is there */
+#define BLK_PERM_RESIZE             (1u << 3)
+#define BLK_PERM_BITS               4
+#define BLK_PERM_ALL                ((1u << BLK_PERM_BITS) - 1)
+
+/*
+ * Hold perm and let others have shared, or fail (with QEMU's message) if
+ * another process's permissions conflict; then nothing changes.  A drive
+ * no device uses holds consistent read and shares everything.  perm may
+ * hold BLK_PERM_WRITE only if the back-end is not read-only.  With
+ * file.locking=off nothing is locked or checked.  Called with the BQL held.
+ */
+bool blk_set_perm(BlockBackend *blk, uint64_t perm, uint64_t shared,
+                  GError **errp);
 
 uint64_t blk_getlength(BlockBackend *blk);
 bool blk_is_read_only(BlockBackend *blk);

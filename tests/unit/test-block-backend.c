@@ -1150,9 +1150,6 @@ static void test_drive_errors(void)
 {
     g_autofree char *img = make_image(65536, NULL);
     g_autofree char *dir = g_strdup(test_dir);
-    g_autofree char *lock_msg = g_strdup_printf(
-        "Failed to get \"write\" lock\n"
-        "Another process may be using the image '%s'.", img);
     g_autofree char *dir_msg = g_strdup_printf(
         "'%s' is not a regular file or a block device", dir);
     const struct { const char *opts; const char *arg; const char *msg; }
@@ -1174,7 +1171,8 @@ static void test_drive_errors(void)
         { "file=%s,foo=bar,if=ide", img, "Invalid parameter 'foo'" },
         { "file=%s,id=0bad", img, "Parameter 'id' expects an identifier" },
         { "file=%s,format=raw,id=d0", img, "Duplicate ID 'd0' for drive" },
-        { "file=%s,format=raw", img, lock_msg },
+        { "file=%s,file.locking=maybe", img,
+          "Parameter 'file.locking' expects 'on', 'off' or 'auto'" },
         { "file=%s,format=raw", "/nonexistent/x.img",
           "Could not open '/nonexistent/x.img': No such file or directory" },
         { "file=%s,format=raw,readonly=on", dir, dir_msg },
@@ -1300,24 +1298,91 @@ static void test_drive_format_warning(void)
     g_test_trap_assert_stderr_unmatched("*assumed*assumed*");
 }
 
-/* Locks: one writer, any number of readers besides. */
+/* Does anyone hold a lock on byte of the image? */
+static bool byte_locked(const char *img, off_t byte)
+{
+    struct flock fl = {
+        .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = byte, .l_len = 1,
+    };
+    int fd = open(img, O_RDONLY);
+
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(fcntl(fd, F_OFD_GETLK, &fl), ==, 0);
+    close(fd);
+    return fl.l_type != F_UNLCK;
+}
+
+/*
+ * Locks (docs/system/image-locking.rst): a drive alone holds consistent
+ * read and shares everything; a device's permissions conflict with what
+ * another user holds or does not share, as QEMU's do.  Two drives of one
+ * image are two open file descriptions, so they see each other's locks.
+ */
 static void test_locking(void)
 {
+    const uint64_t read = BLK_PERM_CONSISTENT_READ;
+    const uint64_t rw = read | BLK_PERM_WRITE;
+    const uint64_t dev_shared = read | BLK_PERM_WRITE_UNCHANGED |
+                                BLK_PERM_RESIZE;
     g_autofree char *img = make_image(65536, NULL);
-    g_autoptr(GError) err = NULL;
-    g_autofree char *str = g_strdup_printf("file=%s,format=raw", img);
-    g_autoptr(QemuOpts) opts = qemu_opts_parse(str, NULL, &err);
+    g_autofree char *write_msg = g_strdup_printf(
+        "Failed to get \"write\" lock (is another process using the image "
+        "[%s]?)", img);
+    g_autofree char *shared_write_msg = g_strdup_printf(
+        "Failed to get shared \"write\" lock (is another process using the "
+        "image [%s]?)", img);
+    BlockBackend *w = open_drive("file=%s,format=raw,id=w", img);
+    BlockBackend *r = open_drive("file=%s,format=raw,readonly=on,id=r", img);
+    BlockBackend *w2 = open_drive("file=%s,format=raw,aio=io_uring,id=w2",
+                                  img);
+    BlockBackend *off = open_drive("file=%s,format=raw,file.locking=off,"
+                                   "id=off", img);
+    GError *err = NULL;
+    struct flock fl = {
+        .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 201, .l_len = 1,
+    };
+    int fd;
 
-    open_drive("file=%s,format=raw,readonly=on", img);
-    open_drive("file=%s,format=raw,aio=io_uring", img);
-    open_drive("file=%s,format=raw,readonly=on", img);
-    g_assert_null(drive_new(opts, NULL, &err));
-    g_assert_true(g_str_has_prefix(err->message,
-                                   "Failed to get \"write\" lock\n"));
+    g_assert_true(byte_locked(img, 100));
+    g_assert_true(blk_set_perm(w, rw, dev_shared, &err));
+    g_assert_no_error(err);
+    g_assert_true(byte_locked(img, 101) && byte_locked(img, 201));
+
+    /* A reader that does not share "write", a second writer: refused. */
+    g_assert_false(blk_set_perm(r, read, dev_shared, &err));
+    g_assert_cmpstr(err->message, ==, shared_write_msg);
     g_clear_error(&err);
+    g_assert_false(blk_set_perm(w2, rw, BLK_PERM_ALL, &err));
+    g_assert_cmpstr(err->message, ==, write_msg);
+    g_clear_error(&err);
+    /* A reader that shares it, and one that locks nothing: allowed. */
+    g_assert_true(blk_set_perm(r, read, dev_shared | BLK_PERM_WRITE, NULL));
+    g_assert_true(blk_set_perm(off, rw, dev_shared, NULL));
+
+    /* Giving "write" up lets the second writer in. */
+    g_assert_true(blk_set_perm(w, read, BLK_PERM_ALL, NULL));
+    /* ... and the refusals left nothing behind: byte 201 is free. */
+    g_assert_false(byte_locked(img, 101) || byte_locked(img, 201));
+    g_assert_true(blk_set_perm(w2, rw, dev_shared, NULL));
+    blk_destroy_all();
+    g_assert_false(byte_locked(img, 100));
+
+    /*
+     * Someone's exclusive lock on a byte to lock fails as in QEMU, and the
+     * byte locked before it (101) is let go again.
+     */
+    fd = open(img, O_RDWR);
+    g_assert_cmpint(fcntl(fd, F_OFD_SETLK, &fl), ==, 0);
+    w = open_drive("file=%s,format=raw", img);
+    g_assert_false(blk_set_perm(w, rw, dev_shared, &err));
+    g_assert_cmpstr(err->message, ==, "Failed to lock byte 201");
+    g_clear_error(&err);
+    g_assert_false(byte_locked(img, 101));
+    close(fd);
     /* Closing drops the locks. */
     blk_destroy_all();
-    open_drive("file=%s,format=raw", img);
+    w = open_drive("file=%s,format=raw", img);
+    g_assert_true(blk_set_perm(w, rw, dev_shared, NULL));
     blk_destroy_all();
     unlink(img);
 }
