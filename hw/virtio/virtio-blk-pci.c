@@ -13,16 +13,58 @@ typedef struct VirtIOBlkPCI {
     VirtIOBlock blk;
 } VirtIOBlkPCI;
 
+/*
+ * The permissions on the image that the guest's disk needs, as QEMU's
+ * virtio-blk takes them (docs/system/image-locking.rst): it reads, and
+ * writes unless the drive is read-only; others may read, write what is
+ * there and resize, and change the contents only with share-rw=on.
+ * Called with the BQL held, as realize.
+ */
+static bool virtio_blk_pci_take_perm(VirtIOBlkPCI *d, GError **errp)
+{
+    BlockBackend *blk = d->blk.conf.blk;
+    uint64_t perm = BLK_PERM_CONSISTENT_READ;
+    uint64_t shared = BLK_PERM_CONSISTENT_READ | BLK_PERM_WRITE_UNCHANGED |
+                      BLK_PERM_RESIZE;
+
+    if (!blk_is_read_only(blk)) {
+        perm |= BLK_PERM_WRITE;
+    }
+    if (d->blk.conf.share_rw) {
+        shared |= BLK_PERM_WRITE;
+    }
+    return blk_set_perm(blk, perm, shared, errp);
+}
+
+/*
+ * Back to a drive no device uses; giving permissions up cannot fail.
+ * Called with the BQL held.
+ */
+static void virtio_blk_pci_drop_perm(VirtIOBlkPCI *d)
+{
+    bool ok = blk_set_perm(d->blk.conf.blk, BLK_PERM_CONSISTENT_READ,
+                           BLK_PERM_ALL, NULL);
+
+    g_assert(ok);
+}
+
 static bool virtio_blk_pci_realize(DeviceState *dev, GError **errp)
 {
     VirtIOBlkPCI *d = (VirtIOBlkPCI *)dev;
 
+    /* After the device has checked its properties, the drive's among them. */
     if (!virtio_blk_device_realize(&d->blk, errp)) {
+        return false;
+    }
+    if (!virtio_blk_pci_take_perm(d, errp)) {
+        virtio_blk_device_unrealize(&d->blk);
+        virtio_blk_device_free(&d->blk);
         return false;
     }
     if (!virtio_pci_realize(&d->proxy, &d->blk.vdev, errp)) {
         virtio_blk_device_unrealize(&d->blk);
         virtio_blk_device_free(&d->blk);
+        virtio_blk_pci_drop_perm(d);
         return false;
     }
     virtio_blk_set_host_notifiers(&d->blk, d->proxy.host_notifiers);
@@ -36,6 +78,7 @@ static void virtio_blk_pci_unrealize(DeviceState *dev)
     virtio_blk_device_unrealize(&d->blk);
     virtio_pci_unrealize(&d->proxy);
     virtio_blk_device_free(&d->blk);
+    virtio_blk_pci_drop_perm(d);
 }
 
 static void virtio_blk_pci_reset(DeviceState *dev)
@@ -66,6 +109,8 @@ static const Property virtio_blk_pci_props[] = {
     BLK_PROP("discard", discard, prop_info_bool, .defval = true),
     BLK_PROP("write-zeroes", write_zeroes, prop_info_bool, .defval = true),
     BLK_PROP("config-wce", config_wce, prop_info_bool, .defval = true),
+    BLK_PROP("share-rw", share_rw, prop_info_bool, .defval = false,
+             .desc = "let other processes write the image too"),
     BLK_PROP("max-discard-sectors", max_discard_sectors, prop_info_uint32,
              .defval = 4194303),
     BLK_PROP("max-write-zeroes-sectors", max_write_zeroes_sectors,

@@ -41,6 +41,7 @@ typedef struct VirtIOBlkConf {
     bool discard;
     bool write_zeroes;
     bool config_wce;
+    bool share_rw;              /* other processes may write the image */
     uint32_t max_discard_sectors;
     uint32_t max_write_zeroes_sectors;
     /* io_uring passthrough (hw/block/virtio-blk-uring.c) */
