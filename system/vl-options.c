@@ -40,7 +40,8 @@ const QemuOptionDef qemu_option_defs[] = {
     { "drive", QEMU_OPTION_drive, true,
       "drive file=PATH,if=none|virtio,id=ID[,format=raw][,cache=..][,aio=..]",
       "a disk image: cache=none|writeback|directsync|writethrough, "
-      "aio=io_uring|threads, readonly=on|off, discard=ignore|unmap" },
+      "aio=io_uring|threads, readonly=on|off, discard=ignore|unmap, "
+      "file.locking=on|off|auto" },
     { "object", QEMU_OPTION_object, true,
       "object iothread,id=ID[,poll-max-ns=NS]", "an I/O thread" },
     { "qtest", QEMU_OPTION_qtest, true, "qtest unix:PATH|stdio",
