@@ -64,7 +64,7 @@ static void read_sqpoll_thread(UringRingState *st)
 
 void uring_ring_state_read(const void *rings,
                            const struct io_uring_params *p,
-                           pid_t owner_pid, UringRingState *st)
+                           UringRingState *st)
 {
     st->sq_head = ring_word(rings, p->sq_off.head);
     st->sq_tail = ring_word(rings, p->sq_off.tail);
@@ -74,6 +74,10 @@ void uring_ring_state_read(const void *rings,
     st->cq_tail = ring_word(rings, p->cq_off.tail);
     st->cq_overflow = ring_word(rings, p->cq_off.overflow);
     st->cq_flags = ring_word(rings, p->cq_off.flags);
+}
+
+void uring_ring_state_read_owner(pid_t owner_pid, UringRingState *st)
+{
     st->owner_pid = owner_pid;
     read_sqpoll_thread(st);
 }

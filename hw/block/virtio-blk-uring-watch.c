@@ -50,7 +50,7 @@ static void check_progress(UringWatch *w)
     uint32_t waiting;
     g_autofree char *state = NULL;
 
-    uring_ring_state_read(c->rings, c->params, c->owner_pid, &st);
+    uring_ring_state_read(c->rings, c->params, &st);
     waiting = st.sq_flags & IORING_SQ_NEED_WAKEUP ? 0
                                                   : st.sq_tail - st.sq_head;
     if ((!uring_ring_state_held(&st) && !waiting) ||
@@ -65,6 +65,7 @@ static void check_progress(UringWatch *w)
         return;
     }
     w->warned = true;
+    uring_ring_state_read_owner(c->owner_pid, &st);
     state = uring_ring_state_format(&st);
     warn_report("%s: uring-passthrough: the ring made no progress for "
                 "%.1f s (%s)", w->label,

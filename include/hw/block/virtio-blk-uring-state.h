@@ -24,12 +24,14 @@ typedef struct UringRingState {
 } UringRingState;
 
 /*
- * Read the state of the ring whose rings (mapped by the VMM) have the
- * layout of params, owned by process owner_pid.  Any thread.
+ * Read the indexes and flags of the rings (mapped by the VMM) with the
+ * layout of params: cheap.  Any thread.
  */
 void uring_ring_state_read(const void *rings,
                            const struct io_uring_params *params,
-                           pid_t owner_pid, UringRingState *st);
+                           UringRingState *st);
+/* And what /proc says of the owner_pid and its SQPOLL thread.  Any thread. */
+void uring_ring_state_read_owner(pid_t owner_pid, UringRingState *st);
 
 /* Requests the kernel has taken and not completed (sq_head - cq_tail). */
 static inline uint32_t uring_ring_state_held(const UringRingState *st)
