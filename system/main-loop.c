@@ -12,8 +12,6 @@
 
 static GMutex bql;
 static __thread bool bql_held;
-static GThread *main_thread;
-static GCond main_loop_progress;
 
 void bql_lock(void)
 {
@@ -59,26 +57,10 @@ static gboolean on_signal(gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
-/*
- * Let the main loop's context dispatch once.  The main thread iterates it
- * itself; another thread (a vCPU holding the BQL) wakes the main thread
- * and sleeps until it has gone round.
- */
-static void main_loop_wait_progress(void)
-{
-    if (g_thread_self() == main_thread) {
-        g_main_context_iteration(NULL, TRUE);
-    } else {
-        main_loop_wakeup();
-        bql_cond_wait(&main_loop_progress);
-    }
-}
-
 void main_loop_init(void)
 {
-    main_thread = g_thread_self();
-    aio_context_set_owner(qemu_get_aio_context(), bql_locked,
-                          main_loop_wait_progress);
+    /* Whoever holds the BQL may run its AioContext: see aio_wait_while(). */
+    aio_context_set_owner(qemu_get_aio_context(), bql_locked);
     g_main_context_set_poll_func(NULL, poll_without_bql);
     g_unix_signal_add(SIGINT, on_signal, GINT_TO_POINTER(SIGINT));
     g_unix_signal_add(SIGTERM, on_signal, GINT_TO_POINTER(SIGTERM));
@@ -102,7 +84,6 @@ int main_loop_run(void (*system_reset)(void))
             continue;
         }
         g_main_context_iteration(NULL, TRUE);
-        g_cond_broadcast(&main_loop_progress);
     }
     return status;
 }

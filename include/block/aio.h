@@ -1,9 +1,14 @@
 /*
  * AioContext: an event loop that device back-ends run in.
  *
- * The main loop has one (with the BQL held while it dispatches) and every
- * -object iothread has one (run by that thread alone).  Handlers registered
- * with a context run in its thread, so the state they touch needs no lock.
+ * Every -object iothread has one, run by that thread alone.  The main loop
+ * has one too, run by whichever thread holds the BQL: the main thread
+ * dispatches it among glib's other sources, and a vCPU thread that waits
+ * for I/O with the BQL held (aio_wait_while()) runs it itself.  So the state
+ * a handler touches needs no lock beyond the BQL or its thread, but a
+ * handler may be called when its fd has nothing for it (the other thread
+ * consumed the event) and must then do nothing, without blocking
+ * (docs/devel/threading.rst).
  *
  * Besides file descriptors, a context can busy-poll: poll handlers are
  * called in a loop for up to poll-max-ns before the thread sleeps, which
@@ -27,15 +32,17 @@ typedef bool AioPollFn(void *opaque);
 typedef void AioPollBegin(void *opaque, bool polling);
 
 AioContext *aio_context_new(void);
+/* Not the main loop's; bottom halves still scheduled are dropped. */
 void aio_context_free(AioContext *ctx);
-GMainContext *aio_get_g_main_context(AioContext *ctx);
 
-/* The main loop's context. */
+/* The main loop's context, attached to glib's default context. */
 AioContext *qemu_get_aio_context(void);
 
 /*
  * Call io_read when fd is readable and io_poll while polling.  io_read NULL
- * removes the handler.  Call from the context's thread, or before it runs.
+ * removes the handler.  Call from a thread that may run ctx, or while none
+ * can: before it runs, or while the one that may waits in aio_run_sync()
+ * for the caller.
  */
 void aio_set_fd_handler(AioContext *ctx, int fd, IOHandler *io_read,
                         AioPollFn *io_poll, AioPollBegin *poll_begin,
@@ -45,32 +52,46 @@ void aio_set_fd_handler(AioContext *ctx, int fd, IOHandler *io_read,
 void aio_context_set_poll_params(AioContext *ctx, int64_t max_ns,
                                  int64_t grow, int64_t shrink);
 
-/* Run cb(opaque) once in ctx's thread, soon. Safe from any thread. */
+/*
+ * Run cb(opaque) once in ctx's thread (for the main loop's context: with
+ * the BQL held, in the main thread or a vCPU waiting in aio_wait_while()),
+ * soon, in the order scheduled.  Safe from any thread.
+ */
 void aio_bh_schedule_oneshot(AioContext *ctx, void (*cb)(void *),
                              void *opaque);
 /*
- * Run cb(opaque) in ctx's thread and wait for it to return.  From the main
- * thread with the BQL held, the BQL is kept: cb must not take it.
+ * Run cb(opaque) in ctx's thread and wait for it to return.  A caller that
+ * runs ctx (holds the BQL, for the main loop's) calls cb itself; another
+ * caller keeps its locks while it waits: with the BQL held, cb must not
+ * take it.
  */
 void aio_run_sync(AioContext *ctx, void (*cb)(void *), void *opaque);
 
-/* Is the calling thread the one that runs ctx (or owns it, see below)? */
+/* May the calling thread run ctx (is it its thread, or see below)? */
 bool aio_context_in_thread(AioContext *ctx);
 /* Called by the thread that will run ctx (an iothread). */
 void aio_context_set_thread(AioContext *ctx);
 /*
- * For the main loop's context, which is owned by whichever thread holds the
- * BQL rather than by one thread: owned() says whether the caller holds it,
- * wait_progress() lets the context make progress (dispatch once) and
- * returns with it held again.
+ * For the main loop's context, which is run by whichever thread holds the
+ * BQL rather than by one thread: owned() says whether the caller holds it.
  */
-void aio_context_set_owner(AioContext *ctx, bool (*owned)(void),
-                           void (*wait_progress)(void));
+void aio_context_set_owner(AioContext *ctx, bool (*owned)(void));
 
-/* From any thread: let ctx run until busy(opaque) is false. */
+/*
+ * Run ctx until busy(opaque) is false.  A caller that may run ctx (its
+ * thread, or a holder of the BQL for the main loop's context) runs it
+ * itself, asking no other thread for anything, so it may wait with the BQL
+ * held while another thread waits for it; busy() must become false through
+ * ctx's handlers or bottom halves.  Another caller waits while ctx's thread
+ * runs it.
+ */
 void aio_wait_while(AioContext *ctx, bool (*busy)(void *), void *opaque);
 
-/* One iteration: wait (or poll) for events and dispatch them. */
+/*
+ * One iteration, by a thread that may run ctx: run the bottom halves
+ * scheduled so far, wait (blocking) or look (not) for events, busy-polling
+ * first if enabled, and call the handlers of the fds found ready.
+ */
 void aio_context_iterate(AioContext *ctx, bool blocking);
 
 #endif

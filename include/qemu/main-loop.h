@@ -3,8 +3,10 @@
  *
  * The main thread runs a GMainContext (glib's default context) and holds the
  * BQL while it dispatches.  vCPU threads take the BQL to handle exits in
- * device models.  I/O threads (-object iothread) run their own contexts and
- * do not take the BQL on their hot paths.
+ * device models; one that waits for I/O there runs the main loop's
+ * AioContext itself (aio_wait_while()).  I/O threads (-object iothread) run
+ * their own contexts and do not take the BQL on their hot paths.  See
+ * docs/devel/threading.rst.
  */
 #ifndef QEMU_MAIN_LOOP_H
 #define QEMU_MAIN_LOOP_H
