@@ -597,10 +597,15 @@ int main(int argc, char **argv)
     }
     status = main_loop_run(system_reset);
 
-    current_accel->cleanup();
+    /*
+     * No vCPU runs while the devices go, and the VM (interrupt routes,
+     * memory slots) outlives them and their I/O threads.
+     */
+    current_accel->pause();
     pvh_machine_cleanup(ms);
     blk_destroy_all();
     iothread_destroy_all();
+    current_accel->cleanup();
     g_ptr_array_unref(c.serials);
     g_ptr_array_unref(c.devices);
     g_ptr_array_unref(c.drives);

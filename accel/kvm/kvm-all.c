@@ -358,8 +358,10 @@ fail:
     return false;
 }
 
+/* After the devices, which free their routes (vl.c). */
 static void kvm_cleanup(void)
 {
+    g_assert(msi_routes->len == 0);
     kvm_vcpus_destroy();
     memory_listener_unregister(&kvm_memory_listener, &address_space_memory);
     memory_listener_unregister(&kvm_io_listener, &address_space_io);
