@@ -13,6 +13,7 @@
 #include "qemu/error-report.h"
 #include "qemu/main-loop.h"
 #include "sysemu/accel.h"
+#include "sysemu/runstate.h"
 
 /* Where Intel's VMX wants its private pages; reserved in the e820 map. */
 #define KVM_TSS_ADDR            0xfeffd000
@@ -39,6 +40,30 @@ static int kvm_vm_ioctl(unsigned long req, void *arg)
     return ret < 0 ? -errno : ret;
 }
 
+void kvm_vm_error(const char *fmt, ...)
+{
+    g_autofree char *msg = NULL;
+    va_list ap;
+
+    g_assert(bql_locked());
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    if (!kvm_vcpus_started()) {
+        if (!kvm_state.start_error) {
+            kvm_state.start_error = g_error_new_literal(QEMU_ERROR, 0, msg);
+        }
+        return;
+    }
+    /* What fails after the first failure follows from it. */
+    if (!kvm_state.failed) {
+        kvm_state.failed = true;
+        error_report("%s", msg);
+    }
+    kvm_vcpus_stop();
+    qemu_system_shutdown_request(SHUTDOWN_CAUSE_HOST_ERROR, 1);
+}
+
 static int kvm_set_slot(int id, uint64_t gpa, uint64_t size, void *host)
 {
     struct kvm_userspace_memory_region r = {
@@ -48,6 +73,16 @@ static int kvm_set_slot(int id, uint64_t gpa, uint64_t size, void *host)
     return kvm_vm_ioctl(KVM_SET_USER_MEMORY_REGION, &r);
 }
 
+/*
+ * Mappings come from the machine (RAM) before the vCPUs start, and from
+ * the guest's BAR programming after: a guest that places a RAM-like BAR
+ * (the io_uring passthrough's rings) over RAM or another BAR, or beyond
+ * the physical addresses KVM can map, is refused by KVM (EEXIST, EINVAL).
+ * That is the guest's doing, and costs it nothing but speed: the part of
+ * the BAR that KVM maps no other way still exits to the VMM, which serves
+ * it from the region.  Anything else means the host cannot give the VM
+ * its memory: a VM error.
+ */
 static void kvm_region_add(MemoryListener *l, MemoryRegion *mr)
 {
     int ret;
@@ -58,24 +93,41 @@ static void kvm_region_add(MemoryListener *l, MemoryRegion *mr)
     for (int i = 0; i < nr_slots; i++) {
         if (!slots[i].used) {
             ret = kvm_set_slot(i, mr->addr, mr->size, mr->ram);
+            if (ret == -EEXIST || (ret == -EINVAL && kvm_vcpus_started())) {
+                return;
+            }
             if (ret < 0) {
-                /* A guest mapped a BAR over RAM or another BAR: KVM refuses. */
-                warn_report("cannot map %s at 0x%" G_GINT64_MODIFIER "x: %s",
-                            mr->name, mr->addr, g_strerror(-ret));
+                kvm_vm_error("kvm: cannot map %s at 0x%" G_GINT64_MODIFIER
+                             "x, 0x%" G_GINT64_MODIFIER "x bytes: %s",
+                             mr->name, mr->addr, mr->size, g_strerror(-ret));
                 return;
             }
             slots[i] = (KVMSlot){ .mr = mr, .gpa = mr->addr, .used = true };
             return;
         }
     }
-    warn_report("out of KVM memory slots for %s", mr->name);
+    kvm_vm_error("kvm: out of memory slots for %s", mr->name);
 }
 
+/*
+ * A slot KVM keeps after its region went would give the guest memory the
+ * VMM may reuse for something else: the VM stops at once.
+ */
 static void kvm_region_del(MemoryListener *l, MemoryRegion *mr)
 {
+    int ret;
+
     for (int i = 0; i < nr_slots; i++) {
         if (slots[i].used && slots[i].mr == mr) {
-            kvm_set_slot(i, slots[i].gpa, 0, NULL);
+            ret = kvm_set_slot(i, slots[i].gpa, 0, NULL);
+            if (ret < 0) {
+                /* Still KVM's: never reused, matched by no region. */
+                slots[i].mr = NULL;
+                kvm_vm_error("kvm: cannot unmap %s at 0x%" G_GINT64_MODIFIER
+                             "x: %s", mr->name, slots[i].gpa,
+                             g_strerror(-ret));
+                return;
+            }
             slots[i].used = false;
             return;
         }
@@ -150,11 +202,13 @@ struct MSIRoute {
 static GPtrArray *msi_routes;
 static guint64 gsi_used[KVM_MAX_MSI_ROUTES / 64];
 
-static void kvm_commit_routes(void)
+/* The routing table KVM delivers by; false after a VM error. */
+static bool kvm_commit_routes(void)
 {
     unsigned n = 16 + KVM_IRQCHIP_PINS + msi_routes->len, i = 0;
     g_autofree struct kvm_irq_routing *table =
         g_malloc0(sizeof(*table) + n * sizeof(table->entries[0]));
+    int ret;
 
     for (unsigned pin = 0; pin < 16; pin++) {
         if (pin == 2) {
@@ -182,18 +236,28 @@ static void kvm_commit_routes(void)
         };
     }
     table->nr = i;
-    if (kvm_vm_ioctl(KVM_SET_GSI_ROUTING, table) < 0) {
-        error_report("KVM_SET_GSI_ROUTING failed");
+    ret = kvm_vm_ioctl(KVM_SET_GSI_ROUTING, table);
+    if (ret < 0) {
+        /* Interrupts would go where they went before, or nowhere. */
+        kvm_vm_error("kvm: cannot set the interrupt routes: %s",
+                     g_strerror(-ret));
+        return false;
     }
+    return true;
 }
 
-static void kvm_irqfd(MSIRoute *r, bool assign)
+static void kvm_irqfd_deassign(MSIRoute *r)
 {
     struct kvm_irqfd irqfd = {
-        .fd = r->fd, .gsi = r->gsi,
-        .flags = assign ? 0 : KVM_IRQFD_FLAG_DEASSIGN,
+        .fd = r->fd, .gsi = r->gsi, .flags = KVM_IRQFD_FLAG_DEASSIGN,
     };
-    kvm_vm_ioctl(KVM_IRQFD, &irqfd);
+    int ret = kvm_vm_ioctl(KVM_IRQFD, &irqfd);
+
+    /*
+     * KVM only fails to deassign an fd that is not an eventfd; the route's
+     * owner keeps it open until the route is freed.
+     */
+    g_assert(ret == 0);
 }
 
 static MSIRoute *kvm_msi_route_new(int eventfd)
@@ -212,6 +276,34 @@ static MSIRoute *kvm_msi_route_new(int eventfd)
     return r;
 }
 
+/* Route r's eventfd to its message: a failure loses its interrupts. */
+static void kvm_msi_route_enable(MSIRoute *r)
+{
+    struct kvm_irqfd irqfd = { .fd = r->fd, .gsi = r->gsi };
+    int ret;
+
+    g_ptr_array_add(msi_routes, r);
+    if (!kvm_commit_routes()) {
+        g_ptr_array_remove(msi_routes, r);
+        return;
+    }
+    ret = kvm_vm_ioctl(KVM_IRQFD, &irqfd);
+    if (ret < 0) {
+        g_ptr_array_remove(msi_routes, r);
+        kvm_vm_error("kvm: cannot route an MSI-X vector (KVM_IRQFD): %s",
+                     g_strerror(-ret));
+        return;
+    }
+    r->enabled = true;
+}
+
+static void kvm_msi_route_disable(MSIRoute *r)
+{
+    kvm_irqfd_deassign(r);
+    g_ptr_array_remove(msi_routes, r);
+    r->enabled = false;
+}
+
 static void kvm_msi_route_update(MSIRoute *r, uint64_t addr, uint32_t data,
                                  bool enabled)
 {
@@ -219,18 +311,13 @@ static void kvm_msi_route_update(MSIRoute *r, uint64_t addr, uint32_t data,
                    r->msi.address_hi != addr >> 32 || r->msi.data != data;
 
     if (r->enabled && (!enabled || changed)) {
-        kvm_irqfd(r, false);
-        g_ptr_array_remove(msi_routes, r);
-        r->enabled = false;
+        kvm_msi_route_disable(r);
     }
     r->msi = (struct kvm_irq_routing_msi){
         .address_lo = addr, .address_hi = addr >> 32, .data = data,
     };
     if (enabled && !r->enabled) {
-        g_ptr_array_add(msi_routes, r);
-        kvm_commit_routes();
-        kvm_irqfd(r, true);
-        r->enabled = true;
+        kvm_msi_route_enable(r);
     } else if (changed) {
         kvm_commit_routes();
     }
@@ -239,27 +326,40 @@ static void kvm_msi_route_update(MSIRoute *r, uint64_t addr, uint32_t data,
 static void kvm_msi_route_free(MSIRoute *r)
 {
     if (r->enabled) {
-        kvm_irqfd(r, false);
-        g_ptr_array_remove(msi_routes, r);
+        kvm_msi_route_disable(r);
         kvm_commit_routes();
     }
     gsi_used[r->gsi / 64] &= ~(1ULL << (r->gsi % 64));
     g_free(r);
 }
 
+/*
+ * KVM_IRQ_LINE fails only without an in-kernel irqchip, which kvm_init()
+ * creates, or for a bad pointer.  Devices may call it from any thread
+ * until they are torn down, which is before the VM is (vl.c).
+ */
 static void kvm_set_irq(unsigned gsi, bool level)
 {
     struct kvm_irq_level irq = { .irq = gsi, .level = level };
+    int ret = kvm_vm_ioctl(KVM_IRQ_LINE, &irq);
 
-    kvm_vm_ioctl(KVM_IRQ_LINE, &irq);
+    g_assert(ret == 0);
 }
 
+/*
+ * KVM_SIGNAL_MSI returns how many CPUs took the message, and -1 (EPERM to
+ * us) when none exists to take it: the guest addressed it to no APIC, and
+ * it is lost, as on hardware.  Otherwise it fails only without an
+ * in-kernel irqchip or for bad flags or a bad pointer.
+ */
 static void kvm_send_msi(uint64_t addr, uint32_t data)
 {
     struct kvm_msi msi = {
         .address_lo = addr, .address_hi = addr >> 32, .data = data,
     };
-    kvm_vm_ioctl(KVM_SIGNAL_MSI, &msi);
+    int ret = kvm_vm_ioctl(KVM_SIGNAL_MSI, &msi);
+
+    g_assert(ret >= 0 || ret == -EPERM);
 }
 
 static bool kvm_check_extensions(GError **errp)
@@ -328,6 +428,16 @@ static bool kvm_init(MachineState *ms, GError **errp)
         goto fail;
     }
     kvm_state.vcpu_mmap_size = ioctl(kvm_state.fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+    if (kvm_state.vcpu_mmap_size < (int)sizeof(struct kvm_run)) {
+        if (kvm_state.vcpu_mmap_size < 0) {
+            error_setg_errno(errp, errno, "KVM_GET_VCPU_MMAP_SIZE failed");
+        } else {
+            error_setg(errp, "KVM_GET_VCPU_MMAP_SIZE returned %d bytes, "
+                       "fewer than struct kvm_run's %zu",
+                       kvm_state.vcpu_mmap_size, sizeof(struct kvm_run));
+        }
+        goto fail;
+    }
     nr_slots = ioctl(kvm_state.fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
     nr_slots = MAX(MIN(nr_slots, 512), 32);
     slots = g_new0(KVMSlot, nr_slots);
@@ -373,6 +483,7 @@ static void kvm_cleanup(void)
     }
     kvm_state.vm_fd = kvm_state.fd = -1;
     g_clear_pointer(&kvm_state.cpuid, g_free);
+    g_clear_error(&kvm_state.start_error);
     g_clear_pointer(&slots, g_free);
     g_clear_pointer(&msi_routes, g_ptr_array_unref);
 }

@@ -45,6 +45,7 @@ static unsigned nr_cpus;
 static GCond cpu_stopped_cond;
 static GCond cpu_resume_cond;
 static __thread KVMCPU *current_cpu;
+static bool vcpus_started;      /* from kvm_vcpus_start() on */
 
 static void sig_ipi_handler(int sig)
 {
@@ -60,7 +61,7 @@ static int vcpu_ioctl(KVMCPU *cpu, unsigned long req, void *arg)
     return ret < 0 ? -errno : ret;
 }
 
-static void vcpu_set_cpuid(KVMCPU *cpu)
+static int vcpu_set_cpuid(KVMCPU *cpu)
 {
     struct kvm_cpuid2 *c = kvm_state.cpuid;
     size_t size = sizeof(*c) + c->nent * sizeof(c->entries[0]);
@@ -80,7 +81,7 @@ static void vcpu_set_cpuid(KVMCPU *cpu)
             break;
         }
     }
-    vcpu_ioctl(cpu, KVM_SET_CPUID2, mine);
+    return vcpu_ioctl(cpu, KVM_SET_CPUID2, mine);
 }
 
 static bool vcpu_create(KVMCPU *cpu, GError **errp)
@@ -100,7 +101,12 @@ static bool vcpu_create(KVMCPU *cpu, GError **errp)
         error_setg_errno(errp, errno, "kvm: cannot map vCPU %d", cpu->index);
         return false;
     }
-    vcpu_set_cpuid(cpu);
+    ret = vcpu_set_cpuid(cpu);
+    if (ret < 0) {
+        error_setg_errno(errp, -ret, "kvm: cannot set the CPUID of vCPU %d",
+                         cpu->index);
+        return false;
+    }
     ret = vcpu_ioctl(cpu, KVM_GET_SREGS, &cpu->reset_sregs);
     if (ret == 0) {
         ret = vcpu_ioctl(cpu, KVM_GET_LAPIC, &cpu->reset_lapic);
@@ -138,12 +144,28 @@ static void set_seg(struct kvm_segment *s, uint16_t sel, uint8_t type)
     };
 }
 
+/* One ioctl of a vCPU's reset, named in the error: VCPU_SET(cpu, KVM_..). */
+#define VCPU_SET(cpu, req, arg, errp) vcpu_set_named(cpu, req, #req, arg, errp)
+
+static bool vcpu_set_named(KVMCPU *cpu, unsigned long req, const char *name,
+                           void *arg, GError **errp)
+{
+    int ret = vcpu_ioctl(cpu, req, arg);
+
+    if (ret < 0) {
+        error_setg_errno(errp, -ret, "kvm: cannot reset vCPU %d: %s",
+                         cpu->index, name);
+        return false;
+    }
+    return true;
+}
+
 /*
  * The PVH boot ABI: 32-bit protected mode, paging off, flat segments,
  * %ebx = hvm_start_info.  The guest loads its own GDT before it reloads a
  * segment, so none is given.
  */
-static void vcpu_set_pvh_entry(KVMCPU *cpu, MachineState *ms)
+static bool vcpu_set_pvh_entry(KVMCPU *cpu, MachineState *ms, GError **errp)
 {
     struct kvm_sregs sregs = cpu->reset_sregs;
     struct kvm_regs regs = {
@@ -160,11 +182,16 @@ static void vcpu_set_pvh_entry(KVMCPU *cpu, MachineState *ms)
     sregs.cr0 = 0x11;   /* PE, ET */
     sregs.cr4 = 0;
     sregs.efer = 0;
-    vcpu_ioctl(cpu, KVM_SET_SREGS, &sregs);
-    vcpu_ioctl(cpu, KVM_SET_REGS, &regs);
+    return VCPU_SET(cpu, KVM_SET_SREGS, &sregs, errp) &&
+           VCPU_SET(cpu, KVM_SET_REGS, &regs, errp);
 }
 
-static void vcpu_reset(KVMCPU *cpu, MachineState *ms)
+/*
+ * A vCPU that kept part of its old state could run the new boot with the
+ * old one's (kvmclock writing into memory the guest has reused, say): any
+ * failure fails the reset.
+ */
+static bool vcpu_reset(KVMCPU *cpu, MachineState *ms, GError **errp)
 {
     struct kvm_regs regs = { .rflags = 0x2, .rip = 0xfff0 };
     struct kvm_fpu fpu = { .fcw = 0x37f, .mxcsr = 0x1f80 };
@@ -182,23 +209,50 @@ static void vcpu_reset(KVMCPU *cpu, MachineState *ms)
                { .index = MSR_KVM_SYSTEM_TIME },
                { .index = MSR_KVM_WALL_CLOCK } },
     };
+    int ret;
 
-    vcpu_ioctl(cpu, KVM_SET_FPU, &fpu);
-    vcpu_ioctl(cpu, KVM_SET_MSRS, &msrs);
-    vcpu_ioctl(cpu, KVM_SET_LAPIC, &cpu->reset_lapic);
-    vcpu_ioctl(cpu, KVM_SET_MP_STATE, &mp);
-    if (cpu->index == 0) {
-        vcpu_set_pvh_entry(cpu, ms);
-    } else {
-        vcpu_ioctl(cpu, KVM_SET_SREGS, &cpu->reset_sregs);
-        vcpu_ioctl(cpu, KVM_SET_REGS, &regs);
+    if (!VCPU_SET(cpu, KVM_SET_FPU, &fpu, errp)) {
+        return false;
     }
+    /* It returns how many it set, stopping at the first it cannot. */
+    ret = vcpu_ioctl(cpu, KVM_SET_MSRS, &msrs);
+    if (ret >= 0 && ret < (int)msrs.hdr.nmsrs) {
+        error_setg(errp, "kvm: cannot reset vCPU %d: KVM_SET_MSRS refused "
+                   "MSR 0x%x", cpu->index, msrs.e[ret].index);
+        return false;
+    }
+    if (ret < 0) {
+        error_setg_errno(errp, -ret, "kvm: cannot reset vCPU %d: "
+                         "KVM_SET_MSRS", cpu->index);
+        return false;
+    }
+    if (!VCPU_SET(cpu, KVM_SET_LAPIC, &cpu->reset_lapic, errp) ||
+        !VCPU_SET(cpu, KVM_SET_MP_STATE, &mp, errp)) {
+        return false;
+    }
+    if (cpu->index == 0) {
+        return vcpu_set_pvh_entry(cpu, ms, errp);
+    }
+    return VCPU_SET(cpu, KVM_SET_SREGS, &cpu->reset_sregs, errp) &&
+           VCPU_SET(cpu, KVM_SET_REGS, &regs, errp);
+}
+
+static bool vcpus_reset(MachineState *ms, GError **errp)
+{
+    for (unsigned i = 0; i < nr_cpus; i++) {
+        if (!vcpu_reset(&cpus[i], ms, errp)) {
+            return false;
+        }
+    }
+    return true;
 }
 
 void kvm_vcpus_reset(MachineState *ms)
 {
-    for (unsigned i = 0; i < nr_cpus; i++) {
-        vcpu_reset(&cpus[i], ms);
+    g_autoptr(GError) err = NULL;
+
+    if (!vcpus_reset(ms, &err)) {
+        kvm_vm_error("%s", err->message);
     }
 }
 
@@ -218,14 +272,18 @@ static void vcpu_handle_io(KVMCPU *cpu)
     }
 }
 
+/* The VM cannot go on: say why and where, and stop it. */
 static void vcpu_report_failure(KVMCPU *cpu, const char *what, uint64_t code)
 {
     struct kvm_regs regs;
 
-    vcpu_ioctl(cpu, KVM_GET_REGS, &regs);
-    error_report("KVM %s on vCPU %d: 0x%" G_GINT64_MODIFIER "x "
+    if (vcpu_ioctl(cpu, KVM_GET_REGS, &regs) < 0) {
+        kvm_vm_error("KVM %s on vCPU %d: 0x%" G_GINT64_MODIFIER "x", what,
+                     cpu->index, code);
+        return;
+    }
+    kvm_vm_error("KVM %s on vCPU %d: 0x%" G_GINT64_MODIFIER "x "
                  "(rip=0x%llx)", what, cpu->index, code, regs.rip);
-    qemu_system_shutdown_request(SHUTDOWN_CAUSE_HOST_ERROR, 1);
 }
 
 /* Handle one exit with the BQL held. */
@@ -265,15 +323,12 @@ static void vcpu_handle_exit(KVMCPU *cpu)
     case KVM_EXIT_FAIL_ENTRY:
         vcpu_report_failure(cpu, "entry failure",
                             run->fail_entry.hardware_entry_failure_reason);
-        cpu->stop = true;
         break;
     case KVM_EXIT_INTERNAL_ERROR:
         vcpu_report_failure(cpu, "internal error", run->internal.suberror);
-        cpu->stop = true;
         break;
     default:
         vcpu_report_failure(cpu, "unhandled exit", run->exit_reason);
-        cpu->stop = true;
         break;
     }
 }
@@ -313,10 +368,8 @@ static void *vcpu_thread(void *opaque)
             if (err == EINTR || err == EAGAIN) {
                 continue;
             }
-            error_report("KVM_RUN failed on vCPU %d: %s", cpu->index,
+            kvm_vm_error("KVM_RUN failed on vCPU %d: %s", cpu->index,
                          g_strerror(err));
-            qemu_system_shutdown_request(SHUTDOWN_CAUSE_HOST_ERROR, 1);
-            cpu->stop = true;
             continue;
         }
         vcpu_handle_exit(cpu);
@@ -332,7 +385,15 @@ bool kvm_vcpus_start(MachineState *ms, GError **errp)
     sigset_t set, old;
     int err;
 
-    kvm_vcpus_reset(ms);
+    /* What failed while the machine was set up (kvm_vm_error()). */
+    if (kvm_state.start_error) {
+        g_propagate_error(errp, g_steal_pointer(&kvm_state.start_error));
+        return false;
+    }
+    if (!vcpus_reset(ms, errp)) {
+        return false;
+    }
+    vcpus_started = true;
     /* Threads start with SIG_IPI blocked and unblock it themselves. */
     sigemptyset(&set);
     sigaddset(&set, SIG_IPI);
@@ -348,6 +409,11 @@ bool kvm_vcpus_start(MachineState *ms, GError **errp)
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return true;
+}
+
+bool kvm_vcpus_started(void)
+{
+    return vcpus_started;
 }
 
 static void vcpu_kick(KVMCPU *cpu)
@@ -367,12 +433,23 @@ static bool all_stopped(void)
     return true;
 }
 
-void kvm_vcpus_pause(void)
+void kvm_vcpus_stop(void)
 {
     for (unsigned i = 0; i < nr_cpus; i++) {
         cpus[i].stop = true;
         vcpu_kick(&cpus[i]);
     }
+}
+
+/*
+ * Called in the main thread with the BQL held, which the wait releases: a
+ * vCPU that is handling an exit finishes it first, and one that waits
+ * there for I/O runs the AioContext it waits on itself (aio_wait_while()),
+ * so it needs nothing from this thread to get back here.
+ */
+void kvm_vcpus_pause(void)
+{
+    kvm_vcpus_stop();
     while (!all_stopped()) {
         bql_cond_wait(&cpu_stopped_cond);
     }
@@ -380,6 +457,10 @@ void kvm_vcpus_pause(void)
 
 void kvm_vcpus_resume(void)
 {
+    /* A VM that failed stays stopped until the VMM exits. */
+    if (kvm_state.failed) {
+        return;
+    }
     for (unsigned i = 0; i < nr_cpus; i++) {
         cpus[i].stop = false;
     }
