@@ -28,6 +28,7 @@ struct IOThread {
 
 static GPtrArray *iothreads;
 
+/* The I/O thread: its AioContext only, never the BQL. */
 static gpointer iothread_run(gpointer opaque)
 {
     IOThread *t = opaque;

@@ -83,6 +83,7 @@ static int kvm_set_slot(int id, uint64_t gpa, uint64_t size, void *host)
  * it from the region.  Anything else means the host cannot give the VM
  * its memory: a VM error.
  */
+/* The memory listener: called with the BQL held. */
 static void kvm_region_add(MemoryListener *l, MemoryRegion *mr)
 {
     int ret;
@@ -260,6 +261,7 @@ static void kvm_irqfd_deassign(MSIRoute *r)
     g_assert(ret == 0);
 }
 
+/* MSI routes: called with the BQL held. */
 static MSIRoute *kvm_msi_route_new(int eventfd)
 {
     MSIRoute *r = g_new0(MSIRoute, 1);
@@ -334,9 +336,9 @@ static void kvm_msi_route_free(MSIRoute *r)
 }
 
 /*
- * KVM_IRQ_LINE fails only without an in-kernel irqchip, which kvm_init()
- * creates, or for a bad pointer.  Devices may call it from any thread
- * until they are torn down, which is before the VM is (vl.c).
+ * Any thread (INTx from a device's AioContext), until the devices are torn
+ * down, which is before the VM is (vl.c).  KVM_IRQ_LINE fails only without
+ * an in-kernel irqchip, which kvm_init() creates, or for a bad pointer.
  */
 static void kvm_set_irq(unsigned gsi, bool level)
 {
@@ -347,10 +349,11 @@ static void kvm_set_irq(unsigned gsi, bool level)
 }
 
 /*
- * KVM_SIGNAL_MSI returns how many CPUs took the message, and -1 (EPERM to
- * us) when none exists to take it: the guest addressed it to no APIC, and
- * it is lost, as on hardware.  Otherwise it fails only without an
- * in-kernel irqchip or for bad flags or a bad pointer.
+ * Called with the BQL held.  KVM_SIGNAL_MSI returns how many CPUs took the
+ * message, and -1 (EPERM to us) when none exists to take it: the guest
+ * addressed it to no APIC, and it is lost, as on hardware.  Otherwise it
+ * fails only without an in-kernel irqchip or for bad flags or a bad
+ * pointer.
  */
 static void kvm_send_msi(uint64_t addr, uint32_t data)
 {

@@ -47,6 +47,7 @@ static GCond cpu_resume_cond;
 static __thread KVMCPU *current_cpu;
 static bool vcpus_started;      /* from kvm_vcpus_start() on */
 
+/* In a vCPU thread, as a signal handler: no lock. */
 static void sig_ipi_handler(int sig)
 {
     /* KVM_RUN returns at once if entered after the kick arrived. */
@@ -333,6 +334,7 @@ static void vcpu_handle_exit(KVMCPU *cpu)
     }
 }
 
+/* The vCPU thread: KVM_RUN without the BQL, each exit with it. */
 static void *vcpu_thread(void *opaque)
 {
     KVMCPU *cpu = opaque;

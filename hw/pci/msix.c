@@ -94,6 +94,7 @@ static bool notifier_pending(MSIXNotifier *n)
     return poll(&p, 1, 0) == 1;
 }
 
+/* The table and PBA: in a vCPU thread (or qtest's), BQL held. */
 static uint64_t msix_bar_read(void *opaque, uint64_t addr, unsigned size)
 {
     PCIDevice *dev = opaque;

@@ -34,7 +34,11 @@ static uint32_t num_vectors(VirtIOPCIProxy *p)
     return p->vectors;
 }
 
-/* Interrupts: MSI-X through the notifiers, else INTx with the ISR. */
+/*
+ * Interrupts: MSI-X through the notifiers, else INTx with the ISR.  In the
+ * device's AioContext, or any thread of the device (virtio_error()): the
+ * INTx level and the ISR are under intx_lock, not the BQL.
+ */
 static void raise_intx(VirtIOPCIProxy *p, int isr_bit)
 {
     g_mutex_lock(&p->intx_lock);
@@ -43,6 +47,7 @@ static void raise_intx(VirtIOPCIProxy *p, int isr_bit)
     g_mutex_unlock(&p->intx_lock);
 }
 
+/* In the device's AioContext (an I/O thread, or with the BQL). */
 static void virtio_pci_notify_queue(VirtIODevice *vdev, VirtQueue *vq)
 {
     VirtIOPCIProxy *p = proxy_of(vdev);
@@ -56,6 +61,7 @@ static void virtio_pci_notify_queue(VirtIODevice *vdev, VirtQueue *vq)
     }
 }
 
+/* Any thread of the device. */
 static void virtio_pci_notify_config(VirtIODevice *vdev)
 {
     VirtIOPCIProxy *p = proxy_of(vdev);
@@ -69,6 +75,7 @@ static void virtio_pci_notify_config(VirtIODevice *vdev)
     }
 }
 
+/* The irqfd ops: called with the BQL held. */
 static void *virtio_pci_irqfd_new(VirtIODevice *vdev, int fd)
 {
     return msix_notifier_new_with_fd(&proxy_of(vdev)->pci, fd);
@@ -295,6 +302,7 @@ static uint64_t isr_read(VirtIOPCIProxy *p)
     return v;
 }
 
+/* Register accesses: in a vCPU thread (or qtest's main thread), BQL held. */
 static uint64_t modern_bar_read(void *opaque, uint64_t addr, unsigned size)
 {
     VirtIOPCIProxy *p = opaque;
@@ -398,6 +406,7 @@ static MemoryRegion *pci_cfg_target(VirtIOPCIProxy *p, uint8_t cap,
     return r->mr;
 }
 
+/* The PCI_CFG window: in a vCPU thread (or qtest's), BQL held. */
 void virtio_pci_config_read(PCIDevice *dev, uint32_t addr, unsigned len)
 {
     VirtIOPCIProxy *p = (VirtIOPCIProxy *)dev;

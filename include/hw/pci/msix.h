@@ -25,13 +25,15 @@ typedef struct MSIXNotifier MSIXNotifier;
 bool msix_init(PCIDevice *dev, unsigned nentries, int bar, GError **errp);
 void msix_uninit(PCIDevice *dev);
 void msix_reset(PCIDevice *dev);
-/* Hooks for the PCI bus. */
+/* Hooks for the PCI bus (BQL held). */
 void msix_config_write(PCIDevice *dev, uint32_t addr, unsigned len);
 
+/* Any thread. */
 bool msix_enabled(PCIDevice *dev);
 /* Send vector's message now, or mark it pending if masked (BQL held). */
 void msix_notify(PCIDevice *dev, unsigned vector);
 
+/* Notifiers are made, routed and freed with the BQL held. */
 MSIXNotifier *msix_notifier_new(PCIDevice *dev);
 /* An existing eventfd (owned by the caller) as the source. */
 MSIXNotifier *msix_notifier_new_with_fd(PCIDevice *dev, int fd);
