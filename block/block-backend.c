@@ -248,6 +248,7 @@ void blk_io_done(BlockBackend *blk, BlockCompletionFunc *cb, void *opaque,
     cb(opaque, ret);
 }
 
+/* In the back-end's AioContext. */
 static void blk_deferred_bh(void *opaque)
 {
     Deferred *d = opaque;

@@ -152,6 +152,7 @@ static void uring_wait(UringEngine *u, UringRequest *req)
 
 static void uring_submit_queued(UringEngine *u);
 
+/* In the back-end's AioContext. */
 static void uring_retry_bh(void *opaque)
 {
     UringEngine *u = opaque;
@@ -248,6 +249,7 @@ resubmit:
     }
 }
 
+/* In the back-end's AioContext; a spurious call finds no CQE. */
 static void uring_reap(void *opaque)
 {
     UringEngine *u = opaque;
@@ -268,6 +270,7 @@ static void uring_reap(void *opaque)
     }
 }
 
+/* In the back-end's AioContext. */
 static bool uring_poll(void *opaque)
 {
     UringEngine *u = opaque;

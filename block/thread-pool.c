@@ -128,6 +128,7 @@ static void pool_finish(ThreadPool *p, PoolRequest *req)
     }
 }
 
+/* A blk-worker thread: no BQL, no device state. */
 static gpointer pool_worker(gpointer opaque)
 {
     ThreadPool *p = opaque;
@@ -194,6 +195,7 @@ static void pool_complete(ThreadPool *p)
     }
 }
 
+/* In the back-end's AioContext; a spurious call finds nothing. */
 static void pool_event(void *opaque)
 {
     ThreadPool *p = opaque;
@@ -203,6 +205,7 @@ static void pool_event(void *opaque)
     pool_complete(p);
 }
 
+/* In the back-end's AioContext. */
 static bool pool_poll(void *opaque)
 {
     ThreadPool *p = opaque;

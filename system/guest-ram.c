@@ -89,6 +89,7 @@ uint64_t guest_ram_top(void)
                      : 0;
 }
 
+/* Any thread, no lock: the layout is fixed before vCPUs run. */
 void *guest_ram_ptr(uint64_t gpa, uint64_t len)
 {
     for (unsigned i = 0; i < nr_ranges; i++) {

@@ -38,6 +38,7 @@ bool uring_overflow_watchable(int ring_fd, GError **errp)
     return fdinfo_overflow(ring_fd, errp) >= 0;
 }
 
+/* In the watch thread. */
 bool uring_cq_overflowed(int ring_fd, const uint32_t *sq_flags)
 {
     if (__atomic_load_n(sq_flags, __ATOMIC_ACQUIRE) & IORING_SQ_CQ_OVERFLOW) {

@@ -72,6 +72,7 @@ static uint64_t capacity_bytes(VirtIOBlock *s)
     return len - len % s->conf.logical_block_size;
 }
 
+/* In the device's AioContext (so are the completions below). */
 static void req_complete(VirtIOBlockReq *req, uint8_t status)
 {
     VirtIOBlockQueue *q = req_queue(req);
@@ -332,6 +333,7 @@ static bool virtio_blk_handle_vq(VirtIOBlock *s, VirtQueue *vq)
     return progress;
 }
 
+/* In the device's AioContext. */
 static void virtio_blk_handle_output(VirtIODevice *vdev, VirtQueue *vq)
 {
     VirtIOBlock *s = (VirtIOBlock *)vdev;
@@ -344,6 +346,7 @@ static void virtio_blk_handle_output(VirtIODevice *vdev, VirtQueue *vq)
     } while (!virtqueue_empty(vq) && s->queues[vq->index].free);
 }
 
+/* In the device's AioContext; a spurious call finds nothing to do. */
 static void host_notifier_read(void *opaque)
 {
     VirtIOBlockQueue *q = opaque;
@@ -352,7 +355,10 @@ static void host_notifier_read(void *opaque)
     virtio_queue_notify(q->vq);
 }
 
-/* Adaptive polling: look at the avail ring without waiting for a kick. */
+/*
+ * Adaptive polling: look at the avail ring without waiting for a kick.
+ * In the device's AioContext.
+ */
 static bool host_notifier_poll(void *opaque)
 {
     VirtIOBlockQueue *q = opaque;
@@ -363,6 +369,7 @@ static bool host_notifier_poll(void *opaque)
     return virtio_blk_handle_vq(q->s, q->vq);
 }
 
+/* In the device's AioContext. */
 static void host_notifier_poll_begin(void *opaque, bool polling)
 {
     VirtIOBlockQueue *q = opaque;
@@ -412,6 +419,7 @@ static void dataplane_return_blk(void *opaque)
     blk_set_aio_context(s->conf.blk, qemu_get_aio_context());
 }
 
+/* Called with the BQL held. */
 static void virtio_blk_start(VirtIODevice *vdev)
 {
     VirtIOBlock *s = (VirtIOBlock *)vdev;
@@ -425,7 +433,10 @@ static void virtio_blk_start(VirtIODevice *vdev)
     }
 }
 
-/* Stop serving the queues and wait for the requests in flight. */
+/*
+ * Stop serving the queues and wait for the requests in flight.
+ * Called with the BQL held.
+ */
 static void virtio_blk_stop(VirtIODevice *vdev)
 {
     VirtIOBlock *s = (VirtIOBlock *)vdev;
@@ -442,6 +453,7 @@ static void virtio_blk_stop(VirtIODevice *vdev)
     s->dataplane_started = false;
 }
 
+/* Called with the BQL held. */
 static void virtio_blk_reset(VirtIODevice *vdev)
 {
     VirtIOBlock *s = (VirtIOBlock *)vdev;

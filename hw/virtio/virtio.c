@@ -103,6 +103,7 @@ static bool virtio_features_ok(VirtIODevice *vdev)
            vdev->ops->validate_features(vdev);
 }
 
+/* Called with the BQL held. */
 void virtio_set_status(VirtIODevice *vdev, uint8_t status)
 {
     uint8_t old = __atomic_load_n(&vdev->status, __ATOMIC_SEQ_CST);
@@ -161,6 +162,7 @@ bool virtio_queue_valid_size(VirtQueue *vq, uint16_t num)
             !(num & (num - 1)));
 }
 
+/* Any thread of the device. */
 void virtio_error(VirtIODevice *vdev, const char *fmt, ...)
 {
     va_list ap;
@@ -378,6 +380,7 @@ static bool virtqueue_map_chain(VirtQueue *vq, unsigned head,
     return true;
 }
 
+/* In the device's AioContext. */
 bool virtqueue_pop(VirtQueue *vq, VirtQueueElement *elem)
 {
     uint16_t avail, head;
@@ -410,6 +413,7 @@ bool virtqueue_pop(VirtQueue *vq, VirtQueueElement *elem)
     return true;
 }
 
+/* In the device's AioContext. */
 void virtqueue_push(VirtQueue *vq, const VirtQueueElement *elem,
                     uint32_t len)
 {
@@ -452,6 +456,7 @@ static bool virtio_should_notify(VirtIODevice *vdev, VirtQueue *vq)
                      (uint16_t)(new - old);
 }
 
+/* In the device's AioContext. */
 void virtio_notify(VirtIODevice *vdev, VirtQueue *vq)
 {
     if (vq->enabled && virtio_should_notify(vdev, vq)) {
@@ -459,6 +464,7 @@ void virtio_notify(VirtIODevice *vdev, VirtQueue *vq)
     }
 }
 
+/* In the device's AioContext. */
 void virtio_queue_notify(VirtQueue *vq)
 {
     if (vq->enabled && !virtio_broken(vq->vdev) && vq->handle_output) {
