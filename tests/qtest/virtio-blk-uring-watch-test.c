@@ -257,6 +257,31 @@ static bool stderr_has(Fixture *f, const char *text)
     return strstr(err, text);
 }
 
+/* The state letter of the owner's SQPOLL thread (/proc/.../stat). */
+static char sqpoll_state(int owner)
+{
+    g_autofree char *task = g_strdup_printf("/proc/%d/task", owner);
+    GDir *dir = g_dir_open(task, 0, NULL);
+    const char *tid;
+    char state = 0;
+
+    g_assert_nonnull(dir);
+    while (!state && (tid = g_dir_read_name(dir))) {
+        g_autofree char *comm_path = g_strdup_printf("%s/%s/comm", task, tid);
+        g_autofree char *stat_path = g_strdup_printf("%s/%s/stat", task, tid);
+        g_autofree char *comm = NULL;
+        g_autofree char *stat = NULL;
+
+        if (g_file_get_contents(comm_path, &comm, NULL, NULL) &&
+            g_str_has_prefix(comm, "iou-sqp-") &&
+            g_file_get_contents(stat_path, &stat, NULL, NULL)) {
+            state = strrchr(stat, ')')[2];
+        }
+    }
+    g_dir_close(dir);
+    return state;
+}
+
 static void test_stall_warning(void)
 {
     g_autofree char *err = NULL;
@@ -274,10 +299,15 @@ static void test_stall_warning(void)
     round_trip(&f, 0, 4096, 63);
     owner = ring_owner(&f);
     g_assert_cmpint(kill(owner, SIGSTOP), ==, 0);
+    /* Stopped, or it might take the NOP first. */
+    deadline = g_get_monotonic_time() + WAIT_US;
+    while (sqpoll_state(owner) != 'T') {
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_usleep(1000);
+    }
     qvirtio_blk_uring_prep(f.u, &sqe, IORING_OP_NOP, 0, 0, 0, 64);
     qvirtio_blk_uring_queue(f.u, &sqe);
     qvirtio_blk_uring_kick(f.u);
-    deadline = g_get_monotonic_time() + WAIT_US;
     while (!stderr_has(&f, "made no progress")) {
         g_assert_cmpint(g_get_monotonic_time(), <, deadline);
         g_usleep(10 * 1000);
