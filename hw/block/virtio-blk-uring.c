@@ -686,6 +686,13 @@ void virtio_blk_uring_unrealize(VirtIOBlkUring *u)
     }
 }
 
+static void close_fd(int fd)
+{
+    if (fd >= 0) {
+        close(fd);
+    }
+}
+
 void virtio_blk_uring_free(VirtIOBlkUring *u)
 {
     if (u->shm.name) {
@@ -694,11 +701,9 @@ void virtio_blk_uring_free(VirtIOBlkUring *u)
     if (u->cgroup) {
         memory_cgroup_free(u->cgroup);
     }
-    for (int *fd = &u->doorbell_fd; fd <= &u->withdraw_fd; fd++) {
-        if (*fd >= 0) {
-            close(*fd);
-        }
-    }
+    close_fd(u->doorbell_fd);
+    close_fd(u->completion_fd);
+    close_fd(u->withdraw_fd);
     g_free(u->label);
     g_free(u);
 }
