@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -150,10 +151,36 @@ static bool enable_memory_for_children(const char *dir, GError **errp)
     return write_file(dir, "cgroup.subtree_control", "+memory", errp);
 }
 
-MemoryCgroup *memory_cgroup_new(const char *name, uint64_t limit,
+/*
+ * A VMM that was killed could not remove its cgroups: remove the empty ones
+ * of VMMs that are gone ("qemu-PID-..." where no process PID exists).
+ */
+static void remove_orphans(const char *parent)
+{
+    GDir *dir = g_dir_open(parent, 0, NULL);
+    const char *name;
+
+    while (dir && (name = g_dir_read_name(dir))) {
+        int pid = 0, end = 0;
+
+        if (sscanf(name, "qemu-%d-%n", &pid, &end) == 1 && end > 0 &&
+            pid > 0 && kill(pid, 0) < 0 && errno == ESRCH) {
+            g_autofree char *path = g_build_filename(parent, name, NULL);
+
+            rmdir(path);    /* fails, and stays, if processes are left */
+        }
+    }
+    if (dir) {
+        g_dir_close(dir);
+    }
+}
+
+MemoryCgroup *memory_cgroup_new(const char *purpose, uint64_t limit,
                                 GError **errp)
 {
     g_autofree char *parent = NULL;
+    g_autofree char *name = g_strdup_printf("qemu-%d-%s", (int)getpid(),
+                                            purpose);
     g_autofree char *value = g_strdup_printf("%" G_GUINT64_FORMAT, limit);
     MemoryCgroup *cg;
     bool v2;
@@ -162,10 +189,11 @@ MemoryCgroup *memory_cgroup_new(const char *name, uint64_t limit,
     if (!parent || (v2 && !enable_memory_for_children(parent, errp))) {
         return NULL;
     }
+    remove_orphans(parent);
     cg = g_new0(MemoryCgroup, 1);
     cg->path = g_build_filename(parent, name, NULL);
     cg->limit = limit;
-    /* A VMM of the same pid that died may have left it, empty. */
+    /* A VMM of the same pid that died may have left it, not empty. */
     if (mkdir(cg->path, 0755) < 0 &&
         (errno != EEXIST || rmdir(cg->path) < 0 ||
          mkdir(cg->path, 0755) < 0)) {

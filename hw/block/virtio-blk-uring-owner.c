@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -74,11 +75,21 @@ static int owner_image_fd(GError **errp)
  * The owner gets the channel as its descriptor URING_OWNER_CHANNEL_FD and
  * nothing else; if it cannot be executed, the child replies for it.
  */
-static G_NORETURN void exec_owner(int channel, int image)
+static G_NORETURN void exec_owner(pid_t vmm, int channel, int image)
 {
     static char *const argv[] = { (char *)URING_OWNER_NAME, NULL };
     static char *const envp[] = { NULL };
     UringOwnerReply reply = { .fd = -1, .step = URING_OWNER_STEP_EXEC };
+
+    /*
+     * Killed with the VMM, even if stopped (it ends by itself when its
+     * channel closes, but a stopped process reads nothing).  The parent is
+     * the thread that started it, which outlives the device (devices go
+     * before vCPU threads); one already gone leaves nothing to serve.
+     */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != vmm) {
+        _exit(127);
+    }
 
     if (image == URING_OWNER_CHANNEL_FD) {
         image = fcntl(image, F_DUPFD_CLOEXEC, URING_OWNER_CHANNEL_FD + 1);
@@ -223,7 +234,7 @@ int uring_owner_start(UringOwner *o, unsigned entries,
     UringOwnerTaken taken = { URING_OWNER_TAKEN_MAGIC };
     UringOwnerReply reply;
     int sv[2], image, pidfd = -1, fd;
-    pid_t pid;
+    pid_t vmm = getpid(), pid;
 
     image = owner_image_fd(errp);
     if (image < 0) {
@@ -237,7 +248,7 @@ int uring_owner_start(UringOwner *o, unsigned entries,
     /* A fork, with a pidfd to wait for it by. */
     pid = syscall(SYS_clone, CLONE_PIDFD | SIGCHLD, NULL, &pidfd, NULL, 0);
     if (pid == 0) {
-        exec_owner(sv[1], image);
+        exec_owner(vmm, sv[1], image);
     }
     close(image);
     close(sv[1]);

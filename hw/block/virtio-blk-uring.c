@@ -581,7 +581,7 @@ static void create_cgroup(VirtIOBlkUring *u)
     if (!u->s->conf.uring_owner_memory) {
         return;
     }
-    name = g_strdup_printf("qemu-%d-uring-owner-%u", getpid(), count++);
+    name = g_strdup_printf("uring-owner-%u", count++);
     u->cgroup = memory_cgroup_new(name, u->s->conf.uring_owner_memory, &err);
     if (!u->cgroup) {
         warn_report("uring-passthrough: no memory cgroup for the io_uring "

@@ -21,8 +21,12 @@
 
 typedef struct MemoryCgroup MemoryCgroup;
 
-/* Create it (name must be unique among the VMM's cgroup's children). */
-MemoryCgroup *memory_cgroup_new(const char *name, uint64_t limit,
+/*
+ * Create it, named "qemu-PID-PURPOSE" (PID the VMM's; purpose unique in
+ * the VMM).  Empty cgroups of such names that VMMs no longer running left
+ * behind (they were killed) are removed first.
+ */
+MemoryCgroup *memory_cgroup_new(const char *purpose, uint64_t limit,
                                 GError **errp);
 /* Move process pid (and the threads it will create) into it. */
 bool memory_cgroup_add(MemoryCgroup *cg, pid_t pid, GError **errp);

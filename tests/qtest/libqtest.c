@@ -251,6 +251,16 @@ void qtest_quit(QTestState *s)
     g_free(s);
 }
 
+void qtest_kill(QTestState *s)
+{
+    kill(s->pid, SIGKILL);
+    waitpid(s->pid, NULL, 0);
+    g_spawn_close_pid(s->pid);
+    close(s->fd);
+    g_string_free(s->rx, TRUE);
+    g_free(s);
+}
+
 int qtest_run_vmm(const char *wrapper, const char *args, char **err)
 {
     g_autoptr(GError) gerr = NULL;

@@ -37,6 +37,8 @@ void qtest_set_expected_status(QTestState *s, int status);
  * timeout) and check that it exited with the expected status.
  */
 void qtest_quit(QTestState *s);
+/* Kill the VMM (SIGKILL), as a crash or the OOM killer would. */
+void qtest_kill(QTestState *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(QTestState, qtest_quit)
 
 /*

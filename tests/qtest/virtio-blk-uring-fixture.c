@@ -156,15 +156,27 @@ void assert_one_line(const char *text)
     }
 }
 
-void fixture_quit(Fixture *f)
+/* The test's driver and allocator go; the device is left as it is. */
+static void fixture_drop_driver(Fixture *f)
 {
     if (f->u) {
         g_free(f->u->pdev);
-        g_free(f->u);
-        f->u = NULL;
+        g_clear_pointer(&f->u, g_free);
     }
     guest_alloc_destroy(f->alloc);
+}
+
+void fixture_quit(Fixture *f)
+{
+    fixture_drop_driver(f);
     qtest_quit(f->qts);
+    f->qts = NULL;
+}
+
+void fixture_kill(Fixture *f)
+{
+    fixture_drop_driver(f);
+    qtest_kill(f->qts);
     f->qts = NULL;
 }
 
@@ -185,7 +197,6 @@ void fixture_cleanup(Fixture *f)
         g_free(f->stderr_path);
     }
 }
-
 
 void guest_fill(Fixture *f, uint64_t gpa, size_t len, uint32_t seed)
 {

@@ -79,6 +79,8 @@ char *vmm_stderr(Fixture *f);
 void assert_one_line(const char *text);
 /* Quit the VMM, which must exit with status 0, without a device reset. */
 void fixture_quit(Fixture *f);
+/* Kill the VMM (SIGKILL), without a device reset. */
+void fixture_kill(Fixture *f);
 /* Reset the device, quit the VMM, remove the image. */
 void fixture_cleanup(Fixture *f);
 /* The device must be alive and answering. */

@@ -336,6 +336,36 @@ static void test_stall_warning(void)
     fixture_cleanup(&f);
 }
 
+/*
+ * A VMM that is killed takes its ring's owner with it, even a stopped one
+ * (which cannot notice its channel closing); the memory cgroup it could
+ * not remove goes when the next VMM makes its own.
+ */
+static void test_vmm_killed(void)
+{
+    g_autofree char *dir = NULL;
+    g_autoptr(GError) err = NULL;
+    Fixture f;
+    int owner;
+    bool v2;
+
+    fixture_init(&f, RAM_MB, "", URING ",uring-iopoll=off");
+    qvirtio_blk_uring_start(f.u);
+    round_trip(&f, 0, 4096, 66);
+    owner = ring_owner(&f);
+    dir = memory_cgroup_dir_of(owner, &v2, &err);
+    g_assert_no_error(err);
+    g_assert_cmpint(kill(owner, SIGSTOP), ==, 0);
+    fixture_kill(&f);
+    g_assert_true(process_gone(owner, WAIT_US));
+    g_assert_true(g_file_test(dir, G_FILE_TEST_IS_DIR));
+    fixture_cleanup(&f);
+
+    fixture_init(&f, RAM_MB, "", URING ",uring-iopoll=off");
+    g_assert_false(g_file_test(dir, G_FILE_TEST_IS_DIR));
+    fixture_cleanup(&f);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -351,5 +381,6 @@ int main(int argc, char **argv)
                     test_cq_overflow_bound);
     g_test_add_func("/virtio-blk-uring/watch/stall-warning",
                     test_stall_warning);
+    g_test_add_func("/virtio-blk-uring/watch/vmm-killed", test_vmm_killed);
     return g_test_run();
 }
