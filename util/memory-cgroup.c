@@ -14,7 +14,6 @@
 
 struct MemoryCgroup {
     char *path;
-    uint64_t limit;
 };
 
 /* How long removal waits for the kernel to let go of exited processes. */
@@ -192,7 +191,6 @@ MemoryCgroup *memory_cgroup_new(const char *purpose, uint64_t limit,
     remove_orphans(parent);
     cg = g_new0(MemoryCgroup, 1);
     cg->path = g_build_filename(parent, name, NULL);
-    cg->limit = limit;
     /* A VMM of the same pid that died may have left it, not empty. */
     if (mkdir(cg->path, 0755) < 0 &&
         (errno != EEXIST || rmdir(cg->path) < 0 ||
@@ -233,14 +231,4 @@ void memory_cgroup_free(MemoryCgroup *cg)
     }
     g_free(cg->path);
     g_free(cg);
-}
-
-const char *memory_cgroup_path(MemoryCgroup *cg)
-{
-    return cg->path;
-}
-
-uint64_t memory_cgroup_limit(MemoryCgroup *cg)
-{
-    return cg->limit;
 }

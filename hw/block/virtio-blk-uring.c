@@ -22,10 +22,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <liburing.h>
+#include <linux/capability.h>
 #include <linux/virtio_blk.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <linux/capability.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -116,7 +116,6 @@ struct VirtIOBlkUring {
     MemoryRegion sqes_mr;
     AioContext *ctx;                /* where the doorbell is served */
     UringWatch *watch;              /* the device's watch thread */
-    bool watching;                  /* it watches the ring: started */
     gint withdraw_reason;           /* WithdrawReason: the first one seen */
     gint doorbell_errno;
 };
@@ -914,14 +913,13 @@ void virtio_blk_uring_start(VirtIOBlkUring *u)
         .check_overflow = u->s->conf.uring_overflow_check,
         .stall_ms = u->s->conf.uring_stall_warn_ms,
     });
-    u->watching = true;
 }
 
 void virtio_blk_uring_stop(VirtIOBlkUring *u)
 {
-    if (u->watching) {
+    /* Nothing to stop if it was not started, or ended by itself. */
+    if (u->watch) {
         uring_watch_stop(u->watch);
-        u->watching = false;
     }
     if (u->ctx) {
         aio_run_sync(u->ctx, doorbell_detach, u);

@@ -39,8 +39,4 @@ void memory_cgroup_free(MemoryCgroup *cg);
  */
 char *memory_cgroup_dir_of(pid_t pid, bool *v2, GError **errp);
 
-/* Its directory, and the limit as set. */
-const char *memory_cgroup_path(MemoryCgroup *cg);
-uint64_t memory_cgroup_limit(MemoryCgroup *cg);
-
 #endif
