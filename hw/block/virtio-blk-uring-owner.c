@@ -55,7 +55,7 @@ static int owner_image_fd(GError **errp)
 
     if (fd < 0) {
         owner_error(errp, errno, "cannot create a memory file for the "
-                         "io_uring owner");
+                    "io_uring owner");
         return -1;
     }
     if (write(fd, uring_owner_image, uring_owner_image_size) !=
@@ -63,7 +63,7 @@ static int owner_image_fd(GError **errp)
         fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
                                F_SEAL_SEAL) < 0) {
         owner_error(errp, errno, "cannot write the io_uring owner to a "
-                         "memory file");
+                    "memory file");
         close(fd);
         return -1;
     }
@@ -170,7 +170,7 @@ static bool receive_reply(UringOwner *o, UringOwnerReply *reply,
                 continue;
             }
             owner_error(errp, errno, "cannot wait for the io_uring "
-                             "owner process");
+                        "owner process");
             return false;
         }
         /* A reply comes first, even from an owner that exited since. */
@@ -254,7 +254,7 @@ int uring_owner_start(UringOwner *o, unsigned entries,
     close(sv[1]);
     if (pid < 0) {
         owner_error(errp, errno, "cannot start the io_uring owner "
-                         "process");
+                    "process");
         close(sv[0]);
         return -1;
     }
@@ -284,13 +284,13 @@ int uring_owner_start(UringOwner *o, unsigned entries,
     fd = syscall(SYS_pidfd_getfd, o->pidfd, reply.fd, 0);
     if (fd < 0) {
         owner_error(errp, errno, "cannot take the io_uring from its "
-                         "owner process");
+                    "owner process");
         goto fail;
     }
     if (send(o->channel, &taken, sizeof(taken), MSG_NOSIGNAL) !=
         sizeof(taken)) {
         owner_error(errp, errno, "cannot talk to the io_uring owner "
-                         "process");
+                    "process");
         close(fd);
         goto fail;
     }
