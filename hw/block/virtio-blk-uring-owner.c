@@ -4,6 +4,7 @@
  * hw/block/uring-owner/uring-owner.c, the messages between the two
  * include/hw/block/uring-owner-protocol.h.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -79,7 +80,7 @@ static G_NORETURN void exec_owner(pid_t vmm, int channel, int image)
 {
     static char *const argv[] = { (char *)URING_OWNER_NAME, NULL };
     static char *const envp[] = { NULL };
-    UringOwnerReply reply = { .fd = -1, .step = URING_OWNER_STEP_EXEC };
+    UringOwnerReply reply = { .ok = 0, .step = URING_OWNER_STEP_EXEC };
 
     /*
      * Killed with the VMM, even if stopped (it ends by itself when its
@@ -215,26 +216,41 @@ static const char *step_name(unsigned step)
         return "cannot drop capabilities";
     case URING_OWNER_STEP_NO_NEW_PRIVS:
         return "cannot set no_new_privs";
+    case URING_OWNER_STEP_LAYOUT:
+        return "the io_uring rings differ in layout";
     default:
         return "cannot set up the io_uring owner";
     }
 }
 
-int uring_owner_start(UringOwner *o, unsigned entries,
-                      struct io_uring_params *params, uint64_t fsize_limit,
-                      MemoryCgroup *cg, GError **errp)
+/* Close the first n of fds. */
+static void close_rings(int *fds, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        close(fds[i]);
+        fds[i] = -1;
+    }
+}
+
+bool uring_owner_start(UringOwner *o, unsigned nr_rings, unsigned entries,
+                       struct io_uring_params *params, uint64_t fsize_limit,
+                       MemoryCgroup *cg, int *fds, GError **errp)
 {
     UringOwnerRequest req = {
         .entries = entries,
         /* Pinning guest RAM is then not charged to RLIMIT_MEMLOCK. */
         .keep_ipc_lock = 1,
         .fsize_limit = fsize_limit,
+        .nr_rings = nr_rings,
         .params = *params,
     };
     UringOwnerTaken taken = { URING_OWNER_TAKEN_MAGIC };
     UringOwnerReply reply;
-    int sv[2], image, pidfd = -1, fd;
+    int sv[2], image, pidfd = -1;
+    unsigned taken_fds = 0;
     pid_t vmm = getpid(), pid;
+
+    assert(nr_rings >= 1 && nr_rings <= URING_OWNER_MAX_RINGS);
 
     image = owner_image_fd(errp);
     if (image < 0) {
@@ -271,7 +287,7 @@ int uring_owner_start(UringOwner *o, unsigned entries,
     if (!receive_reply(o, &reply, errp)) {
         goto fail;
     }
-    if (reply.fd < 0) {
+    if (!reply.ok) {
         /* io_uring_setup's errno is the caller's to explain. */
         if (reply.step == URING_OWNER_STEP_SETUP) {
             g_set_error_literal(errp, QEMU_ERROR, reply.err,
@@ -281,25 +297,28 @@ int uring_owner_start(UringOwner *o, unsigned entries,
         }
         goto fail;
     }
-    fd = syscall(SYS_pidfd_getfd, o->pidfd, reply.fd, 0);
-    if (fd < 0) {
-        owner_error(errp, errno, "cannot take the io_uring from its "
-                    "owner process");
-        goto fail;
+    for (; taken_fds < nr_rings; taken_fds++) {
+        fds[taken_fds] = syscall(SYS_pidfd_getfd, o->pidfd,
+                                 reply.fd[taken_fds], 0);
+        if (fds[taken_fds] < 0) {
+            owner_error(errp, errno, "cannot take the io_uring from its "
+                        "owner process");
+            goto fail;
+        }
     }
     if (send(o->channel, &taken, sizeof(taken), MSG_NOSIGNAL) !=
         sizeof(taken)) {
         owner_error(errp, errno, "cannot talk to the io_uring owner "
                     "process");
-        close(fd);
         goto fail;
     }
     *params = reply.params;
-    return fd;
+    return true;
 
 fail:
+    close_rings(fds, taken_fds);
     uring_owner_stop(o);
-    return -1;
+    return false;
 }
 
 void uring_owner_stop(UringOwner *o)

@@ -3,10 +3,10 @@
  * (include/hw/block/virtio-blk-uring-watch.h).
  *
  * The thread polls the owner's pidfd and a wake-up eventfd without the
- * lock, and looks at the ring only with the lock held and the ring still
+ * lock, and looks at the rings only with the lock held and the rings still
  * watched: uring_watch_stop() takes the lock, so it waits for at most the
- * check in progress, and the ring and its descriptors can go once it has
- * returned.
+ * check in progress, and the rings and their descriptors can go once it
+ * has returned.
  */
 #include <errno.h>
 #include <poll.h>
@@ -17,6 +17,13 @@
 #include "hw/block/virtio-blk-uring-watch.h"
 #include "qemu/error-report.h"
 #include "qemu/eventfd.h"
+
+/* Progress seen on a ring watched: the watch thread's own. */
+typedef struct RingProgress {
+    uint32_t sq_head, cq_tail;
+    gint64 last_progress;       /* when the ring last had none to make */
+    bool warned;                /* about this stall */
+} RingProgress;
 
 struct UringWatch {
     GThread *thread;
@@ -31,10 +38,7 @@ struct UringWatch {
     bool watching;              /* c is a running ring, not yet ended */
     unsigned generation;        /* of c: one more for each ring */
     bool quit;
-    /* The watch thread's own: progress seen on the ring watched */
-    uint32_t sq_head, cq_tail;
-    gint64 last_progress;       /* when the ring last had none to make */
-    bool warned;                /* about this stall */
+    RingProgress *progress;     /* one for each ring of c */
 };
 
 /*
@@ -42,51 +46,57 @@ struct UringWatch {
  * while the SQPOLL thread is awake, so not waiting for a doorbell) and no
  * progress for stall_ms.  With the lock held.
  */
-static void check_progress(UringWatch *w)
+static void check_progress(UringWatch *w, unsigned i)
 {
     const UringWatchConfig *c = &w->c;
+    RingProgress *pr = &w->progress[i];
     gint64 now = g_get_monotonic_time();
     UringRingState st;
     uint32_t waiting;
     g_autofree char *state = NULL;
+    g_autofree char *ring = NULL;
 
-    uring_ring_state_read(c->rings, c->params, &st);
+    uring_ring_state_read(c->ring[i].rings, c->params, &st);
     waiting = st.sq_flags & IORING_SQ_NEED_WAKEUP ? 0
                                                   : st.sq_tail - st.sq_head;
     if ((!uring_ring_state_held(&st) && !waiting) ||
-        st.sq_head != w->sq_head || st.cq_tail != w->cq_tail) {
-        w->sq_head = st.sq_head;
-        w->cq_tail = st.cq_tail;
-        w->last_progress = now;
-        w->warned = false;
+        st.sq_head != pr->sq_head || st.cq_tail != pr->cq_tail) {
+        pr->sq_head = st.sq_head;
+        pr->cq_tail = st.cq_tail;
+        pr->last_progress = now;
+        pr->warned = false;
         return;
     }
-    if (w->warned || now - w->last_progress < c->stall_ms * 1000LL) {
+    if (pr->warned || now - pr->last_progress < c->stall_ms * 1000LL) {
         return;
     }
-    w->warned = true;
+    pr->warned = true;
     uring_ring_state_read_owner(c->owner_pid, &st);
     state = uring_ring_state_format(&st);
-    warn_report("%s: uring-passthrough: the ring made no progress for "
-                "%.1f s (%s)", w->label,
-                (now - w->last_progress) / 1e6, state);
+    ring = c->nr_rings > 1 ? g_strdup_printf("ring %u", i)
+                           : g_strdup("the ring");
+    warn_report("%s: uring-passthrough: %s made no progress for "
+                "%.1f s (%s)", w->label, ring,
+                (now - pr->last_progress) / 1e6, state);
 }
 
-/* With the lock held, a ring watched: what ended it, or 0. */
-static UringWatchEvent check_ring(UringWatch *w, bool owner_exited)
+/* With the lock held, rings watched: what ended them, or 0. */
+static UringWatchEvent check_rings(UringWatch *w, bool owner_exited)
 {
     const UringWatchConfig *c = &w->c;
 
     if (owner_exited) {
         return URING_WATCH_OWNER_EXITED;
     }
-    if (c->check_overflow &&
-        uring_cq_overflowed(c->ring_fd, (const uint32_t *)
-                            ((const uint8_t *)c->rings +
-                             c->params->sq_off.flags))) {
-        return URING_WATCH_OVERFLOW;
+    for (unsigned i = 0; i < c->nr_rings; i++) {
+        if (c->check_overflow &&
+            uring_cq_overflowed(c->ring[i].ring_fd, (const uint32_t *)
+                                ((const uint8_t *)c->ring[i].rings +
+                                 c->params->sq_off.flags))) {
+            return URING_WATCH_OVERFLOW;
+        }
+        check_progress(w, i);
     }
-    check_progress(w);
     return 0;
 }
 
@@ -120,7 +130,7 @@ static gpointer watch_thread(gpointer opaque)
         if (!w->watching || w->generation != generation) {
             continue;
         }
-        event = check_ring(w, fds[1].revents);
+        event = check_rings(w, fds[1].revents);
         if (event) {
             w->watching = false;
             w->fn(w->opaque, event);
@@ -157,6 +167,7 @@ void uring_watch_free(UringWatch *w)
     g_mutex_clear(&w->lock);
     g_cond_clear(&w->started);
     close(w->wake_fd);
+    g_free(w->progress);
     g_free(w->label);
     g_free(w);
 }
@@ -167,8 +178,11 @@ void uring_watch_start(UringWatch *w, const UringWatchConfig *config)
     w->c = *config;
     w->watching = true;
     w->generation++;
-    w->last_progress = g_get_monotonic_time();
-    w->warned = false;
+    g_free(w->progress);
+    w->progress = g_new0(RingProgress, config->nr_rings);
+    for (unsigned i = 0; i < config->nr_rings; i++) {
+        w->progress[i].last_progress = g_get_monotonic_time();
+    }
     g_cond_signal(&w->started);
     g_mutex_unlock(&w->lock);
 }

@@ -2,17 +2,19 @@
  * virtio-blk io_uring passthrough: the device side of
  * docs/specs/virtio-blk-uring.rst.
  *
- * At realize, the device's memory cgroup is made and a probe ring checks
- * what the host allows and fixes the layout of shared memory region 0.  At
- * FEATURES_OK the real ring is created (by its owner process, see
- * virtio-blk-uring-owner.h), disabled, with the disk as fixed file 0,
- * guest RAM as fixed buffers, the completion eventfd and the restrictions;
- * its rings are mapped into region 0.  DRIVER_OK enables it, and from then
- * on a watch thread (virtio-blk-uring-watch.h) looks for what would end it
- * behind the device's back: the guest letting completions overflow, the
- * owner process dying.  Either withdraws the rings, as the guest's reset
- * does: cut the guest off, let the requests in flight finish, destroy ring,
- * threads and owner.
+ * The device has a ring per virtqueue, all made by one owner process
+ * (virtio-blk-uring-owner.h) and served by one SQPOLL thread.  At realize,
+ * the device's memory cgroup is made and probe rings check what the host
+ * allows and fix the layout of shared memory region 0 (ring i's SQ/CQ
+ * rings and SQEs at rings_offset(i)).  At FEATURES_OK the real rings are
+ * created, disabled, each with the disk as fixed file 0, guest RAM as fixed
+ * buffers, its completion eventfd and the restrictions, and mapped into
+ * region 0.  DRIVER_OK enables them, and from then on a watch thread
+ * (virtio-blk-uring-watch.h) looks for what would end them behind the
+ * device's back: the guest letting completions overflow, the owner process
+ * dying.  Either withdraws all the rings, as the guest's reset does: cut
+ * the guest off, let the requests in flight finish, destroy rings, threads
+ * and owner.
  *
  * Threads: everything here runs with the BQL held (device realize,
  * register writes from vCPUs or qtest, the main loop's withdraw handler),
@@ -73,10 +75,12 @@ typedef struct __attribute__((packed)) VirtIOBlkUringConfig {
     uint16_t doorbell_notify_off;
     uint8_t sqe_flags_required;
     uint8_t sqe_flags_allowed;
-    uint16_t reserved;
+    uint16_t num_rings;
+    uint16_t ring_select;
+    uint8_t reserved[6];
 } VirtIOBlkUringConfig;
 
-G_STATIC_ASSERT(sizeof(VirtIOBlkUringConfig) == 0x98);
+G_STATIC_ASSERT(sizeof(VirtIOBlkUringConfig) == 0xa0);
 
 #define SQE_FLAGS_REQUIRED  IOSQE_FIXED_FILE
 #define SQE_FLAGS_ALLOWED   (IOSQE_IO_LINK | IOSQE_IO_DRAIN)
@@ -89,6 +93,23 @@ typedef enum WithdrawReason {
     WITHDRAW_DOORBELL,          /* the SQPOLL thread cannot be woken */
 } WithdrawReason;
 
+/* One ring: ring i goes with virtqueue index i. */
+typedef struct UringRing {
+    VirtIOBlkUring *u;
+    unsigned index;
+    /* fixed at realize */
+    int doorbell_fd;
+    int completion_fd;
+    void *irqfd;
+    uint16_t msix_vector;
+    /* the live ring */
+    int fd;
+    void *rings;
+    void *sqes;
+    MemoryRegion rings_mr;
+    MemoryRegion sqes_mr;
+} UringRing;
+
 struct VirtIOBlkUring {
     VirtIOBlock *s;
     /* fixed at realize */
@@ -100,21 +121,18 @@ struct VirtIOBlkUring {
     uint64_t rings_size;
     uint64_t sqes_size;
     unsigned nr_bufs;
-    MemoryCgroup *cgroup;           /* the owners', or NULL */
+    unsigned nr_rings;              /* one per virtqueue */
+    UringRing *ring;
+    UringWatchRing *watched;        /* the rings as the watch sees them */
+    int *doorbell_fds;              /* the transport's view of them */
+    MemoryCgroup *cgroup;           /* the owner's, or NULL */
     MemoryRegion shm;               /* region 0: a container */
-    int doorbell_fd;
-    int completion_fd;
     int withdraw_fd;                /* main loop: see withdraw_later() */
-    void *irqfd;
-    uint16_t msix_vector;
-    /* the live ring */
+    uint16_t ring_select;
+    /* the live rings */
     UringOwner owner;
-    int ring_fd;
-    void *rings;
-    void *sqes;
-    MemoryRegion rings_mr;
-    MemoryRegion sqes_mr;
-    AioContext *ctx;                /* where the doorbell is served */
+    bool live;                      /* the owner made the rings */
+    AioContext *ctx;                /* where the doorbells are served */
     UringWatch *watch;              /* the device's watch thread */
     gint withdraw_reason;           /* WithdrawReason: the first one seen */
     gint doorbell_errno;
@@ -227,26 +245,38 @@ static uint64_t fsize_limit(VirtIOBlkUring *u)
                                                 : blk_getlength(u->s->conf.blk);
 }
 
-static int create_ring(VirtIOBlkUring *u, struct io_uring_params *p,
-                       GError **errp)
+/* All the device's rings, sharing one SQPOLL thread, by a new owner. */
+static bool create_rings(VirtIOBlkUring *u, struct io_uring_params *p,
+                         GError **errp)
 {
     VirtIOBlkConf *c = &u->s->conf;
+    g_autofree int *fds = g_new(int, u->nr_rings);
 
     memset(p, 0, sizeof(*p));
     p->flags = u->setup_flags | IORING_SETUP_R_DISABLED;
     p->sq_thread_idle = c->uring_sq_idle_ms;
     p->sq_thread_cpu = c->uring_sq_cpu >= 0 ? c->uring_sq_cpu : 0;
-    return uring_owner_start(&u->owner, u->entries, p, fsize_limit(u),
-                             u->cgroup, errp);
+    if (!uring_owner_start(&u->owner, u->nr_rings, u->entries, p,
+                           fsize_limit(u), u->cgroup, fds, errp)) {
+        return false;
+    }
+    for (unsigned i = 0; i < u->nr_rings; i++) {
+        u->ring[i].fd = fds[i];
+    }
+    u->live = true;
+    return true;
 }
 
-static void destroy_ring(VirtIOBlkUring *u)
+static void destroy_rings(VirtIOBlkUring *u)
 {
-    if (u->ring_fd >= 0) {
-        close(u->ring_fd);
-        u->ring_fd = -1;
+    for (unsigned i = 0; i < u->nr_rings; i++) {
+        if (u->ring[i].fd >= 0) {
+            close(u->ring[i].fd);
+            u->ring[i].fd = -1;
+        }
     }
     uring_owner_stop(&u->owner);
+    u->live = false;
 }
 
 /*
@@ -291,7 +321,7 @@ static uint64_t choose_allowed_ops(VirtIOBlkUring *u)
     return ops;
 }
 
-static int install_restrictions(VirtIOBlkUring *u)
+static int install_restrictions(VirtIOBlkUring *u, int ring_fd)
 {
     struct io_uring_restriction r[64 + 2];
     unsigned n = 0;
@@ -308,7 +338,7 @@ static int install_restrictions(VirtIOBlkUring *u)
     r[n].opcode = IORING_RESTRICTION_SQE_FLAGS_ALLOWED;
     r[n++].sqe_flags = SQE_FLAGS_ALLOWED;
     /* No IORING_RESTRICTION_REGISTER_OP: no register op once enabled. */
-    return uring_register(u->ring_fd, IORING_REGISTER_RESTRICTIONS, r, n);
+    return uring_register(ring_fd, IORING_REGISTER_RESTRICTIONS, r, n);
 }
 
 /* Window n of guest physical memory, as a fixed buffer (empty: a hole). */
@@ -333,7 +363,7 @@ static struct iovec ram_window(unsigned n)
  * ring's asynchronous teardown ends, which may be after the VMM exited: the
  * image would stay locked for a moment.
  */
-static int register_disk(VirtIOBlkUring *u)
+static int register_disk(VirtIOBlkUring *u, int ring_fd)
 {
     int drive_fd = blk_get_fd(u->s->conf.blk);
     int flags = fcntl(drive_fd, F_GETFL);
@@ -345,7 +375,7 @@ static int register_disk(VirtIOBlkUring *u)
     if (fd < 0) {
         return -errno;
     }
-    ret = uring_register(u->ring_fd, IORING_REGISTER_FILES, &fd, 1);
+    ret = uring_register(ring_fd, IORING_REGISTER_FILES, &fd, 1);
     close(fd);
     return ret;
 }
@@ -362,11 +392,11 @@ static bool vmm_can_lock_memory(void)
 
 /*
  * Registering guest RAM as fixed buffers pins it, which the kernel charges
- * to RLIMIT_MEMLOCK unless the ring's owner has CAP_IPC_LOCK.  Check that
- * the RAM fits (the kernel adds what the VMM's user has pinned already,
- * other passthrough devices included).
+ * to RLIMIT_MEMLOCK, once for each of the nr_rings rings, unless the rings'
+ * owner has CAP_IPC_LOCK.  Check that it fits (the kernel adds what the
+ * VMM's user has pinned already, other passthrough devices included).
  */
-static bool check_memlock(GError **errp)
+static bool check_memlock(unsigned nr_rings, GError **errp)
 {
     struct rlimit rl;
     uint64_t ram = 0;
@@ -378,35 +408,37 @@ static bool check_memlock(GError **errp)
     for (unsigned i = 0; i < guest_ram_nr_ranges(); i++) {
         ram += guest_ram_range(i)->size;
     }
-    if (ram <= rl.rlim_cur) {
+    if (ram * nr_rings <= rl.rlim_cur) {
         return true;
     }
     g_autofree char *ram_text = size_to_str(ram);
     g_autofree char *limit_text = size_to_str(rl.rlim_cur);
-    error_setg(errp, "uring-passthrough: guest RAM (%s) must be pinned, but "
-               "RLIMIT_MEMLOCK allows %s: raise it (ulimit -l) or give the "
-               "VMM CAP_IPC_LOCK", ram_text, limit_text);
+    g_autofree char *times = nr_rings > 1 ?
+        g_strdup_printf(" once for each of %u rings", nr_rings) : g_strdup("");
+    error_setg(errp, "uring-passthrough: guest RAM (%s) must be pinned%s, "
+               "but RLIMIT_MEMLOCK allows %s: raise it (ulimit -l) or give "
+               "the VMM CAP_IPC_LOCK", ram_text, times, limit_text);
     return false;
 }
 
 /*
- * The drive, the completion eventfd, guest RAM (if with_ram) and the
- * restrictions; err's code is the failing call's errno.
+ * The drive, the ring's completion eventfd, guest RAM (if with_ram) and the
+ * restrictions, for ring r; err's code is the failing call's errno.
  */
-static bool register_resources(VirtIOBlkUring *u, bool with_ram,
-                               GError **errp)
+static bool register_resources(UringRing *r, bool with_ram, GError **errp)
 {
+    VirtIOBlkUring *u = r->u;
     g_autofree struct iovec *bufs = NULL;
     int ret;
 
-    ret = register_disk(u);
+    ret = register_disk(u, r->fd);
     if (ret < 0) {
         g_set_error(errp, QEMU_ERROR, -ret, "cannot register the drive: %s",
                     g_strerror(-ret));
         return false;
     }
-    ret = uring_register(u->ring_fd, IORING_REGISTER_EVENTFD,
-                         &u->completion_fd, 1);
+    ret = uring_register(r->fd, IORING_REGISTER_EVENTFD, &r->completion_fd,
+                         1);
     if (ret < 0) {
         g_set_error(errp, QEMU_ERROR, -ret, "cannot register the completion "
                     "eventfd: %s", g_strerror(-ret));
@@ -417,7 +449,7 @@ static bool register_resources(VirtIOBlkUring *u, bool with_ram,
         for (unsigned i = 0; i < u->nr_bufs; i++) {
             bufs[i] = ram_window(i);
         }
-        ret = uring_register(u->ring_fd, IORING_REGISTER_BUFFERS, bufs,
+        ret = uring_register(r->fd, IORING_REGISTER_BUFFERS, bufs,
                              u->nr_bufs);
         if (ret < 0) {
             g_set_error(errp, QEMU_ERROR, -ret, "cannot pin guest RAM as "
@@ -427,7 +459,7 @@ static bool register_resources(VirtIOBlkUring *u, bool with_ram,
             return false;
         }
     }
-    ret = install_restrictions(u);
+    ret = install_restrictions(u, r->fd);
     if (ret < 0) {
         g_set_error(errp, QEMU_ERROR, -ret, "cannot restrict the io_uring: "
                     "%s", g_strerror(-ret));
@@ -455,87 +487,101 @@ static void ring_sizes(const struct io_uring_params *p, uint64_t *rings,
     *sqes = page_align(p->sq_entries * sizeof(struct io_uring_sqe));
 }
 
-static bool map_rings(VirtIOBlkUring *u, GError **errp)
+/* Where ring i's SQ/CQ rings are in region 0; its SQEs follow them. */
+static uint64_t rings_offset(VirtIOBlkUring *u, unsigned i)
 {
-    u->rings = mmap(NULL, u->rings_size, PROT_READ | PROT_WRITE,
-                    MAP_SHARED | MAP_POPULATE, u->ring_fd, IORING_OFF_SQ_RING);
-    if (u->rings == MAP_FAILED) {
-        u->rings = NULL;
+    return i * (u->rings_size + u->sqes_size);
+}
+
+static bool map_ring(UringRing *r, GError **errp)
+{
+    VirtIOBlkUring *u = r->u;
+    uint64_t offset = rings_offset(u, r->index);
+
+    r->rings = mmap(NULL, u->rings_size, PROT_READ | PROT_WRITE,
+                    MAP_SHARED | MAP_POPULATE, r->fd, IORING_OFF_SQ_RING);
+    if (r->rings == MAP_FAILED) {
+        r->rings = NULL;
         error_setg_errno(errp, errno, "cannot map the io_uring rings");
         return false;
     }
-    u->sqes = mmap(NULL, u->sqes_size, PROT_READ | PROT_WRITE,
-                   MAP_SHARED | MAP_POPULATE, u->ring_fd, IORING_OFF_SQES);
-    if (u->sqes == MAP_FAILED) {
-        u->sqes = NULL;
+    r->sqes = mmap(NULL, u->sqes_size, PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_POPULATE, r->fd, IORING_OFF_SQES);
+    if (r->sqes == MAP_FAILED) {
+        r->sqes = NULL;
         error_setg_errno(errp, errno, "cannot map the io_uring SQEs");
         return false;
     }
-    memory_region_init_ram_ptr(&u->rings_mr, "uring-rings", u->rings_size,
-                               u->rings);
-    memory_region_init_ram_ptr(&u->sqes_mr, "uring-sqes", u->sqes_size,
-                               u->sqes);
-    memory_region_add_subregion(&u->shm, 0, &u->rings_mr);
-    memory_region_add_subregion(&u->shm, u->rings_size, &u->sqes_mr);
+    memory_region_init_ram_ptr(&r->rings_mr, "uring-rings", u->rings_size,
+                               r->rings);
+    memory_region_init_ram_ptr(&r->sqes_mr, "uring-sqes", u->sqes_size,
+                               r->sqes);
+    memory_region_add_subregion(&u->shm, offset, &r->rings_mr);
+    memory_region_add_subregion(&u->shm, offset + u->rings_size,
+                                &r->sqes_mr);
     return true;
 }
 
-static void unmap_rings(VirtIOBlkUring *u)
+static void unmap_ring(UringRing *r)
 {
-    if (u->rings_mr.name) {
-        memory_region_del_subregion(&u->shm, &u->rings_mr);
-        memory_region_destroy(&u->rings_mr);
+    VirtIOBlkUring *u = r->u;
+
+    if (r->rings_mr.name) {
+        memory_region_del_subregion(&u->shm, &r->rings_mr);
+        memory_region_destroy(&r->rings_mr);
     }
-    if (u->sqes_mr.name) {
-        memory_region_del_subregion(&u->shm, &u->sqes_mr);
-        memory_region_destroy(&u->sqes_mr);
+    if (r->sqes_mr.name) {
+        memory_region_del_subregion(&u->shm, &r->sqes_mr);
+        memory_region_destroy(&r->sqes_mr);
     }
-    if (u->rings) {
-        munmap(u->rings, u->rings_size);
-        u->rings = NULL;
+    if (r->rings) {
+        munmap(r->rings, u->rings_size);
+        r->rings = NULL;
     }
-    if (u->sqes) {
-        munmap(u->sqes, u->sqes_size);
-        u->sqes = NULL;
+    if (r->sqes) {
+        munmap(r->sqes, u->sqes_size);
+        r->sqes = NULL;
     }
 }
 
 /*
- * The probe: the same ring as the real one, made and destroyed at realize,
- * so that a host that cannot run the passthrough says so at start, and so
- * that region 0 can be sized.  It registers all the real one does but
- * guest RAM, which would pin it all: RLIMIT_MEMLOCK is checked instead.
+ * The probe: the same rings as the real ones, made and destroyed at
+ * realize, so that a host that cannot run the passthrough says so at
+ * start, and so that region 0 can be sized.  It registers all the real
+ * ones do but guest RAM, which would pin it all: RLIMIT_MEMLOCK is checked
+ * instead.
  */
 static bool probe_host(VirtIOBlkUring *u, GError **errp)
 {
     g_autoptr(GError) err = NULL;
     struct io_uring_params p;
 
-    u->ring_fd = create_ring(u, &p, &err);
-    if (u->ring_fd < 0) {
+    if (!create_rings(u, &p, &err)) {
         explain_setup_error(errp, err, "cannot create an SQPOLL io_uring");
         return false;
     }
     if (!(p.features & IORING_FEAT_SINGLE_MMAP) ||
         !(p.features & IORING_FEAT_NODROP)) {
-        destroy_ring(u);
+        destroy_rings(u);
         error_setg(errp, "uring-passthrough: the host kernel is too old "
                    "(io_uring lacks SINGLE_MMAP or NODROP)");
         return false;
     }
-    if (!register_resources(u, false, &err)) {
-        destroy_ring(u);
-        explain_setup_error(errp, err, NULL);
-        return false;
+    for (unsigned i = 0; i < u->nr_rings; i++) {
+        if (!register_resources(&u->ring[i], false, &err)) {
+            destroy_rings(u);
+            explain_setup_error(errp, err, NULL);
+            return false;
+        }
     }
-    if (!uring_overflow_watchable(u->ring_fd, &err)) {
-        destroy_ring(u);
+    if (!uring_overflow_watchable(u->ring[0].fd, &err)) {
+        destroy_rings(u);
         error_setg(errp, "uring-passthrough: cannot watch the io_uring for "
                    "overflowed completions: %s", err->message);
         return false;
     }
-    destroy_ring(u);
-    if (!check_memlock(errp)) {
+    destroy_rings(u);
+    if (!check_memlock(u->nr_rings, errp)) {
         return false;
     }
     u->layout = p;
@@ -632,19 +678,27 @@ VirtIOBlkUring *virtio_blk_uring_new(VirtIOBlock *s, GError **errp)
     u = g_new0(VirtIOBlkUring, 1);
     u->s = s;
     u->label = g_strdup_printf("virtio-blk: drive '%s'", blk_name(c->blk));
-    u->ring_fd = -1;
-    u->doorbell_fd = -1;
-    u->completion_fd = -1;
     u->withdraw_fd = -1;
-    u->msix_vector = VIRTIO_NO_VECTOR;
+    u->nr_rings = c->num_queues;
+    u->ring = g_new0(UringRing, u->nr_rings);
+    u->watched = g_new0(UringWatchRing, u->nr_rings);
+    for (unsigned i = 0; i < u->nr_rings; i++) {
+        UringRing *r = &u->ring[i];
+
+        r->u = u;
+        r->index = i;
+        r->fd = -1;
+        r->doorbell_fd = -1;
+        r->msix_vector = VIRTIO_NO_VECTOR;
+        /* The probe registers the eventfd. */
+        r->completion_fd = eventfd_new();
+    }
     u->entries = c->uring_entries;
     u->setup_flags = IORING_SETUP_SQPOLL |
                      (c->uring_sq_cpu >= 0 ? IORING_SETUP_SQ_AFF : 0);
     u->allowed_ops = choose_allowed_ops(u);
     u->nr_bufs = (guest_ram_top() + (1ULL << URING_BUF_SHIFT) - 1) >>
                  URING_BUF_SHIFT;
-    /* The probe registers the eventfd. */
-    u->completion_fd = eventfd_new();
     create_cgroup(u);
     if (!choose_iopoll(u, errp) || !probe_host(u, errp)) {
         virtio_blk_uring_free(u);
@@ -656,20 +710,25 @@ VirtIOBlkUring *virtio_blk_uring_new(VirtIOBlock *s, GError **errp)
 void virtio_blk_uring_realize(VirtIOBlkUring *u)
 {
     VirtIODevice *vdev = &u->s->vdev;
-    uint64_t size = u->rings_size + u->sqes_size;
+    uint64_t size = rings_offset(u, u->nr_rings);
 
     /* A BAR is a power of two in size. */
     size = 1ULL << (64 - __builtin_clzll(size - 1));
     memory_region_init_container(&u->shm, "uring-shm", size);
-    u->doorbell_fd = eventfd_new();
+    u->doorbell_fds = g_new(int, u->nr_rings);
+    for (unsigned i = 0; i < u->nr_rings; i++) {
+        u->ring[i].doorbell_fd = eventfd_new();
+        u->doorbell_fds[i] = u->ring[i].doorbell_fd;
+    }
     u->withdraw_fd = eventfd_new();
     aio_set_fd_handler(qemu_get_aio_context(), u->withdraw_fd, withdraw_read,
                        NULL, NULL, u);
     u->watch = uring_watch_new(u->label, watch_event, u);
     vdev->shm.id = 0;
     vdev->shm.mr = &u->shm;
-    vdev->doorbell_fd = u->doorbell_fd;
-    vdev->extra_vectors = 1;
+    vdev->doorbell_fds = u->doorbell_fds;
+    vdev->nr_doorbells = u->nr_rings;
+    vdev->extra_vectors = u->nr_rings;
 }
 
 void virtio_blk_uring_unrealize(VirtIOBlkUring *u)
@@ -679,9 +738,11 @@ void virtio_blk_uring_unrealize(VirtIOBlkUring *u)
     u->watch = NULL;
     aio_set_fd_handler(qemu_get_aio_context(), u->withdraw_fd, NULL, NULL,
                        NULL, NULL);
-    if (u->irqfd) {
-        u->s->vdev.transport->irqfd_free(u->irqfd);
-        u->irqfd = NULL;
+    for (unsigned i = 0; i < u->nr_rings; i++) {
+        if (u->ring[i].irqfd) {
+            u->s->vdev.transport->irqfd_free(u->ring[i].irqfd);
+            u->ring[i].irqfd = NULL;
+        }
     }
 }
 
@@ -700,9 +761,14 @@ void virtio_blk_uring_free(VirtIOBlkUring *u)
     if (u->cgroup) {
         memory_cgroup_free(u->cgroup);
     }
-    close_fd(u->doorbell_fd);
-    close_fd(u->completion_fd);
+    for (unsigned i = 0; i < u->nr_rings; i++) {
+        close_fd(u->ring[i].doorbell_fd);
+        close_fd(u->ring[i].completion_fd);
+    }
     close_fd(u->withdraw_fd);
+    g_free(u->ring);
+    g_free(u->watched);
+    g_free(u->doorbell_fds);
     g_free(u->label);
     g_free(u);
 }
@@ -717,14 +783,28 @@ uint64_t virtio_blk_uring_features(VirtIOBlkUring *u)
     return 1ULL << VIRTIO_BLK_F_URING_PASSTHROUGH;
 }
 
+/* The ring ring_select names, or NULL. */
+static UringRing *selected_ring(VirtIOBlkUring *u)
+{
+    return u->ring_select < u->nr_rings ? &u->ring[u->ring_select] : NULL;
+}
+
 void virtio_blk_uring_get_config(VirtIOBlkUring *u, uint8_t *config)
 {
     VirtIOBlkUringConfig c;
     const struct io_uring_params *p = &u->layout;
+    UringRing *r = selected_ring(u);
 
     memset(&c, 0, sizeof(c));
-    c.msix_vector = htole16(u->msix_vector);
-    if (u->ring_fd >= 0) {
+    c.num_rings = htole16(u->nr_rings);
+    c.ring_select = htole16(u->ring_select);
+    c.msix_vector = htole16(r ? r->msix_vector : VIRTIO_NO_VECTOR);
+    if (u->live && r) {
+        c.rings_offset = htole64(rings_offset(u, r->index));
+        c.sqes_offset = htole64(rings_offset(u, r->index) + u->rings_size);
+        c.doorbell_notify_off = htole16(u->s->vdev.num_queues + r->index);
+    }
+    if (u->live) {
         c.sq_entries = htole32(p->sq_entries);
         c.cq_entries = htole32(p->cq_entries);
         c.setup_flags = htole32(u->setup_flags);
@@ -743,9 +823,7 @@ void virtio_blk_uring_get_config(VirtIOBlkUring *u, uint8_t *config)
         c.cq_off[4] = htole32(p->cq_off.overflow);
         c.cq_off[5] = htole32(p->cq_off.cqes);
         c.cq_off[6] = htole32(p->cq_off.flags);
-        c.rings_offset = 0;
         c.rings_size = htole64(u->rings_size);
-        c.sqes_offset = htole64(u->rings_size);
         c.sqes_size = htole64(u->sqes_size);
         c.ram_host_base = htole64(GUEST_RAM_HOST_BASE);
         c.disk_size = htole64(blk_getlength(u->s->conf.blk));
@@ -754,7 +832,6 @@ void virtio_blk_uring_get_config(VirtIOBlkUring *u, uint8_t *config)
         c.nr_bufs = htole32(u->nr_bufs);
         c.file_index = htole32(URING_FILE_INDEX);
         c.dma_alignment = htole32(blk_get_request_alignment(u->s->conf.blk));
-        c.doorbell_notify_off = htole16(u->s->vdev.num_queues);
         c.sqe_flags_required = SQE_FLAGS_REQUIRED;
         c.sqe_flags_allowed = SQE_FLAGS_ALLOWED;
     }
@@ -762,26 +839,30 @@ void virtio_blk_uring_get_config(VirtIOBlkUring *u, uint8_t *config)
 }
 
 /*
- * The completion vector, which the driver may write at any time: like the
- * transport's vectors, one the device does not have reads back as
- * VIRTIO_NO_VECTOR (and raises nothing).
+ * The selected ring's completion vector, which the driver may write at any
+ * time: like the transport's vectors, one the device does not have reads
+ * back as VIRTIO_NO_VECTOR (and raises nothing).  The buffer holds what
+ * get_config() gave with one field written, so the vector applies to the
+ * ring selected before, and ring_select takes effect after it.
  */
 void virtio_blk_uring_set_config(VirtIOBlkUring *u, const uint8_t *config)
 {
     const VirtIOBlkUringConfig *c =
         (const void *)(config + URING_CONFIG_OFFSET);
     VirtIODevice *vdev = &u->s->vdev;
+    UringRing *r = selected_ring(u);
     uint16_t vector = vdev->transport->check_vector(vdev,
                                                     le16toh(c->msix_vector));
 
-    if (vector == u->msix_vector) {
+    u->ring_select = le16toh(c->ring_select);
+    if (!r || vector == r->msix_vector) {
         return;
     }
-    if (!u->irqfd) {
-        u->irqfd = vdev->transport->irqfd_new(vdev, u->completion_fd);
+    if (!r->irqfd) {
+        r->irqfd = vdev->transport->irqfd_new(vdev, r->completion_fd);
     }
-    vdev->transport->irqfd_set_vector(u->irqfd, vector);
-    u->msix_vector = vector;
+    vdev->transport->irqfd_set_vector(r->irqfd, vector);
+    r->msix_vector = vector;
 }
 
 bool virtio_blk_uring_validate_features(VirtIOBlkUring *u)
@@ -793,16 +874,25 @@ bool virtio_blk_uring_validate_features(VirtIOBlkUring *u)
                                  VIRTIO_BLK_F_URING_PASSTHROUGH)) {
         return true;
     }
-    u->ring_fd = create_ring(u, &p, &err);
-    if (u->ring_fd < 0 || !register_resources(u, true, &err) ||
-        !map_rings(u, &err)) {
-        error_report("%s: uring-passthrough set-up failed: %s",
-                     u->s->vdev.name, err->message);
-        unmap_rings(u);
-        destroy_ring(u);
-        return false;
+    if (!create_rings(u, &p, &err)) {
+        goto fail;
+    }
+    for (unsigned i = 0; i < u->nr_rings; i++) {
+        if (!register_resources(&u->ring[i], true, &err) ||
+            !map_ring(&u->ring[i], &err)) {
+            goto fail;
+        }
     }
     return true;
+
+fail:
+    error_report("%s: uring-passthrough set-up failed: %s",
+                 u->s->vdev.name, err->message);
+    for (unsigned i = 0; i < u->nr_rings; i++) {
+        unmap_ring(&u->ring[i]);
+    }
+    destroy_rings(u);
+    return false;
 }
 
 /* Ask the main loop to withdraw the rings.  Any thread. */
@@ -858,17 +948,21 @@ static void withdraw_read(void *opaque)
                  "reset", why);
 }
 
-/* In the device's AioContext; a spurious call finds nothing to do. */
+/*
+ * Ring r's doorbell, in the device's AioContext; a spurious call finds
+ * nothing to do.  The rings share their SQPOLL thread, which this wakes.
+ */
 static void doorbell_read(void *opaque)
 {
-    VirtIOBlkUring *u = opaque;
+    UringRing *r = opaque;
+    VirtIOBlkUring *u = r->u;
     long ret;
 
-    if (!eventfd_consume(u->doorbell_fd)) {
+    if (!eventfd_consume(r->doorbell_fd)) {
         return;
     }
     do {
-        ret = syscall(__NR_io_uring_enter, u->ring_fd, 0, 0,
+        ret = syscall(__NR_io_uring_enter, r->fd, 0, 0,
                       IORING_ENTER_SQ_WAKEUP, NULL, 0);
     } while (ret < 0 && errno == EINTR);
     /* EOWNERDEAD: the SQPOLL thread ended with its owner: the watch tells. */
@@ -878,37 +972,51 @@ static void doorbell_read(void *opaque)
     }
 }
 
-static void doorbell_attach(void *opaque)
+/* In the device's AioContext. */
+static void doorbells_attach(void *opaque)
 {
     VirtIOBlkUring *u = opaque;
 
-    aio_set_fd_handler(u->ctx, u->doorbell_fd, doorbell_read, NULL, NULL, u);
+    for (unsigned i = 0; i < u->nr_rings; i++) {
+        aio_set_fd_handler(u->ctx, u->ring[i].doorbell_fd, doorbell_read,
+                           NULL, NULL, &u->ring[i]);
+    }
 }
 
-static void doorbell_detach(void *opaque)
+/* In the device's AioContext. */
+static void doorbells_detach(void *opaque)
 {
     VirtIOBlkUring *u = opaque;
 
-    aio_set_fd_handler(u->ctx, u->doorbell_fd, NULL, NULL, NULL, NULL);
+    for (unsigned i = 0; i < u->nr_rings; i++) {
+        aio_set_fd_handler(u->ctx, u->ring[i].doorbell_fd, NULL, NULL, NULL,
+                           NULL);
+    }
 }
 
 void virtio_blk_uring_start(VirtIOBlkUring *u)
 {
     int ret;
 
-    if (u->ring_fd < 0) {
+    if (!u->live) {
         return;
     }
-    ret = uring_register(u->ring_fd, IORING_REGISTER_ENABLE_RINGS, NULL, 0);
-    if (ret < 0) {
-        virtio_error(&u->s->vdev, "cannot enable the io_uring: %s",
-                     g_strerror(-ret));
-        return;
+    for (unsigned i = 0; i < u->nr_rings; i++) {
+        ret = uring_register(u->ring[i].fd, IORING_REGISTER_ENABLE_RINGS,
+                             NULL, 0);
+        if (ret < 0) {
+            virtio_error(&u->s->vdev, "cannot enable the io_uring: %s",
+                         g_strerror(-ret));
+            return;
+        }
+        u->watched[i] = (UringWatchRing){
+            .ring_fd = u->ring[i].fd, .rings = u->ring[i].rings,
+        };
     }
     u->ctx = u->s->ctx;
-    aio_run_sync(u->ctx, doorbell_attach, u);
+    aio_run_sync(u->ctx, doorbells_attach, u);
     uring_watch_start(u->watch, &(UringWatchConfig){
-        .ring_fd = u->ring_fd, .rings = u->rings, .params = &u->layout,
+        .ring = u->watched, .nr_rings = u->nr_rings, .params = &u->layout,
         .owner_pid = u->owner.pid, .owner_pidfd = u->owner.pidfd,
         .check_overflow = u->s->conf.uring_overflow_check,
         .stall_ms = u->s->conf.uring_stall_warn_ms,
@@ -922,7 +1030,7 @@ void virtio_blk_uring_stop(VirtIOBlkUring *u)
         uring_watch_stop(u->watch);
     }
     if (u->ctx) {
-        aio_run_sync(u->ctx, doorbell_detach, u);
+        aio_run_sync(u->ctx, doorbells_detach, u);
         u->ctx = NULL;
     }
 }
@@ -942,15 +1050,23 @@ void virtio_blk_uring_reset(VirtIOBlkUring *u)
     virtio_blk_uring_stop(u);
     /* Nothing that could ask for a withdrawal runs any more. */
     g_atomic_int_set(&u->withdraw_reason, WITHDRAW_NONE);
-    if (u->ring_fd < 0) {
+    u->ring_select = 0;
+    if (!u->live) {
         return;
     }
-    /* The guest no longer sees the rings; only the VMM touches them. */
-    unmap_rings(u);
-    destroy_ring(u);
-    eventfd_consume(u->completion_fd);
-    u->msix_vector = VIRTIO_NO_VECTOR;
-    if (u->irqfd) {
-        u->s->vdev.transport->irqfd_set_vector(u->irqfd, VIRTIO_NO_VECTOR);
+    /* The guest no longer sees any ring; only the VMM touches them. */
+    for (unsigned i = 0; i < u->nr_rings; i++) {
+        unmap_ring(&u->ring[i]);
+    }
+    destroy_rings(u);
+    for (unsigned i = 0; i < u->nr_rings; i++) {
+        UringRing *r = &u->ring[i];
+
+        eventfd_consume(r->completion_fd);
+        r->msix_vector = VIRTIO_NO_VECTOR;
+        if (r->irqfd) {
+            u->s->vdev.transport->irqfd_set_vector(r->irqfd,
+                                                   VIRTIO_NO_VECTOR);
+        }
     }
 }

@@ -283,8 +283,8 @@ static void notify_write(VirtIOPCIProxy *p, uint64_t off)
     /* Writes that bypassed the ioeventfd (odd sizes, qtest) end up here. */
     if (slot < p->vdev->num_queues) {
         fd = p->host_notifiers[slot];
-    } else if (slot == p->vdev->num_queues) {
-        fd = p->vdev->doorbell_fd;
+    } else if (slot - p->vdev->num_queues < p->vdev->nr_doorbells) {
+        fd = p->vdev->doorbell_fds[slot - p->vdev->num_queues];
     }
     if (fd >= 0) {
         eventfd_signal(fd);
@@ -445,6 +445,9 @@ bool virtio_pci_realize(VirtIOPCIProxy *p, VirtIODevice *vdev, GError **errp)
 {
     PCIDevice *pci = &p->pci;
     unsigned nvq = vdev->num_queues;
+    /* Notification slots: the queues', then the device's doorbells (one
+     * slot is always there, as it was before devices had several). */
+    unsigned slots = nvq + MAX(vdev->nr_doorbells, 1);
     uint8_t cfg;
 
     if (p->disable_legacy == ON_OFF_AUTO_OFF || p->disable_modern) {
@@ -460,7 +463,7 @@ bool virtio_pci_realize(VirtIOPCIProxy *p, VirtIODevice *vdev, GError **errp)
                    MSIX_MAX_ENTRIES);
         return false;
     }
-    if ((nvq + 1) * VIRTIO_PCI_NOTIFY_MULTIPLIER > VIRTIO_PCI_REGION_SIZE) {
+    if (slots * VIRTIO_PCI_NOTIFY_MULTIPLIER > VIRTIO_PCI_REGION_SIZE) {
         error_setg(errp, "too many queues for the notification area");
         return false;
     }
@@ -498,7 +501,7 @@ bool virtio_pci_realize(VirtIOPCIProxy *p, VirtIODevice *vdev, GError **errp)
             VIRTIO_PCI_DEVICE_OFFSET, vdev->config_len, 0, 0, 0);
     add_cap(p, VIRTIO_PCI_CAP_NOTIFY_CFG, VIRTIO_PCI_MODERN_BAR,
             VIRTIO_PCI_NOTIFY_OFFSET,
-            (nvq + 1) * VIRTIO_PCI_NOTIFY_MULTIPLIER, 0, 4,
+            slots * VIRTIO_PCI_NOTIFY_MULTIPLIER, 0, 4,
             VIRTIO_PCI_NOTIFY_MULTIPLIER);
     if (vdev->shm.mr) {
         add_cap(p, VIRTIO_PCI_CAP_SHARED_MEMORY_CFG, VIRTIO_PCI_SHM_BAR, 0,
@@ -521,11 +524,11 @@ bool virtio_pci_realize(VirtIOPCIProxy *p, VirtIODevice *vdev, GError **errp)
                                   0, p->host_notifiers[i]);
         p->queue_irq[i] = msix_notifier_new(pci);
     }
-    if (vdev->doorbell_fd >= 0) {
+    for (unsigned i = 0; i < vdev->nr_doorbells; i++) {
         memory_region_add_eventfd(&p->modern_bar,
                                   VIRTIO_PCI_NOTIFY_OFFSET +
-                                  nvq * VIRTIO_PCI_NOTIFY_MULTIPLIER, 2,
-                                  false, 0, vdev->doorbell_fd);
+                                  (nvq + i) * VIRTIO_PCI_NOTIFY_MULTIPLIER, 2,
+                                  false, 0, vdev->doorbell_fds[i]);
     }
     p->config_irq = msix_notifier_new(pci);
     return true;
@@ -543,12 +546,12 @@ void virtio_pci_unrealize(VirtIOPCIProxy *p)
         close(p->host_notifiers[i]);
         msix_notifier_free(p->queue_irq[i]);
     }
-    if (vdev->doorbell_fd >= 0) {
+    for (unsigned i = 0; i < vdev->nr_doorbells; i++) {
         memory_region_del_eventfd(&p->modern_bar,
                                   VIRTIO_PCI_NOTIFY_OFFSET +
-                                  vdev->num_queues *
+                                  (vdev->num_queues + i) *
                                   VIRTIO_PCI_NOTIFY_MULTIPLIER, 2, false, 0,
-                                  vdev->doorbell_fd);
+                                  vdev->doorbell_fds[i]);
     }
     msix_notifier_free(p->config_irq);
     g_free(p->host_notifiers);

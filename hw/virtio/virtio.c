@@ -33,7 +33,6 @@ void virtio_init(VirtIODevice *vdev, const char *name, uint16_t device_id,
         vdev->vqs[i].num_max = queue_size;
     }
     vdev->config_vector = VIRTIO_NO_VECTOR;
-    vdev->doorbell_fd = -1;
     virtio_reset(vdev);
 }
 

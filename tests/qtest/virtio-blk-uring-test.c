@@ -63,14 +63,15 @@ static void test_feature_offered(void)
 }
 
 /*
- * Without a ring the read-only fields read as zero; msix_vector, the one
- * read-write field, reads as its initial "none" (0xffff).
+ * Without a ring the read-only fields read as zero but num_rings (one, a
+ * ring per virtqueue); msix_vector, of the read-write fields, reads as its
+ * initial "none" (0xffff), ring_select as 0.
  */
 static void check_config_zero(Fixture *f)
 {
     for (uint32_t off = VBU_CFG_SQ_ENTRIES; off < VBU_CFG_END; off += 4) {
         uint32_t expected = off == VBU_CFG_MSIX_VECTOR ? VIRTIO_MSI_NO_VECTOR
-                                                       : 0;
+                          : off == VBU_CFG_NUM_RINGS - 2 ? 1 << 16 : 0;
 
         g_assert_cmphex(qvirtio_pci_config_readl(&f->u->vdev, off), ==,
                         expected);
@@ -151,7 +152,8 @@ static void test_config(void)
     g_assert_cmphex(c->sqe_flags_allowed | c->sqe_flags_required, ==,
                     IOSQE_FIXED_FILE | IOSQE_IO_LINK | IOSQE_IO_DRAIN);
     g_assert_cmphex(c->msix_vector, ==, VIRTIO_MSI_NO_VECTOR);
-    g_assert_cmphex(c->reserved, ==, 0);
+    g_assert_cmpuint(c->num_rings, ==, 1);
+    g_assert_cmpuint(c->ring_select, ==, 0);
 
     /* The doorbell is the slot after the last virtqueue's. */
     nq = qvirtio_pci_num_queues(&f.u->vdev);

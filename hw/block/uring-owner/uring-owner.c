@@ -12,8 +12,9 @@
  * vDSO and vvar included), so a pointer resolves to its few public pages
  * or to nothing; it then limits file size to the image's (writes cannot
  * grow it), drops every capability but CAP_IPC_LOCK (which only decides
- * how pinned guest RAM is accounted), creates the ring, hands it over
- * (include/hw/block/uring-owner-protocol.h), closes its own copy and
+ * how pinned guest RAM is accounted), creates the rings (sharing one
+ * SQPOLL thread), hands them over
+ * (include/hw/block/uring-owner-protocol.h), closes its own copies and
  * waits under a seccomp filter that allows it nothing but to read its
  * channel and exit.
  *
@@ -141,6 +142,32 @@ static int failed(UringOwnerReply *reply, unsigned step, long ret)
     return -1;
 }
 
+/* The VMM maps every ring with the first one's layout. */
+static int same_layout(const struct io_uring_params *a,
+                       const struct io_uring_params *b)
+{
+    const unsigned char *x = (const void *)&a->sq_off;
+    const unsigned char *y = (const void *)&b->sq_off;
+
+    if (a->sq_entries != b->sq_entries || a->cq_entries != b->cq_entries ||
+        a->features != b->features) {
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(a->sq_off); i++) {
+        if (x[i] != y[i]) {
+            return 0;
+        }
+    }
+    x = (const void *)&a->cq_off;
+    y = (const void *)&b->cq_off;
+    for (size_t i = 0; i < sizeof(a->cq_off); i++) {
+        if (x[i] != y[i]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static void set_up(const UringOwnerRequest *req, UringOwnerReply *reply)
 {
     struct rlimit64 fsize = { req->fsize_limit, req->fsize_limit };
@@ -148,7 +175,6 @@ static void set_up(const UringOwnerRequest *req, UringOwnerReply *reply)
     unsigned long ignore[4] = { (unsigned long)SIG_IGN, 0, 0, 0 };
     long ret;
 
-    reply->fd = -1;
     reply->params = req->params;
     /* A limit of 0 is a limit too: an empty image must stay empty. */
     if (req->fsize_limit != ~0ULL &&
@@ -165,10 +191,31 @@ static void set_up(const UringOwnerRequest *req, UringOwnerReply *reply)
                SYS(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))) {
         return;
     }
-    ret = SYS(__NR_io_uring_setup, req->entries, &reply->params, 0, 0, 0);
-    if (!failed(reply, URING_OWNER_STEP_SETUP, ret)) {
-        reply->fd = ret;
+    if (req->nr_rings < 1 || req->nr_rings > URING_OWNER_MAX_RINGS) {
+        failed(reply, URING_OWNER_STEP_SETUP, -EINVAL);
+        return;
     }
+    for (unsigned i = 0; i < req->nr_rings; i++) {
+        struct io_uring_params p = req->params;
+
+        /* The rings share the first one's SQPOLL thread. */
+        if (i > 0) {
+            p.flags |= IORING_SETUP_ATTACH_WQ;
+            p.wq_fd = reply->fd[0];
+        }
+        ret = SYS(__NR_io_uring_setup, req->entries, &p, 0, 0, 0);
+        if (failed(reply, URING_OWNER_STEP_SETUP, ret)) {
+            return;
+        }
+        reply->fd[i] = ret;
+        if (i == 0) {
+            reply->params = p;
+        } else if (!same_layout(&p, &reply->params)) {
+            failed(reply, URING_OWNER_STEP_LAYOUT, -EINVAL);
+            return;
+        }
+    }
+    reply->ok = 1;
 }
 
 /* From now on: read the channel, exit; anything else kills the process. */
@@ -226,14 +273,16 @@ void owner_main(void)
     memset(&reply, 0, sizeof(reply));
     set_up(&req, &reply);
     SYS(__NR_write, URING_OWNER_CHANNEL_FD, &reply, sizeof(reply), 0, 0);
-    if (reply.fd < 0) {
+    if (!reply.ok) {
         exit_group(URING_OWNER_EXIT_SETUP);
     }
     if (!receive(&taken, sizeof(taken)) ||
         taken.magic != URING_OWNER_TAKEN_MAGIC) {
         exit_group(URING_OWNER_EXIT_PROTOCOL);
     }
-    SYS(__NR_close, reply.fd, 0, 0, 0, 0);
+    for (unsigned i = 0; i < req.nr_rings; i++) {
+        SYS(__NR_close, reply.fd[i], 0, 0, 0, 0);
+    }
     lock_down();
     /* Own the ring's threads until the VMM closes the channel. */
     while (SYS(__NR_read, URING_OWNER_CHANNEL_FD, &byte, 1, 0, 0) ==

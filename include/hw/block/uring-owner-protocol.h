@@ -3,14 +3,17 @@
  * other, over a SOCK_SEQPACKET pair; the owner's end is its descriptor
  * URING_OWNER_CHANNEL_FD, its only one.
  *
- *   VMM -> owner   UringOwnerRequest   make the ring with these
- *   owner -> VMM   UringOwnerReply     the ring's descriptor number in the
- *                                      owner, or why there is none
- *   VMM -> owner   UringOwnerTaken     the VMM has its own copy now
+ *   VMM -> owner   UringOwnerRequest   make nr_rings rings with these
+ *   owner -> VMM   UringOwnerReply     the rings' descriptor numbers in the
+ *                                      owner, or why there are none
+ *   VMM -> owner   UringOwnerTaken     the VMM has its own copies now
  *                                      (pidfd_getfd(2))
  *
- * The owner then closes its copy and waits: end of file on the channel, or
- * SIGKILL, ends it and with it the ring's SQPOLL thread and io-wq workers.
+ * The first ring has an SQPOLL thread of its own, the others are attached
+ * to it (IORING_SETUP_ATTACH_WQ, which works only within one process).
+ * The owner then closes its copies and waits: end of file on the channel,
+ * or SIGKILL, ends it and with it the rings' SQPOLL thread and io-wq
+ * workers.
  *
  * Shared by the VMM and the owner, which is freestanding: UAPI headers only.
  */
@@ -29,10 +32,15 @@
 #define URING_OWNER_EXIT_PROTOCOL   2   /* a message was not as above */
 #define URING_OWNER_EXIT_SETUP      3   /* it replied with an error */
 
+/* As many rings as a virtio-blk device has virtqueues, at most. */
+#define URING_OWNER_MAX_RINGS   64
+
 typedef struct UringOwnerRequest {
     __u32 entries;              /* io_uring_setup(entries, &params) */
     __u32 keep_ipc_lock;        /* keep CAP_IPC_LOCK if it has it */
     __u64 fsize_limit;          /* RLIMIT_FSIZE; ~0: none */
+    __u32 nr_rings;             /* 1 to URING_OWNER_MAX_RINGS */
+    __u32 pad;
     struct io_uring_params params;
 } UringOwnerRequest;
 
@@ -49,10 +57,12 @@ enum {
     URING_OWNER_STEP_CAPS,      /* dropping capabilities */
     URING_OWNER_STEP_NO_NEW_PRIVS,
     URING_OWNER_STEP_SETUP,     /* io_uring_setup() */
+    URING_OWNER_STEP_LAYOUT,    /* a ring's layout differs from the first's */
 };
 
 typedef struct UringOwnerReply {
-    __s32 fd;                   /* the ring, in the owner; -1 on failure */
+    __s32 fd[URING_OWNER_MAX_RINGS];    /* the rings, in the owner */
+    __s32 ok;                   /* 1: all nr_rings made; 0: none */
     __u32 step;                 /* URING_OWNER_STEP_* that failed */
     __s32 err;                  /* its errno */
     __u32 pad;

@@ -4,10 +4,11 @@
  * The ring's SQPOLL thread and io-wq workers are threads of the process
  * that creates the ring, and use its address space, credentials and
  * limits: the owner (hw/block/uring-owner/) is made to give them nothing
- * the guest's I/O does not need.  The VMM starts it for each ring (a child
+ * the guest's I/O does not need.  The VMM starts it for each device (a child
  * process that executes the owner from memory), places it in the device's
- * memory cgroup, has it create the ring and takes the ring's descriptor
- * from it (pidfd_getfd(2)); stopping it ends the ring's threads.
+ * memory cgroup, has it create the device's rings and takes their
+ * descriptors from it (pidfd_getfd(2)); stopping it ends the rings'
+ * threads.
  *
  * Every wait for the owner is bounded, except for its end after SIGKILL,
  * which lasts as long as the ring's requests in flight (the host's block
@@ -35,15 +36,17 @@ typedef struct UringOwner {
 
 /*
  * Start the owner in cgroup cg (NULL: the VMM's), with file size limit
- * fsize_limit (UINT64_MAX: none), and have it call io_uring_setup(entries,
- * params).  Returns the ring's fd in the VMM (params filled in by the
- * kernel), or -1 with errp set and the owner gone; if io_uring_setup()
- * failed, the error's code is its errno and its message only strerror's.
- * Called with the BQL held.
+ * fsize_limit (UINT64_MAX: none), and have it make nr_rings rings (1 to
+ * URING_OWNER_MAX_RINGS) with io_uring_setup(entries, params), the second
+ * and later ones attached to the first one's SQPOLL thread.  On success
+ * fds[0..nr_rings) are the rings' fds in the VMM, and params is filled in
+ * by the kernel (the layout of every ring); false with errp set and the
+ * owner gone otherwise: if io_uring_setup() failed, the error's code is
+ * its errno and its message only strerror's.  Called with the BQL held.
  */
-int uring_owner_start(UringOwner *o, unsigned entries,
-                      struct io_uring_params *params, uint64_t fsize_limit,
-                      MemoryCgroup *cg, GError **errp);
+bool uring_owner_start(UringOwner *o, unsigned nr_rings, unsigned entries,
+                       struct io_uring_params *params, uint64_t fsize_limit,
+                       MemoryCgroup *cg, int *fds, GError **errp);
 /*
  * End the owner and wait until it, and the threads of the ring, are gone:
  * as long as the host kernel holds requests the ring submitted, with a

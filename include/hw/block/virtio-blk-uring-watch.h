@@ -1,20 +1,20 @@
 /*
- * A passthrough device's running ring, watched from a thread of the
- * device's own, off the BQL ("uring-watch"), for what ends it behind the
+ * A passthrough device's running rings, watched from a thread of the
+ * device's own, off the BQL ("uring-watch"), for what ends them behind the
  * device's back:
  *
- * - the guest letting the completion queue overflow
+ * - the guest letting the completion queue of a ring overflow
  *   (virtio-blk-uring-overflow.h), looked for every
  *   URING_OVERFLOW_CHECK_MS;
- * - the end of the ring's owner process (the host's OOM killer, an
+ * - the end of the rings' owner process (the host's OOM killer, an
  *   administrator: without its SQPOLL thread the ring would silently
  *   stop), seen at once on its pidfd.
  *
- * At the first such event it calls the device's callback, once per ring,
+ * At the first such event it calls the device's callback, once per start,
  * from its own thread, and looks no further; the device withdraws the
  * rings under the BQL.
  *
- * It also warns, once per stall, when the ring makes no progress for
+ * It also warns, once per stall, when a ring makes no progress for
  * stall_ms although it has work (requests the kernel took and did not
  * complete, or SQEs published while the SQPOLL thread is awake), with the
  * ring's state (virtio-blk-uring-state.h): the host is what holds them.
@@ -36,13 +36,19 @@ typedef enum UringWatchEvent {
     URING_WATCH_OWNER_EXITED,       /* the owner process ended */
 } UringWatchEvent;
 
-/* Called in the watch thread, at most once per ring. */
+/* Called in the watch thread, at most once per uring_watch_start(). */
 typedef void UringWatchFn(void *opaque, UringWatchEvent event);
+
+/* One ring of a device. */
+typedef struct UringWatchRing {
+    int ring_fd;
+    const void *rings;          /* the VMM's mapping of its SQ and CQ */
+} UringWatchRing;
 
 /* What to watch; it must stay valid until uring_watch_stop(). */
 typedef struct UringWatchConfig {
-    int ring_fd;
-    const void *rings;          /* the VMM's mapping of the rings */
+    const UringWatchRing *ring; /* the device's rings, all of one owner */
+    unsigned nr_rings;
     const struct io_uring_params *params;   /* their layout */
     pid_t owner_pid;
     int owner_pidfd;
@@ -59,11 +65,11 @@ UringWatch *uring_watch_new(const char *label, UringWatchFn *fn,
 /* End the thread.  Called with the BQL held (device unrealize). */
 void uring_watch_free(UringWatch *w);
 
-/* Watch the ring of config.  Called with the BQL held. */
+/* Watch the rings of config.  Called with the BQL held. */
 void uring_watch_start(UringWatch *w, const UringWatchConfig *config);
 /*
- * Stop watching the ring: once this returns, the thread touches nothing of
- * it and fn is not called for it (it waits for at most one check).
+ * Stop watching the rings: once this returns, the thread touches nothing
+ * of them and fn is not called for them (it waits for at most one check).
  * Called with the BQL held.
  */
 void uring_watch_stop(UringWatch *w);

@@ -133,7 +133,9 @@ struct VirtIODevice {
 
     /* Set before the transport is realized, for devices that need them. */
     VirtioSharedMemory shm;     /* mr NULL: none */
-    int doorbell_fd;            /* extra notification slot, or -1 */
+    /* Extra notification slots, after the queues' (the device's array) */
+    const int *doorbell_fds;
+    unsigned nr_doorbells;
     unsigned extra_vectors;     /* vectors beyond config and queues */
 };
 

@@ -38,6 +38,8 @@ void qvirtio_blk_uring_reset(QVirtioBlkUring *u)
 {
     qvirtio_pci_reset(&u->vdev);
     memset(&u->cfg, 0, sizeof(u->cfg));
+    memset(u->ring, 0, sizeof(u->ring));
+    u->cur = 0;
     u->rings = u->sqes = 0;
     u->sq_tail = u->sq_published = u->cq_head = 0;
 }
@@ -76,7 +78,67 @@ void qvirtio_blk_uring_read_config(QVirtioBlkUring *u,
         qvirtio_pci_config_readb(d, VBU_CFG_SQE_FLAGS_REQUIRED);
     cfg->sqe_flags_allowed =
         qvirtio_pci_config_readb(d, VBU_CFG_SQE_FLAGS_ALLOWED);
-    cfg->reserved = qvirtio_pci_config_readw(d, VBU_CFG_RESERVED);
+    cfg->num_rings = qvirtio_pci_config_readw(d, VBU_CFG_NUM_RINGS);
+    cfg->ring_select = qvirtio_pci_config_readw(d, VBU_CFG_RING_SELECT);
+}
+
+/* Select ring i and make its state the current one. */
+static void load_ring(QVirtioBlkUring *u, unsigned i)
+{
+    QVirtioBlkUringRing *r = &u->ring[i];
+
+    qvirtio_pci_config_writew(&u->vdev, VBU_CFG_RING_SELECT, i);
+    u->cur = i;
+    u->cfg.ring_select = i;
+    u->cfg.rings_offset = r->rings_offset;
+    u->cfg.sqes_offset = r->sqes_offset;
+    u->cfg.msix_vector = r->msix_vector;
+    u->cfg.doorbell_notify_off = r->doorbell_notify_off;
+    u->rings = r->rings;
+    u->sqes = r->sqes;
+    u->sq_tail = r->sq_tail;
+    u->sq_published = r->sq_published;
+    u->cq_head = r->cq_head;
+}
+
+void qvirtio_blk_uring_use_ring(QVirtioBlkUring *u, unsigned i)
+{
+    g_assert_cmpuint(i, <, u->cfg.num_rings);
+    u->ring[u->cur] = (QVirtioBlkUringRing){
+        .rings_offset = u->cfg.rings_offset,
+        .sqes_offset = u->cfg.sqes_offset,
+        .msix_vector = u->cfg.msix_vector,
+        .doorbell_notify_off = u->cfg.doorbell_notify_off,
+        .rings = u->rings, .sqes = u->sqes, .sq_tail = u->sq_tail,
+        .sq_published = u->sq_published, .cq_head = u->cq_head,
+    };
+    load_ring(u, i);
+}
+
+/* Ring i, selected, as the driver first finds it. */
+static void set_up_ring(QVirtioBlkUring *u, unsigned i)
+{
+    QVirtioPCIDevice *d = &u->vdev;
+    QVirtioBlkUringRing *r = &u->ring[i];
+
+    qvirtio_pci_config_writew(d, VBU_CFG_RING_SELECT, i);
+    r->rings_offset = qvirtio_pci_config_readq(d, VBU_CFG_RINGS_OFFSET);
+    r->sqes_offset = qvirtio_pci_config_readq(d, VBU_CFG_SQES_OFFSET);
+    r->msix_vector = qvirtio_pci_config_readw(d, VBU_CFG_MSIX_VECTOR);
+    r->doorbell_notify_off =
+        qvirtio_pci_config_readw(d, VBU_CFG_DOORBELL_NOTIFY_OFF);
+    /* What the driver relies on to address the rings at all. */
+    g_assert_cmphex(r->rings_offset + u->cfg.rings_size, <=, u->shm.length);
+    g_assert_cmphex(r->sqes_offset + u->cfg.sqes_size, <=, u->shm.length);
+    r->rings = u->shm.bar->addr + u->shm.offset + r->rings_offset;
+    r->sqes = u->shm.bar->addr + u->shm.offset + r->sqes_offset;
+    r->sq_tail = r->sq_published =
+        qtest_readl(u->qts, r->rings + u->cfg.sq_off.tail);
+    r->cq_head = qtest_readl(u->qts, r->rings + u->cfg.cq_off.head);
+    /* Slots are used in order: array[k] = k, once. */
+    for (uint32_t k = 0; k < u->cfg.sq_entries; k++) {
+        qtest_writel(u->qts, r->rings + u->cfg.sq_off.array + 4 * k, k);
+    }
 }
 
 uint64_t qvirtio_blk_uring_negotiate(QVirtioBlkUring *u, uint64_t wanted)
@@ -94,10 +156,8 @@ uint64_t qvirtio_blk_uring_negotiate(QVirtioBlkUring *u, uint64_t wanted)
     /* What the driver relies on to address the rings at all. */
     g_assert_cmpuint(u->cfg.sq_entries, !=, 0);
     g_assert_cmpuint(u->cfg.cq_entries, !=, 0);
-    g_assert_cmphex(u->cfg.rings_offset + u->cfg.rings_size, <=,
-                    u->shm.length);
-    g_assert_cmphex(u->cfg.sqes_offset + u->cfg.sqes_size, <=,
-                    u->shm.length);
+    g_assert_cmpuint(u->cfg.num_rings, >=, 1);
+    g_assert_cmpuint(u->cfg.num_rings, <=, VBU_MAX_RINGS);
     g_assert_cmphex(u->cfg.sqes_size, >=,
                     (uint64_t)u->cfg.sq_entries * VBU_SQE_SIZE);
     g_assert_cmphex(u->cfg.sq_off.array + 4ULL * u->cfg.sq_entries, <=,
@@ -105,15 +165,10 @@ uint64_t qvirtio_blk_uring_negotiate(QVirtioBlkUring *u, uint64_t wanted)
     g_assert_cmphex(u->cfg.cq_off.cqes +
                     (uint64_t)VBU_CQE_SIZE * u->cfg.cq_entries, <=,
                     u->cfg.rings_size);
-    u->rings = u->shm.bar->addr + u->shm.offset + u->cfg.rings_offset;
-    u->sqes = u->shm.bar->addr + u->shm.offset + u->cfg.sqes_offset;
-    u->sq_tail = u->sq_published =
-        qvirtio_blk_uring_ring_readl(u, u->cfg.sq_off.tail);
-    u->cq_head = qvirtio_blk_uring_ring_readl(u, u->cfg.cq_off.head);
-    /* Slots are used in order: array[k] = k, once. */
-    for (uint32_t k = 0; k < u->cfg.sq_entries; k++) {
-        qvirtio_blk_uring_ring_writel(u, u->cfg.sq_off.array + 4 * k, k);
+    for (unsigned i = 0; i < u->cfg.num_rings; i++) {
+        set_up_ring(u, i);
     }
+    load_ring(u, 0);
     return features;
 }
 

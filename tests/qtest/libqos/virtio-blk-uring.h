@@ -42,8 +42,12 @@
 #define VBU_CFG_DOORBELL_NOTIFY_OFF     0x192
 #define VBU_CFG_SQE_FLAGS_REQUIRED      0x194
 #define VBU_CFG_SQE_FLAGS_ALLOWED       0x195
-#define VBU_CFG_RESERVED                0x196
-#define VBU_CFG_END                     0x198
+#define VBU_CFG_NUM_RINGS               0x196
+#define VBU_CFG_RING_SELECT             0x198
+#define VBU_CFG_END                     0x1a0
+
+/* As many rings as virtqueues, at most */
+#define VBU_MAX_RINGS                   64
 
 /* The shared memory region of the rings */
 #define VBU_SHM_ID                      0
@@ -68,8 +72,16 @@ typedef struct QVirtioBlkUringConfig {
     uint32_t buf_shift, nr_bufs, file_index, dma_alignment;
     uint16_t msix_vector, doorbell_notify_off;
     uint8_t sqe_flags_required, sqe_flags_allowed;
-    uint16_t reserved;
+    uint16_t num_rings, ring_select;
 } QVirtioBlkUringConfig;
+
+/* What the driver keeps of each ring; the current one is in QVirtioBlkUring. */
+typedef struct QVirtioBlkUringRing {
+    uint64_t rings_offset, sqes_offset;
+    uint16_t msix_vector, doorbell_notify_off;
+    uint64_t rings, sqes;
+    uint32_t sq_tail, sq_published, cq_head;
+} QVirtioBlkUringRing;
 
 /* An SQE, field by field (struct io_uring_sqe, 64 bytes). */
 typedef struct QUringSqe {
@@ -104,7 +116,11 @@ typedef struct QVirtioBlkUring {
     bool has_shm;
     QVirtioPCIShm shm;          /* shared memory region 0 */
 
-    /* Valid once the feature is negotiated (qvirtio_blk_uring_negotiate). */
+    /*
+     * Valid once the feature is negotiated (qvirtio_blk_uring_negotiate),
+     * for the current ring (qvirtio_blk_uring_use_ring): cfg's per-ring
+     * fields too.
+     */
     QVirtioBlkUringConfig cfg;
     uint64_t rings;             /* guest physical address of the rings */
     uint64_t sqes;              /* ... and of the SQE array */
@@ -112,6 +128,9 @@ typedef struct QVirtioBlkUring {
     uint32_t sq_tail;           /* SQEs written up to here */
     uint32_t sq_published;      /* tail as last stored in the SQ ring */
     uint32_t cq_head;           /* CQEs consumed up to here */
+
+    unsigned cur;               /* the current ring */
+    QVirtioBlkUringRing ring[VBU_MAX_RINGS];  /* the others' state */
 } QVirtioBlkUring;
 
 /* Find the first virtio-blk-pci device and set up its transport. */
@@ -122,8 +141,8 @@ void qvirtio_blk_uring_free(QVirtioBlkUring *u);
 /*
  * Reset, then negotiate wanted (plus VERSION_1) up to FEATURES_OK, which
  * must stick.  With the extension negotiated, read its configuration,
- * locate the rings and fill the SQ array in order (array[k] = k).
- * Returns the negotiated features.
+ * locate every ring and fill its SQ array in order (array[k] = k); ring 0
+ * is then the current one.  Returns the negotiated features.
  */
 uint64_t qvirtio_blk_uring_negotiate(QVirtioBlkUring *u, uint64_t wanted);
 /* Set DRIVER_OK: the kernel starts consuming SQEs. */
@@ -132,6 +151,12 @@ void qvirtio_blk_uring_driver_ok(QVirtioBlkUring *u);
 void qvirtio_blk_uring_start(QVirtioBlkUring *u);
 /* Reset the device (status 0, wait for it to read back 0). */
 void qvirtio_blk_uring_reset(QVirtioBlkUring *u);
+
+/*
+ * Make ring i the one the functions here use (it must be below num_rings),
+ * and select it in the configuration (ring_select).
+ */
+void qvirtio_blk_uring_use_ring(QVirtioBlkUring *u, unsigned i);
 
 /* Read all configuration fields of the extension. */
 void qvirtio_blk_uring_read_config(QVirtioBlkUring *u,
