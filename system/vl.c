@@ -16,6 +16,7 @@
 #include "qemu/main-loop.h"
 #include "qemu/option.h"
 #include "sysemu/accel.h"
+#include "hw/block/uring-sqpoll.h"
 #include "sysemu/iothread.h"
 #include "sysemu/qtest.h"
 #include "sysemu/runstate.h"
@@ -418,8 +419,12 @@ static bool create_object(const char *arg, GError **errp)
         return false;
     }
     if (!strcmp(type, "help")) {
-        printf("List of user creatable objects:\n  iothread\n");
+        printf("List of user creatable objects:\n  iothread\n"
+               "  uring-sqpoll\n");
         exit(0);
+    }
+    if (!strcmp(type, "uring-sqpoll")) {
+        return uring_sqpoll_create(opts, errp) != NULL;
     }
     if (strcmp(type, "iothread")) {
         error_setg(errp, "Parameter 'qom-type' does not accept value '%s'",
@@ -603,6 +608,7 @@ int main(int argc, char **argv)
      */
     current_accel->pause();
     pvh_machine_cleanup(ms);
+    uring_sqpoll_destroy_all();
     blk_destroy_all();
     iothread_destroy_all();
     current_accel->cleanup();

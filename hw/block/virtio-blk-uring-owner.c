@@ -223,43 +223,42 @@ static const char *step_name(unsigned step)
     }
 }
 
-/* Close the first n of fds. */
-static void close_rings(int *fds, unsigned n)
+/* A failed reply as an error: io_uring_setup's errno is the caller's. */
+static void reply_error(const UringOwnerReply *reply, GError **errp)
 {
-    for (unsigned i = 0; i < n; i++) {
-        close(fds[i]);
-        fds[i] = -1;
+    if (reply->step == URING_OWNER_STEP_SETUP) {
+        g_set_error_literal(errp, QEMU_ERROR, reply->err,
+                            g_strerror(reply->err));
+    } else {
+        owner_error(errp, reply->err, "%s", step_name(reply->step));
     }
 }
 
-bool uring_owner_start(UringOwner *o, unsigned nr_rings, unsigned entries,
-                       struct io_uring_params *params, uint64_t fsize_limit,
-                       MemoryCgroup *cg, int *fds, GError **errp)
+bool uring_owner_start(UringOwner *o, uint64_t fsize_limit, int sq_cpu,
+                       unsigned sq_idle_ms, MemoryCgroup *cg, GError **errp)
 {
-    UringOwnerRequest req = {
-        .entries = entries,
+    UringOwnerStart start = {
         /* Pinning guest RAM is then not charged to RLIMIT_MEMLOCK. */
         .keep_ipc_lock = 1,
         .fsize_limit = fsize_limit,
-        .nr_rings = nr_rings,
-        .params = *params,
+        .anchor = {
+            .flags = sq_cpu >= 0 ? IORING_SETUP_SQ_AFF : 0,
+            .sq_thread_cpu = sq_cpu >= 0 ? sq_cpu : 0,
+            .sq_thread_idle = sq_idle_ms,
+        },
     };
-    UringOwnerTaken taken = { URING_OWNER_TAKEN_MAGIC };
     UringOwnerReply reply;
     int sv[2], image, pidfd = -1;
-    unsigned taken_fds = 0;
     pid_t vmm = getpid(), pid;
-
-    assert(nr_rings >= 1 && nr_rings <= URING_OWNER_MAX_RINGS);
 
     image = owner_image_fd(errp);
     if (image < 0) {
-        return -1;
+        return false;
     }
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
         owner_error(errp, errno, "cannot create a socket pair");
         close(image);
-        return -1;
+        return false;
     }
     /* A fork, with a pidfd to wait for it by. */
     pid = syscall(SYS_clone, CLONE_PIDFD | SIGCHLD, NULL, &pidfd, NULL, 0);
@@ -272,52 +271,84 @@ bool uring_owner_start(UringOwner *o, unsigned nr_rings, unsigned entries,
         owner_error(errp, errno, "cannot start the io_uring owner "
                     "process");
         close(sv[0]);
-        return -1;
+        return false;
     }
     o->pid = pid;
     o->pidfd = pidfd;
     o->channel = sv[0];
 
-    /* Before the ring exists, so that all it allocates is charged there. */
+    /* Before any ring exists, so that all they allocate is charged there. */
     if (cg && !memory_cgroup_add(cg, pid, errp)) {
         goto fail;
     }
     /* If the owner is gone, the reply (or its absence) says why. */
-    send(o->channel, &req, sizeof(req), MSG_NOSIGNAL);
+    send(o->channel, &start, sizeof(start), MSG_NOSIGNAL);
     if (!receive_reply(o, &reply, errp)) {
         goto fail;
     }
     if (!reply.ok) {
-        /* io_uring_setup's errno is the caller's to explain. */
-        if (reply.step == URING_OWNER_STEP_SETUP) {
-            g_set_error_literal(errp, QEMU_ERROR, reply.err,
-                                g_strerror(reply.err));
-        } else {
-            owner_error(errp, reply.err, "%s", step_name(reply.step));
-        }
+        reply_error(&reply, errp);
         goto fail;
     }
-    for (; taken_fds < nr_rings; taken_fds++) {
-        fds[taken_fds] = syscall(SYS_pidfd_getfd, o->pidfd,
-                                 reply.fd[taken_fds], 0);
-        if (fds[taken_fds] < 0) {
+    return true;
+
+fail:
+    uring_owner_stop(o);
+    return false;
+}
+
+/* Close the first n of fds. */
+static void close_rings(int *fds, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        close(fds[i]);
+        fds[i] = -1;
+    }
+}
+
+bool uring_owner_make_rings(UringOwner *o, unsigned nr_rings,
+                            unsigned entries, struct io_uring_params *params,
+                            int *fds, GError **errp)
+{
+    UringOwnerRequest req = {
+        .entries = entries,
+        .nr_rings = nr_rings,
+        .params = *params,
+    };
+    UringOwnerTaken taken = { URING_OWNER_TAKEN_MAGIC };
+    UringOwnerReply reply;
+    unsigned n = 0;
+
+    assert(nr_rings >= 1 && nr_rings <= URING_OWNER_MAX_RINGS);
+    send(o->channel, &req, sizeof(req), MSG_NOSIGNAL);
+    if (!receive_reply(o, &reply, errp)) {
+        goto broken;
+    }
+    if (!reply.ok) {
+        reply_error(&reply, errp);
+        return false;           /* the owner goes on */
+    }
+    for (; n < nr_rings; n++) {
+        fds[n] = syscall(SYS_pidfd_getfd, o->pidfd, reply.fd[n], 0);
+        if (fds[n] < 0) {
             owner_error(errp, errno, "cannot take the io_uring from its "
                         "owner process");
-            goto fail;
+            goto broken;
         }
     }
     if (send(o->channel, &taken, sizeof(taken), MSG_NOSIGNAL) !=
         sizeof(taken)) {
         owner_error(errp, errno, "cannot talk to the io_uring owner "
                     "process");
-        goto fail;
+        goto broken;
     }
     *params = reply.params;
     return true;
 
-fail:
-    close_rings(fds, taken_fds);
-    uring_owner_stop(o);
+broken:
+    /* Its other rings end with it, and their devices see it exit. */
+    close_rings(fds, n);
+    syscall(SYS_pidfd_send_signal, o->pidfd, SIGKILL, NULL, 0);
     return false;
 }
 

@@ -36,6 +36,7 @@
 
 #include "exec/guest-ram.h"
 #include "exec/memory.h"
+#include "hw/block/uring-sqpoll.h"
 #include "hw/block/virtio-blk-uring-overflow.h"
 #include "hw/block/virtio-blk-uring-owner.h"
 #include "hw/block/virtio-blk-uring-watch.h"
@@ -104,6 +105,7 @@ typedef struct UringRing {
     uint16_t msix_vector;
     /* the live ring */
     int fd;
+    off_t lock_offset;              /* see register_disk() */
     void *rings;
     void *sqes;
     MemoryRegion rings_mr;
@@ -125,12 +127,15 @@ struct VirtIOBlkUring {
     UringRing *ring;
     UringWatchRing *watched;        /* the rings as the watch sees them */
     int *doorbell_fds;              /* the transport's view of them */
-    MemoryCgroup *cgroup;           /* the owner's, or NULL */
+    MemoryCgroup *cgroup;           /* its own owner's, or NULL */
+    UringSqpoll *sq;                /* the shared SQPOLL thread, or NULL */
     MemoryRegion shm;               /* region 0: a container */
     int withdraw_fd;                /* main loop: see withdraw_later() */
     uint16_t ring_select;
     /* the live rings */
-    UringOwner owner;
+    UringOwner own_owner;           /* without sq */
+    UringSqpollOwner *shared;       /* with sq */
+    UringOwner *owner;              /* the one of the two that made them */
     bool live;                      /* the owner made the rings */
     AioContext *ctx;                /* where the doorbells are served */
     UringWatch *watch;              /* the device's watch thread */
@@ -245,19 +250,52 @@ static uint64_t fsize_limit(VirtIOBlkUring *u)
                                                 : blk_getlength(u->s->conf.blk);
 }
 
-/* All the device's rings, sharing one SQPOLL thread, by a new owner. */
+static unsigned sq_idle_ms(VirtIOBlkUring *u)
+{
+    return u->sq ? uring_sqpoll_idle_ms(u->sq) : u->s->conf.uring_sq_idle_ms;
+}
+
+/* An owner for the rings: the shared thread's, or one of the device's own. */
+static bool get_owner(VirtIOBlkUring *u, GError **errp)
+{
+    if (u->sq) {
+        u->shared = uring_sqpoll_get_owner(u->sq, fsize_limit(u), errp);
+        u->owner = u->shared ? &u->shared->owner : NULL;
+    } else if (uring_owner_start(&u->own_owner, fsize_limit(u),
+                                 u->s->conf.uring_sq_cpu, sq_idle_ms(u),
+                                 u->cgroup, errp)) {
+        u->owner = &u->own_owner;
+    }
+    return u->owner;
+}
+
+/* Its own owner ends; the shared one when no device needs it any more. */
+static void put_owner(VirtIOBlkUring *u)
+{
+    if (u->shared) {
+        uring_sqpoll_put_owner(u->shared);
+        u->shared = NULL;
+    } else {
+        uring_owner_stop(&u->own_owner);
+    }
+    u->owner = NULL;
+}
+
+/* All the device's rings, on the owner's SQPOLL thread. */
 static bool create_rings(VirtIOBlkUring *u, struct io_uring_params *p,
                          GError **errp)
 {
-    VirtIOBlkConf *c = &u->s->conf;
     g_autofree int *fds = g_new(int, u->nr_rings);
 
     memset(p, 0, sizeof(*p));
     p->flags = u->setup_flags | IORING_SETUP_R_DISABLED;
-    p->sq_thread_idle = c->uring_sq_idle_ms;
-    p->sq_thread_cpu = c->uring_sq_cpu >= 0 ? c->uring_sq_cpu : 0;
-    if (!uring_owner_start(&u->owner, u->nr_rings, u->entries, p,
-                           fsize_limit(u), u->cgroup, fds, errp)) {
+    p->sq_thread_idle = sq_idle_ms(u);
+    if (!get_owner(u, errp)) {
+        return false;
+    }
+    if (!uring_owner_make_rings(u->owner, u->nr_rings, u->entries, p, fds,
+                                errp)) {
+        put_owner(u);
         return false;
     }
     for (unsigned i = 0; i < u->nr_rings; i++) {
@@ -267,15 +305,58 @@ static bool create_rings(VirtIOBlkUring *u, struct io_uring_params *p,
     return true;
 }
 
+/*
+ * Once the ring's descriptors are closed, the kernel tears it down in the
+ * background: it cancels what it can, waits for the rest of the requests,
+ * then lets go of the ring's files, the disk's descriptor that holds the
+ * ring's lock among them (register_disk()).  Wait for that, with a warning
+ * every URING_OWNER_TIMEOUT_MS, as uring_owner_stop() waits for an owner.
+ */
+static void wait_ring_released(UringRing *r)
+{
+    int drive_fd = blk_get_fd(r->u->s->conf.blk);
+    gint64 start = g_get_monotonic_time();
+    gint64 warn_at = start + URING_OWNER_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND;
+
+    for (;;) {
+        struct flock fl = {
+            .l_type = F_WRLCK, .l_whence = SEEK_SET,
+            .l_start = r->lock_offset, .l_len = 1,
+        };
+
+        if (fcntl(drive_fd, F_OFD_GETLK, &fl) < 0 || fl.l_type == F_UNLCK) {
+            return;
+        }
+        if (g_get_monotonic_time() >= warn_at) {
+            warn_report("%s: uring-passthrough: ring %u has not ended after "
+                        "%d s: the host kernel still holds requests of it",
+                        r->u->label, r->index,
+                        (int)((g_get_monotonic_time() - start) /
+                              G_TIME_SPAN_SECOND));
+            warn_at += URING_OWNER_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND;
+        }
+        g_usleep(1000);
+    }
+}
+
+/*
+ * With an owner of its own, ending it ends the rings' SQPOLL thread, which
+ * cancels or waits for every request first (uring_owner_stop() waits for
+ * that).  A shared owner goes on serving other devices' rings: then each
+ * ring ends by itself, once closed, and the device waits for that.
+ */
 static void destroy_rings(VirtIOBlkUring *u)
 {
     for (unsigned i = 0; i < u->nr_rings; i++) {
         if (u->ring[i].fd >= 0) {
             close(u->ring[i].fd);
             u->ring[i].fd = -1;
+            if (u->shared) {
+                wait_ring_released(&u->ring[i]);
+            }
         }
     }
-    uring_owner_stop(&u->owner);
+    put_owner(u);
     u->live = false;
 }
 
@@ -363,8 +444,9 @@ static struct iovec ram_window(unsigned n)
  * ring's asynchronous teardown ends, which may be after the VMM exited: the
  * image would stay locked for a moment.
  */
-static int register_disk(VirtIOBlkUring *u, int ring_fd)
+static int register_disk(UringRing *r)
 {
+    VirtIOBlkUring *u = r->u;
     int drive_fd = blk_get_fd(u->s->conf.blk);
     int flags = fcntl(drive_fd, F_GETFL);
     g_autofree char *path = g_strdup_printf("/proc/self/fd/%d", drive_fd);
@@ -375,7 +457,29 @@ static int register_disk(VirtIOBlkUring *u, int ring_fd)
     if (fd < 0) {
         return -errno;
     }
-    ret = uring_register(ring_fd, IORING_REGISTER_FILES, &fd, 1);
+    /*
+     * On a shared SQPOLL thread, the ring ends by itself once closed, and
+     * a lock that its descriptor of the disk holds tells when (the kernel
+     * removes it with the last reference, the ring's): see
+     * wait_ring_released().  A read lock on one byte far beyond anything
+     * image locking uses, where this VMM's pid and a count keep it apart
+     * from any other ring's.
+     */
+    if (u->sq) {
+        static unsigned count;
+        struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET,
+                            .l_len = 1 };
+
+        r->lock_offset = (1LL << 62) | ((off_t)getpid() << 24) |
+                         (count++ & 0xffffff);
+        fl.l_start = r->lock_offset;
+        if (fcntl(fd, F_OFD_SETLK, &fl) < 0) {
+            ret = -errno;
+            close(fd);
+            return ret;
+        }
+    }
+    ret = uring_register(r->fd, IORING_REGISTER_FILES, &fd, 1);
     close(fd);
     return ret;
 }
@@ -431,7 +535,7 @@ static bool register_resources(UringRing *r, bool with_ram, GError **errp)
     g_autofree struct iovec *bufs = NULL;
     int ret;
 
-    ret = register_disk(u, r->fd);
+    ret = register_disk(r);
     if (ret < 0) {
         g_set_error(errp, QEMU_ERROR, -ret, "cannot register the drive: %s",
                     g_strerror(-ret));
@@ -649,6 +753,7 @@ bool virtio_blk_uring_check_unused(const VirtIOBlkConf *c, GError **errp)
         c->uring_owner_memory != VIRTIO_BLK_URING_OWNER_MEMORY_DEFAULT ?
             "uring-owner-memory" :
         !c->uring_overflow_check ? "x-uring-overflow-check" :
+        c->uring_sqpoll ? "uring-sqpoll" :
         c->uring_stall_warn_ms != VIRTIO_BLK_URING_STALL_WARN_MS_DEFAULT ?
             "x-uring-stall-warn" : NULL;
 
@@ -675,6 +780,14 @@ VirtIOBlkUring *virtio_blk_uring_new(VirtIOBlock *s, GError **errp)
                    c->uring_sq_cpu, host_cpus - 1);
         return NULL;
     }
+    if (c->uring_sqpoll && (c->uring_sq_cpu != VIRTIO_BLK_URING_SQ_CPU_ANY ||
+                            c->uring_sq_idle_ms !=
+                            VIRTIO_BLK_URING_SQ_IDLE_MS_DEFAULT)) {
+        error_setg(errp, "uring-sq-cpu and uring-sq-idle do not go with "
+                   "uring-sqpoll: set cpu= and idle= on the uring-sqpoll "
+                   "object '%s'", uring_sqpoll_id(c->uring_sqpoll));
+        return NULL;
+    }
     u = g_new0(VirtIOBlkUring, 1);
     u->s = s;
     u->label = g_strdup_printf("virtio-blk: drive '%s'", blk_name(c->blk));
@@ -694,12 +807,24 @@ VirtIOBlkUring *virtio_blk_uring_new(VirtIOBlock *s, GError **errp)
         r->completion_fd = eventfd_new();
     }
     u->entries = c->uring_entries;
+    u->sq = c->uring_sqpoll;
     u->setup_flags = IORING_SETUP_SQPOLL |
-                     (c->uring_sq_cpu >= 0 ? IORING_SETUP_SQ_AFF : 0);
+                     (c->uring_sq_cpu >= 0 ||
+                      (u->sq && uring_sqpoll_cpu(u->sq) >= 0) ?
+                      IORING_SETUP_SQ_AFF : 0);
     u->allowed_ops = choose_allowed_ops(u);
     u->nr_bufs = (guest_ram_top() + (1ULL << URING_BUF_SHIFT) - 1) >>
                  URING_BUF_SHIFT;
-    create_cgroup(u);
+    if (u->sq) {
+        /* The object's owner is in the object's cgroup. */
+        if (!uring_sqpoll_join(u->sq, blk_name(c->blk), fsize_limit(u),
+                               c->uring_owner_memory, errp)) {
+            virtio_blk_uring_free(u);
+            return NULL;
+        }
+    } else {
+        create_cgroup(u);
+    }
     if (!choose_iopoll(u, errp) || !probe_host(u, errp)) {
         virtio_blk_uring_free(u);
         return NULL;
@@ -933,7 +1058,7 @@ static void withdraw_read(void *opaque)
         why = g_strdup("the driver let the completion queue overflow");
         break;
     case WITHDRAW_OWNER_EXITED:
-        how = uring_owner_exit_reason(&u->owner);
+        how = uring_owner_exit_reason(u->owner);
         why = g_strdup_printf("the io_uring owner process %s",
                               how ? how : "ended");
         break;
@@ -1017,7 +1142,7 @@ void virtio_blk_uring_start(VirtIOBlkUring *u)
     aio_run_sync(u->ctx, doorbells_attach, u);
     uring_watch_start(u->watch, &(UringWatchConfig){
         .ring = u->watched, .nr_rings = u->nr_rings, .params = &u->layout,
-        .owner_pid = u->owner.pid, .owner_pidfd = u->owner.pidfd,
+        .owner_pid = u->owner->pid, .owner_pidfd = u->owner->pidfd,
         .check_overflow = u->s->conf.uring_overflow_check,
         .stall_ms = u->s->conf.uring_stall_warn_ms,
     });

@@ -1,7 +1,9 @@
 /*
- * Properties that name other parts of the system: drive= and iothread=.
+ * Properties that name other parts of the system: drive=, iothread= and
+ * uring-sqpoll=.
  */
 #include "block/block-backend.h"
+#include "hw/block/uring-sqpoll.h"
 #include "hw/qdev-properties-system.h"
 #include "qemu/error-report.h"
 #include "sysemu/iothread.h"
@@ -57,4 +59,21 @@ static bool set_iothread(DeviceState *dev, const Property *prop,
 
 const PropertyInfo prop_info_iothread = {
     .type = "link<iothread>", .set = set_iothread,
+};
+
+static bool set_uring_sqpoll(DeviceState *dev, const Property *prop,
+                             const char *str, GError **errp)
+{
+    UringSqpoll **p = (UringSqpoll **)((char *)dev + prop->offset);
+
+    *p = uring_sqpoll_by_id(str);
+    if (!*p) {
+        error_setg(errp, "uring-sqpoll '%s' not found", str);
+        return false;
+    }
+    return true;
+}
+
+const PropertyInfo prop_info_uring_sqpoll = {
+    .type = "link<uring-sqpoll>", .set = set_uring_sqpoll,
 };

@@ -131,6 +131,8 @@ static const Property virtio_blk_pci_props[] = {
     BLK_PROP("uring-entries", uring_entries, prop_info_uint32,
              .defval = VIRTIO_BLK_URING_ENTRIES_DEFAULT,
              .desc = "submission queue entries (rounded up to a power of 2)"),
+    BLK_PROP("uring-sqpoll", uring_sqpoll, prop_info_uring_sqpoll,
+             .desc = "the uring-sqpoll object whose thread the rings share"),
     BLK_PROP("uring-owner-memory", uring_owner_memory, prop_info_size,
              .defval = VIRTIO_BLK_URING_OWNER_MEMORY_DEFAULT,
              .desc = "memory cgroup limit of the ring's owner (0: none)"),

@@ -10,6 +10,8 @@
 extern const PropertyInfo prop_info_drive;
 /* An IOThread * field. */
 extern const PropertyInfo prop_info_iothread;
+/* A UringSqpoll * field. */
+extern const PropertyInfo prop_info_uring_sqpoll;
 
 #define DEFINE_PROP_DRIVE(n, s, f) DEFINE_PROP(n, s, f, prop_info_drive)
 #define DEFINE_PROP_IOTHREAD(n, s, f) DEFINE_PROP(n, s, f, prop_info_iothread)

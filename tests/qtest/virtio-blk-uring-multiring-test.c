@@ -3,7 +3,9 @@
  * (docs/specs/virtio-blk-uring.rst: num_rings, ring_select): what each
  * ring's configuration says, I/O and data on each, a doorbell and a
  * completion vector per ring, hostile input on one ring, one SQPOLL thread
- * for all the rings of a device, and resets that leave nothing behind.
+ * for all the rings of a device, and resets that leave nothing behind; and
+ * two devices on one uring-sqpoll object, one resetting (or overflowing)
+ * while the other does I/O.
  *
  * Under -accel qtest the test plays the guest (libqos/virtio-blk-uring),
  * and the host kernel's SQPOLL thread really does the I/O; waits are
@@ -12,6 +14,7 @@
 #include <errno.h>
 #include <glib.h>
 #include <linux/io_uring.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "virtio-blk-uring-fixture.h"
@@ -396,21 +399,283 @@ static void test_reset_loop(void)
     fixture_cleanup(&f);
 }
 
+/*
+ * Two devices with two rings each on one uring-sqpoll object: device A
+ * (drive d0, the fixture's) at slot 0x10, device B (drive d1, an image of
+ * the same size) at slot 0x11.  B shares A's QTestState and guest memory
+ * allocator; only A's fixture quits the VMM.
+ */
+#define SHARED_RINGS    2
+#define SHARED_DEV      URING ",num-queues=2,uring-sqpoll=sq0,uring-entries=8"
+
+typedef struct Shared {
+    Fixture a, b;
+} Shared;
+
+static void shared_init(Shared *s, const char *object_opts)
+{
+    g_autofree char *image_b = NULL;
+    g_autofree char *dev_opts = NULL;
+    uint8_t *contents;
+
+    image_b = make_image(IMAGE_SIZE, &contents);
+    dev_opts = g_strdup_printf(
+        SHARED_DEV ",addr=0x10 -object uring-sqpoll,id=sq0%s "
+        "-drive if=none,id=d1,format=raw,file=%s "
+        "-device virtio-blk-pci,drive=d1" SHARED_DEV ",addr=0x11",
+        object_opts, image_b);
+    fixture_init(&s->a, RAM_MB, "", dev_opts);
+    s->b = (Fixture){
+        .image = g_steal_pointer(&image_b), .image_size = IMAGE_SIZE,
+        .expected = contents, .ram_size = s->a.ram_size, .qts = s->a.qts,
+        .alloc = s->a.alloc,
+        .u = qvirtio_blk_uring_new_at(s->a.qts, 0x11 << 3),
+    };
+    g_assert_cmpuint(s->a.u->pdev->devfn, ==, 0x10 << 3);
+}
+
+static void shared_cleanup(Shared *s)
+{
+    check_image(&s->b);
+    qvirtio_blk_uring_free(s->b.u);
+    g_unlink(s->b.image);
+    g_free(s->b.image);
+    g_free(s->b.expected);
+    check_image(&s->a);
+    fixture_cleanup(&s->a);
+}
+
+/* The iou-sqp threads of all the VMM's children. */
+static unsigned vmm_sqpoll_threads(Fixture *f)
+{
+    g_autoptr(GArray) kids = children_of(qtest_pid(f->qts));
+    unsigned n = 0;
+
+    for (guint i = 0; i < kids->len; i++) {
+        n += count_threads(g_array_index(kids, int, i), "iou-sqp-");
+    }
+    return n;
+}
+
+/* A round trip on every ring of f, in its own part of the image. */
+static void io_on_every_ring(Fixture *f, uint32_t seed)
+{
+    for (unsigned i = 0; i < SHARED_RINGS; i++) {
+        qvirtio_blk_uring_use_ring(f->u, i);
+        round_trip(f, ring_area(i), 4096, seed + i);
+    }
+    qvirtio_blk_uring_use_ring(f->u, 0);
+}
+
+/* 2 devices x 2 rings: one owner process, one iou-sqp thread on the host. */
+static void test_shared_one_thread(void)
+{
+    Shared s;
+    int owner;
+
+    shared_init(&s, "");
+    qvirtio_blk_uring_start(s.a.u);
+    qvirtio_blk_uring_start(s.b.u);
+    g_assert_cmpuint(s.a.u->cfg.num_rings, ==, SHARED_RINGS);
+    g_assert_cmpuint(s.b.u->cfg.num_rings, ==, SHARED_RINGS);
+    io_on_every_ring(&s.a, 60);
+    io_on_every_ring(&s.b, 70);
+    owner = ring_owner(&s.a);
+    g_assert_cmpuint(count_threads(owner, "iou-sqp-"), ==, 1);
+    g_assert_cmpuint(vmm_sqpoll_threads(&s.a), ==, 1);
+    shared_cleanup(&s);
+}
+
+/*
+ * Device B resets, again and again, with requests in flight, while device
+ * A does I/O on the same SQPOLL thread: A's requests all complete with
+ * their data, B's rings come back each time, and the thread stays.
+ */
+static void test_shared_reset_while_io(void)
+{
+    Shared s;
+    int owner;
+
+    shared_init(&s, ",idle=10");
+    qvirtio_blk_uring_start(s.a.u);
+    owner = ring_owner(&s.a);
+    for (unsigned i = 0; i < 20; i++) {
+        uint64_t buf = guest_alloc(s.b.alloc, 4096);
+        QUringSqe sqe;
+
+        qvirtio_blk_uring_start(s.b.u);
+        g_assert_cmpint(ring_owner(&s.a), ==, owner);
+        qvirtio_blk_uring_use_ring(s.b.u, i % SHARED_RINGS);
+        /* Reads of B's in flight (or queued) at its reset. */
+        for (unsigned k = 0; k < 4; k++) {
+            qvirtio_blk_uring_prep(s.b.u, &sqe, IORING_OP_READ_FIXED, buf,
+                                   4096, k * 4096, k);
+            qvirtio_blk_uring_queue(s.b.u, &sqe);
+        }
+        qvirtio_blk_uring_kick(s.b.u);
+        qvirtio_blk_uring_use_ring(s.a.u, i % SHARED_RINGS);
+        round_trip(&s.a, ring_area(i % SHARED_RINGS), 4096, 80 + i);
+        qvirtio_blk_uring_reset(s.b.u);
+        round_trip(&s.a, ring_area(i % SHARED_RINGS) + 8192, 4096, 90 + i);
+        guest_free(s.b.alloc, buf);
+    }
+    g_assert_cmpint(ring_owner(&s.a), ==, owner);
+    g_assert_cmpuint(vmm_sqpoll_threads(&s.a), ==, 1);
+    qvirtio_blk_uring_start(s.b.u);
+    io_on_every_ring(&s.b, 100);
+    shared_cleanup(&s);
+}
+
+/*
+ * Device B lets a completion queue overflow: its rings are withdrawn
+ * (NEEDS_RESET), A's go on, on the same thread; B works again after a
+ * reset.
+ */
+static void test_shared_overflow(void)
+{
+    Shared s;
+    QVirtioBlkUring *u;
+    int owner;
+
+    shared_init(&s, "");
+    qvirtio_blk_uring_start(s.a.u);
+    qvirtio_blk_uring_start(s.b.u);
+    owner = ring_owner(&s.a);
+    u = s.b.u;
+    qvirtio_blk_uring_use_ring(u, 1);
+    for (unsigned done = 0; done <= u->cfg.cq_entries;
+         done += u->cfg.sq_entries) {
+        submit_nops(&s.b, u->cfg.sq_entries);
+    }
+    g_assert_true(qvirtio_pci_wait_status(&u->vdev,
+                                          VIRTIO_CONFIG_S_NEEDS_RESET,
+                                          WAIT_US));
+    g_assert_cmphex(qvirtio_pci_get_status(&s.a.u->vdev) &
+                    VIRTIO_CONFIG_S_NEEDS_RESET, ==, 0);
+    io_on_every_ring(&s.a, 110);
+    g_assert_cmpint(ring_owner(&s.a), ==, owner);
+    qvirtio_blk_uring_reset(u);
+    qvirtio_blk_uring_start(u);
+    io_on_every_ring(&s.b, 120);
+    g_assert_cmpuint(vmm_sqpoll_threads(&s.a), ==, 1);
+    shared_cleanup(&s);
+}
+
+#define NR_SHARED_RESETS 1000
+
+/*
+ * 1000 resets of device B while device A keeps its rings on the shared
+ * thread: the VMM's threads, descriptors and mappings, and the owner's
+ * descriptors, are what they were after the first; one owner, one thread
+ * throughout.  Then both reset: the owner ends, and comes back.
+ */
+static void test_shared_reset_loop(void)
+{
+    Shared s;
+    GPid pid;
+    ProcCounts first = { 0 }, now;
+    g_autofree char *owner_fds = NULL;
+    unsigned first_owner_fds = 0;
+    int owner;
+
+    shared_init(&s, "");
+    pid = qtest_pid(s.a.qts);
+    qvirtio_blk_uring_start(s.a.u);
+    owner = ring_owner(&s.a);
+    owner_fds = g_strdup_printf("/proc/%d/fd", owner);
+    for (unsigned i = 0; i < NR_SHARED_RESETS; i++) {
+        qvirtio_blk_uring_start(s.b.u);
+        qvirtio_blk_uring_use_ring(s.b.u, i % SHARED_RINGS);
+        g_assert_cmpint(uring_rw(&s.b, IORING_OP_NOP, 0, 0, 0), ==, 0);
+        if (i == 0) {
+            first = proc_counts(pid);
+            first_owner_fds = count_dir(owner_fds);
+        }
+        qvirtio_blk_uring_reset(s.b.u);
+    }
+    qvirtio_blk_uring_start(s.b.u);
+    io_on_every_ring(&s.b, 130);
+    io_on_every_ring(&s.a, 140);
+    now = proc_counts(pid);
+    g_test_message("threads %u -> %u, fds %u -> %u, maps %u -> %u",
+                   first.threads, now.threads, first.fds, now.fds,
+                   first.maps, now.maps);
+    g_assert_cmpuint(now.threads, ==, first.threads);
+    g_assert_cmpuint(now.fds, ==, first.fds);
+    g_assert_cmpuint(now.maps, ==, first.maps);
+    g_assert_cmpuint(now.children, ==, 1);
+    g_assert_cmpint(ring_owner(&s.a), ==, owner);
+    /* The channel and the anchor ring: the owner keeps no device's ring. */
+    g_assert_cmpuint(first_owner_fds, ==, 2);
+    g_assert_cmpuint(count_dir(owner_fds), ==, 2);
+    g_assert_cmpuint(vmm_sqpoll_threads(&s.a), ==, 1);
+
+    qvirtio_blk_uring_reset(s.a.u);
+    qvirtio_blk_uring_reset(s.b.u);
+    g_assert_true(process_gone(owner, WAIT_US));
+    g_assert_cmpuint(proc_counts(pid).children, ==, 0);
+    qvirtio_blk_uring_start(s.b.u);
+    io_on_every_ring(&s.b, 150);
+    g_assert_cmpuint(vmm_sqpoll_threads(&s.a), ==, 1);
+    shared_cleanup(&s);
+}
+
+/* Images of different sizes cannot share a thread: one line, exit 1. */
+static void test_shared_size_mismatch(void)
+{
+    uint8_t *contents_a, *contents_b;
+    g_autofree char *image_a = make_image(IMAGE_SIZE, &contents_a);
+    g_autofree char *image_b = make_image(IMAGE_SIZE * 2, &contents_b);
+    g_autofree char *args = g_strdup_printf(
+        "-accel qtest -display none -nodefaults -m %uM "
+        "-object uring-sqpoll,id=sq0 "
+        "-drive if=none,id=d0,format=raw,file=%s "
+        "-drive if=none,id=d1,format=raw,file=%s "
+        "-device virtio-blk-pci,drive=d0" URING ",uring-sqpoll=sq0 "
+        "-device virtio-blk-pci,drive=d1" URING ",uring-sqpoll=sq0",
+        RAM_MB, image_a, image_b);
+    g_autofree char *expected = g_strdup_printf(
+        PROG "-device virtio-blk-pci,drive=d1" URING ",uring-sqpoll=sq0: "
+        "uring-sqpoll=sq0: drive 'd1' needs a file size limit of %llu "
+        "bytes, drive 'd0' a file size limit of %llu bytes: the rings of "
+        "one SQPOLL thread share one limit (give them images of the same "
+        "size)\n", IMAGE_SIZE * 2, IMAGE_SIZE);
+    g_autofree char *err = NULL;
+
+    g_assert_cmpint(qtest_run_vmm(NULL, args, &err), ==, 1);
+    /* d0's warning that it cannot poll, then d1's error. */
+    g_assert_true(g_str_has_suffix(err, expected));
+    g_unlink(image_a);
+    g_unlink(image_b);
+    g_free(contents_a);
+    g_free(contents_b);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/virtio-blk-uring/multiring/config", test_config);
     g_test_add_func("/virtio-blk-uring/multiring/io-each-ring",
-                   test_io_each_ring);
+                    test_io_each_ring);
     g_test_add_func("/virtio-blk-uring/multiring/doorbell-per-ring",
-                   test_doorbell_per_ring);
+                    test_doorbell_per_ring);
     g_test_add_func("/virtio-blk-uring/multiring/msix-per-ring",
-                   test_msix_per_ring);
+                    test_msix_per_ring);
     g_test_add_func("/virtio-blk-uring/multiring/hostile-per-ring",
-                   test_hostile_per_ring);
+                    test_hostile_per_ring);
     g_test_add_func("/virtio-blk-uring/multiring/one-sqpoll-thread",
-                   test_one_sqpoll_thread);
+                    test_one_sqpoll_thread);
     g_test_add_func("/virtio-blk-uring/multiring/reset-loop",
-                   test_reset_loop);
+                    test_reset_loop);
+    g_test_add_func("/virtio-blk-uring/multiring/shared/one-thread",
+                    test_shared_one_thread);
+    g_test_add_func("/virtio-blk-uring/multiring/shared/reset-while-io",
+                    test_shared_reset_while_io);
+    g_test_add_func("/virtio-blk-uring/multiring/shared/overflow",
+                    test_shared_overflow);
+    g_test_add_func("/virtio-blk-uring/multiring/shared/reset-loop",
+                    test_shared_reset_loop);
+    g_test_add_func("/virtio-blk-uring/multiring/shared/size-mismatch",
+                    test_shared_size_mismatch);
     return g_test_run();
 }

@@ -12,11 +12,11 @@
  * vDSO and vvar included), so a pointer resolves to its few public pages
  * or to nothing; it then limits file size to the image's (writes cannot
  * grow it), drops every capability but CAP_IPC_LOCK (which only decides
- * how pinned guest RAM is accounted), creates the rings (sharing one
- * SQPOLL thread), hands them over
- * (include/hw/block/uring-owner-protocol.h), closes its own copies and
- * waits under a seccomp filter that allows it nothing but to read its
- * channel and exit.
+ * how pinned guest RAM is accounted), creates the anchor ring whose SQPOLL
+ * thread all later rings share, and goes under a seccomp filter that
+ * allows it nothing but its channel, making rings and exiting.  Then, for
+ * each request of the VMM, it makes the rings, hands them over
+ * (include/hw/block/uring-owner-protocol.h) and closes its own copies.
  *
  * Raw system calls only: there is no C library here.
  */
@@ -168,57 +168,91 @@ static int same_layout(const struct io_uring_params *a,
     return 1;
 }
 
-static void set_up(const UringOwnerRequest *req, UringOwnerReply *reply)
+/*
+ * Limits, capabilities and the anchor: a disabled ring that is never
+ * handed over, whose SQPOLL thread every ring made later attaches to.
+ * The anchor's descriptor, or -1 with reply telling why.
+ */
+static int set_up(const UringOwnerStart *start, UringOwnerReply *reply)
 {
-    struct rlimit64 fsize = { req->fsize_limit, req->fsize_limit };
+    struct rlimit64 fsize = { start->fsize_limit, start->fsize_limit };
     /* The kernel's struct sigaction: handler, flags, restorer, mask */
     unsigned long ignore[4] = { (unsigned long)SIG_IGN, 0, 0, 0 };
+    struct io_uring_params p = start->anchor;
     long ret;
 
-    reply->params = req->params;
     /* A limit of 0 is a limit too: an empty image must stay empty. */
-    if (req->fsize_limit != ~0ULL &&
+    if (start->fsize_limit != ~0ULL &&
         failed(reply, URING_OWNER_STEP_FSIZE,
                SYS(__NR_prlimit64, 0, RLIMIT_FSIZE, &fsize, 0, 0))) {
-        return;
+        return -1;
     }
     /* Writes at or past the limit fail with EFBIG instead of a signal. */
     if (failed(reply, URING_OWNER_STEP_SIGXFSZ,
                SYS(__NR_rt_sigaction, SIGXFSZ, ignore, 0, 8, 0)) ||
         failed(reply, URING_OWNER_STEP_CAPS,
-               drop_capabilities(req->keep_ipc_lock)) ||
+               drop_capabilities(start->keep_ipc_lock)) ||
         failed(reply, URING_OWNER_STEP_NO_NEW_PRIVS,
                SYS(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))) {
-        return;
+        return -1;
     }
+    p.flags |= IORING_SETUP_SQPOLL | IORING_SETUP_R_DISABLED;
+    ret = SYS(__NR_io_uring_setup, 1, &p, 0, 0, 0);
+    if (failed(reply, URING_OWNER_STEP_SETUP, ret)) {
+        return -1;
+    }
+    reply->ok = 1;
+    return ret;
+}
+
+/* The first n of fd, closed. */
+static void close_all(const __s32 *fd, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        SYS(__NR_close, fd[i], 0, 0, 0, 0);
+    }
+}
+
+/* req's rings, attached to the anchor's SQPOLL thread. */
+static void make_rings(const UringOwnerRequest *req, int anchor,
+                       UringOwnerReply *reply)
+{
+    unsigned n;
+    long ret;
+
     if (req->nr_rings < 1 || req->nr_rings > URING_OWNER_MAX_RINGS) {
         failed(reply, URING_OWNER_STEP_SETUP, -EINVAL);
         return;
     }
-    for (unsigned i = 0; i < req->nr_rings; i++) {
+    for (n = 0; n < req->nr_rings; n++) {
         struct io_uring_params p = req->params;
 
-        /* The rings share the first one's SQPOLL thread. */
-        if (i > 0) {
-            p.flags |= IORING_SETUP_ATTACH_WQ;
-            p.wq_fd = reply->fd[0];
-        }
+        p.flags |= IORING_SETUP_ATTACH_WQ;
+        p.wq_fd = anchor;
         ret = SYS(__NR_io_uring_setup, req->entries, &p, 0, 0, 0);
         if (failed(reply, URING_OWNER_STEP_SETUP, ret)) {
-            return;
+            break;
         }
-        reply->fd[i] = ret;
-        if (i == 0) {
+        reply->fd[n] = ret;
+        if (n == 0) {
             reply->params = p;
         } else if (!same_layout(&p, &reply->params)) {
             failed(reply, URING_OWNER_STEP_LAYOUT, -EINVAL);
-            return;
+            n++;
+            break;
         }
+    }
+    if (reply->step) {
+        close_all(reply->fd, n);
+        return;
     }
     reply->ok = 1;
 }
 
-/* From now on: read the channel, exit; anything else kills the process. */
+/*
+ * From now on: messages on the channel, rings, exit; anything else kills
+ * the process.
+ */
 static void lock_down(void)
 {
     struct sock_filter insns[] = {
@@ -228,7 +262,10 @@ static void lock_down(void)
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
                  offsetof(struct seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_read, 3, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_readv, 6, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_write, 5, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_close, 4, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 3, 0),
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_exit_group, 2, 0),
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_restart_syscall, 1, 0),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
@@ -241,8 +278,11 @@ static void lock_down(void)
     }
 }
 
-/* One message of exactly len bytes into buf; false otherwise. */
-static int receive(void *buf, size_t len)
+/*
+ * One message of at most len bytes into buf: its length (0 at the end of
+ * the channel), or len + 1 if it was longer.
+ */
+static long receive(void *buf, size_t len)
 {
     char extra;
     /* A longer message would be cut to len: read one byte more. */
@@ -254,39 +294,52 @@ static int receive(void *buf, size_t len)
     do {
         n = SYS(__NR_readv, URING_OWNER_CHANNEL_FD, iov, 2, 0, 0);
     } while (n == -EINTR);
-    return n == (long)len;
+    return n;
+}
+
+static void reply_to_vmm(const UringOwnerReply *reply)
+{
+    SYS(__NR_write, URING_OWNER_CHANNEL_FD, reply, sizeof(*reply), 0, 0);
 }
 
 __attribute__((noreturn, used)) void owner_main(void);
 void owner_main(void)
 {
+    UringOwnerStart start;
     UringOwnerRequest req;
     UringOwnerReply reply;
     UringOwnerTaken taken;
-    char byte;
+    int anchor;
+    long n;
 
     unmap_all_but_image();
     SYS(__NR_prctl, PR_SET_NAME, URING_OWNER_NAME, 0, 0, 0);
-    if (!receive(&req, sizeof(req))) {
+    if (receive(&start, sizeof(start)) != sizeof(start)) {
         exit_group(URING_OWNER_EXIT_PROTOCOL);
     }
     memset(&reply, 0, sizeof(reply));
-    set_up(&req, &reply);
-    SYS(__NR_write, URING_OWNER_CHANNEL_FD, &reply, sizeof(reply), 0, 0);
-    if (!reply.ok) {
+    anchor = set_up(&start, &reply);
+    reply_to_vmm(&reply);
+    if (anchor < 0) {
         exit_group(URING_OWNER_EXIT_SETUP);
     }
-    if (!receive(&taken, sizeof(taken)) ||
-        taken.magic != URING_OWNER_TAKEN_MAGIC) {
-        exit_group(URING_OWNER_EXIT_PROTOCOL);
-    }
-    for (unsigned i = 0; i < req.nr_rings; i++) {
-        SYS(__NR_close, reply.fd[i], 0, 0, 0, 0);
-    }
     lock_down();
-    /* Own the ring's threads until the VMM closes the channel. */
-    while (SYS(__NR_read, URING_OWNER_CHANNEL_FD, &byte, 1, 0, 0) ==
-           -EINTR) {
+    /* Make rings until the VMM closes the channel; own their threads. */
+    while ((n = receive(&req, sizeof(req))) != 0) {
+        if (n != sizeof(req)) {
+            exit_group(URING_OWNER_EXIT_PROTOCOL);
+        }
+        memset(&reply, 0, sizeof(reply));
+        make_rings(&req, anchor, &reply);
+        reply_to_vmm(&reply);
+        if (!reply.ok) {
+            continue;
+        }
+        if (receive(&taken, sizeof(taken)) != sizeof(taken) ||
+            taken.magic != URING_OWNER_TAKEN_MAGIC) {
+            exit_group(URING_OWNER_EXIT_PROTOCOL);
+        }
+        close_all(reply.fd, req.nr_rings);
     }
     exit_group(URING_OWNER_EXIT_DONE);
 }

@@ -3,17 +3,23 @@
  * other, over a SOCK_SEQPACKET pair; the owner's end is its descriptor
  * URING_OWNER_CHANNEL_FD, its only one.
  *
+ *   VMM -> owner   UringOwnerStart     limits, and the SQPOLL thread's
+ *                                      parameters
+ *   owner -> VMM   UringOwnerReply     ok, or which step failed
+ * then, any number of times:
  *   VMM -> owner   UringOwnerRequest   make nr_rings rings with these
  *   owner -> VMM   UringOwnerReply     the rings' descriptor numbers in the
  *                                      owner, or why there are none
  *   VMM -> owner   UringOwnerTaken     the VMM has its own copies now
- *                                      (pidfd_getfd(2))
+ *                                      (pidfd_getfd(2)); the owner closes
+ *                                      its own
  *
- * The first ring has an SQPOLL thread of its own, the others are attached
- * to it (IORING_SETUP_ATTACH_WQ, which works only within one process).
- * The owner then closes its copies and waits: end of file on the channel,
- * or SIGKILL, ends it and with it the rings' SQPOLL thread and io-wq
- * workers.
+ * At start the owner makes the anchor, a disabled ring with an SQPOLL
+ * thread that it keeps and never hands over; every ring made later is
+ * attached to that thread (IORING_SETUP_ATTACH_WQ, which works only within
+ * one process), so one owner is one SQPOLL thread, however many rings of
+ * however many devices it serves.  End of file on the channel, or SIGKILL,
+ * ends it and with it that thread and the io-wq workers.
  *
  * Shared by the VMM and the owner, which is freestanding: UAPI headers only.
  */
@@ -35,12 +41,17 @@
 /* As many rings as a virtio-blk device has virtqueues, at most. */
 #define URING_OWNER_MAX_RINGS   64
 
+typedef struct UringOwnerStart {
+    __u32 keep_ipc_lock;        /* keep CAP_IPC_LOCK if it has it */
+    __u32 pad;
+    __u64 fsize_limit;          /* RLIMIT_FSIZE; ~0: none */
+    /* The anchor's flags (SQ_AFF), sq_thread_cpu and sq_thread_idle */
+    struct io_uring_params anchor;
+} UringOwnerStart;
+
 typedef struct UringOwnerRequest {
     __u32 entries;              /* io_uring_setup(entries, &params) */
-    __u32 keep_ipc_lock;        /* keep CAP_IPC_LOCK if it has it */
-    __u64 fsize_limit;          /* RLIMIT_FSIZE; ~0: none */
     __u32 nr_rings;             /* 1 to URING_OWNER_MAX_RINGS */
-    __u32 pad;
     struct io_uring_params params;
 } UringOwnerRequest;
 
@@ -56,13 +67,13 @@ enum {
     URING_OWNER_STEP_SIGXFSZ,   /* ignoring SIGXFSZ */
     URING_OWNER_STEP_CAPS,      /* dropping capabilities */
     URING_OWNER_STEP_NO_NEW_PRIVS,
-    URING_OWNER_STEP_SETUP,     /* io_uring_setup() */
+    URING_OWNER_STEP_SETUP,     /* io_uring_setup(): the anchor, or rings */
     URING_OWNER_STEP_LAYOUT,    /* a ring's layout differs from the first's */
 };
 
 typedef struct UringOwnerReply {
     __s32 fd[URING_OWNER_MAX_RINGS];    /* the rings, in the owner */
-    __s32 ok;                   /* 1: all nr_rings made; 0: none */
+    __s32 ok;                   /* 1: done (all nr_rings made); 0: none */
     __u32 step;                 /* URING_OWNER_STEP_* that failed */
     __s32 err;                  /* its errno */
     __u32 pad;

@@ -4,11 +4,11 @@
  * The ring's SQPOLL thread and io-wq workers are threads of the process
  * that creates the ring, and use its address space, credentials and
  * limits: the owner (hw/block/uring-owner/) is made to give them nothing
- * the guest's I/O does not need.  The VMM starts it for each device (a child
- * process that executes the owner from memory), places it in the device's
- * memory cgroup, has it create the device's rings and takes their
- * descriptors from it (pidfd_getfd(2)); stopping it ends the rings'
- * threads.
+ * the guest's I/O does not need.  The VMM starts it for each device, or
+ * for each uring-sqpoll object (a child process that executes the owner
+ * from memory), places it in a memory cgroup, has it create rings, all on
+ * its one SQPOLL thread, and takes their descriptors from it
+ * (pidfd_getfd(2)); stopping it ends the rings' threads.
  *
  * Every wait for the owner is bounded, except for its end after SIGKILL,
  * which lasts as long as the ring's requests in flight (the host's block
@@ -36,17 +36,25 @@ typedef struct UringOwner {
 
 /*
  * Start the owner in cgroup cg (NULL: the VMM's), with file size limit
- * fsize_limit (UINT64_MAX: none), and have it make nr_rings rings (1 to
- * URING_OWNER_MAX_RINGS) with io_uring_setup(entries, params), the second
- * and later ones attached to the first one's SQPOLL thread.  On success
- * fds[0..nr_rings) are the rings' fds in the VMM, and params is filled in
- * by the kernel (the layout of every ring); false with errp set and the
- * owner gone otherwise: if io_uring_setup() failed, the error's code is
- * its errno and its message only strerror's.  Called with the BQL held.
+ * fsize_limit (UINT64_MAX: none), and its SQPOLL thread on host CPU sq_cpu
+ * (-1: any), idle for sq_idle_ms before it sleeps.  False with errp set and
+ * the owner gone if it cannot.  Called with the BQL held.
  */
-bool uring_owner_start(UringOwner *o, unsigned nr_rings, unsigned entries,
-                       struct io_uring_params *params, uint64_t fsize_limit,
-                       MemoryCgroup *cg, int *fds, GError **errp);
+bool uring_owner_start(UringOwner *o, uint64_t fsize_limit, int sq_cpu,
+                       unsigned sq_idle_ms, MemoryCgroup *cg, GError **errp);
+/*
+ * Have the owner make nr_rings rings (1 to URING_OWNER_MAX_RINGS) with
+ * io_uring_setup(entries, params), all attached to its SQPOLL thread.  On
+ * success fds[0..nr_rings) are the rings' fds in the VMM, and params is
+ * filled in by the kernel (the layout of every ring).  False with errp set
+ * otherwise: if io_uring_setup() failed, the error's code is its errno and
+ * its message only strerror's, and the owner goes on; if the owner did not
+ * answer as it should, it is killed (uring_owner_stop() still has to reap
+ * it).  Called with the BQL held.
+ */
+bool uring_owner_make_rings(UringOwner *o, unsigned nr_rings,
+                            unsigned entries, struct io_uring_params *params,
+                            int *fds, GError **errp);
 /*
  * End the owner and wait until it, and the threads of the ring, are gone:
  * as long as the host kernel holds requests the ring submitted, with a

@@ -13,6 +13,7 @@
 #include "hw/virtio/virtio.h"
 
 typedef struct IOThread IOThread;
+typedef struct UringSqpoll UringSqpoll;
 typedef struct VirtIOBlkUring VirtIOBlkUring;
 typedef struct VirtIOBlockReq VirtIOBlockReq;
 
@@ -53,6 +54,7 @@ typedef struct VirtIOBlkConf {
     uint64_t uring_owner_memory;
     bool uring_overflow_check;  /* x-: off only to test the cgroup's bound */
     uint32_t uring_stall_warn_ms;
+    UringSqpoll *uring_sqpoll;  /* a shared SQPOLL thread, or NULL */
 } VirtIOBlkConf;
 
 /* Requests of one queue: a slot per ring entry, never allocated later. */

@@ -27,6 +27,25 @@ QVirtioBlkUring *qvirtio_blk_uring_new(QTestState *qts)
     return u;
 }
 
+QVirtioBlkUring *qvirtio_blk_uring_new_at(QTestState *qts, uint8_t devfn)
+{
+    QVirtioBlkUring *u = g_new0(QVirtioBlkUring, 1);
+
+    u->qts = qts;
+    qpci_bus_init(&u->bus, qts);
+    u->pdev = g_new0(QPCIDevice, 1);
+    u->pdev->bus = &u->bus;
+    u->pdev->devfn = devfn;
+    if (qpci_config_readl(u->pdev, PCI_VENDOR_ID) !=
+        ((uint32_t)VIRTIO_PCI_MODERN_DEVICE_ID(VIRTIO_ID_BLOCK) << 16 |
+         PCI_VENDOR_ID_VIRTIO)) {
+        g_error("no virtio-blk-pci device at devfn 0x%x", devfn);
+    }
+    qvirtio_pci_init(&u->vdev, u->pdev);
+    u->has_shm = qvirtio_pci_find_shm(&u->vdev, VBU_SHM_ID, &u->shm);
+    return u;
+}
+
 void qvirtio_blk_uring_free(QVirtioBlkUring *u)
 {
     qvirtio_blk_uring_reset(u);

@@ -135,6 +135,8 @@ typedef struct QVirtioBlkUring {
 
 /* Find the first virtio-blk-pci device and set up its transport. */
 QVirtioBlkUring *qvirtio_blk_uring_new(QTestState *qts);
+/* The same for the virtio-blk-pci device at devfn on bus 0. */
+QVirtioBlkUring *qvirtio_blk_uring_new_at(QTestState *qts, uint8_t devfn);
 /* Reset the device and free the driver. */
 void qvirtio_blk_uring_free(QVirtioBlkUring *u);
 
