@@ -440,3 +440,77 @@ void submit_nops(Fixture *f, unsigned n)
         g_usleep(1000);
     }
 }
+
+/*
+ * Without a ring the read-only fields read as zero but num_rings (one, a
+ * ring per virtqueue); msix_vector, of the read-write fields, reads as its
+ * initial "none" (0xffff), ring_select as 0.
+ */
+void check_config_zero(Fixture *f)
+{
+    for (uint32_t off = VBU_CFG_SQ_ENTRIES; off < VBU_CFG_END; off += 4) {
+        uint32_t expected = off == VBU_CFG_MSIX_VECTOR ? VIRTIO_MSI_NO_VECTOR
+                          : off == VBU_CFG_NUM_RINGS - 2 ? 1 << 16 : 0;
+
+        g_assert_cmphex(qvirtio_pci_config_readl(&f->u->vdev, off), ==,
+                        expected);
+    }
+}
+
+/* Read sectors through virtqueue 0 and compare with the image. */
+void virtqueue_read_check(Fixture *f, QVirtQueue *vq, uint64_t sector,
+                                 size_t len)
+{
+    g_autofree uint8_t *buf = g_malloc(len);
+
+    g_assert_cmpuint(qvirtio_blk_read(vq, sector, buf, len), ==,
+                     VIRTIO_BLK_S_OK);
+    g_assert_cmpmem(buf, len, f->expected + sector * VIRTIO_BLK_SECTOR_SIZE,
+                    len);
+}
+
+void wait_need_wakeup(Fixture *f)
+{
+    gint64 deadline = g_get_monotonic_time() + WAIT_US;
+
+    while (!(qvirtio_blk_uring_sq_flags(f->u) & IORING_SQ_NEED_WAKEUP)) {
+        if (g_get_monotonic_time() >= deadline) {
+            g_error("the SQPOLL thread did not go to sleep (no "
+                    "IORING_SQ_NEED_WAKEUP) within %d s of idling",
+                    WAIT_US / 1000000);
+        }
+        g_usleep(1000);
+    }
+}
+
+/*
+ * Publish sqe while the SQPOLL thread sleeps, without ringing the
+ * doorbell.  True if nothing completes within QUIET_US (the thread is
+ * asleep and needs the doorbell).  Once the thread has set NEED_WAKEUP it
+ * looks at the ring once more before it sleeps, so the SQE is published
+ * well after the flag appears; should a thread that was preempted in
+ * between still take it, its CQE is consumed and false returned.
+ */
+bool publish_while_asleep(Fixture *f, const QUringSqe *sqe,
+                                 int32_t res)
+{
+    QUringCqe cqe;
+
+    wait_need_wakeup(f);
+    g_usleep(50 * 1000);
+    qvirtio_blk_uring_queue(f->u, sqe);
+    qvirtio_blk_uring_publish(f->u);
+    if (qvirtio_blk_uring_poll_cqe(f->u, &cqe, QUIET_US)) {
+        g_test_message("the SQPOLL thread took an SQE without the doorbell "
+                       "(it was not asleep yet); trying again");
+        g_assert_cmphex(cqe.user_data, ==, sqe->user_data);
+        g_assert_cmpint(cqe.res, ==, res);
+        return false;
+    }
+    /* Still asleep, and the SQE still queued. */
+    g_assert_cmphex(qvirtio_blk_uring_sq_flags(f->u) & IORING_SQ_NEED_WAKEUP,
+                    !=, 0);
+    g_assert_cmpuint(qvirtio_blk_uring_ring_readl(f->u, f->u->cfg.sq_off.head),
+                     ==, f->u->sq_tail - 1);
+    return true;
+}

@@ -127,10 +127,29 @@ void expect_no_cqe(Fixture *f, const char *why);
  */
 void expect_refused(Fixture *f, const QUringSqe *sqe, int32_t res,
                     const char *what);
+/* Wait (up to WAIT_US) until the SQPOLL thread sleeps. */
+void wait_need_wakeup(Fixture *f);
+/*
+ * Publish sqe, which completes with res, while the SQPOLL thread sleeps,
+ * without ringing the doorbell.  True if it stays queued for QUIET_US (the
+ * thread needs the doorbell); false if the thread took it after all.
+ */
+bool publish_while_asleep(Fixture *f, const QUringSqe *sqe, int32_t res);
+/* How often to try for an SQE that waits for the doorbell. */
+#define ASLEEP_ATTEMPTS 5
+
 /* Queue n NOPs, kick, and wait until the kernel has taken them. */
 void submit_nops(Fixture *f, unsigned n);
 /* The region reads as zeroes: no rings in it. */
 void check_shm_empty(Fixture *f);
+/*
+ * Without a ring the extension's read-only fields read as zero but
+ * num_rings; msix_vector reads 0xffff.
+ */
+void check_config_zero(Fixture *f);
+/* Read sectors through a virtqueue and compare with the image. */
+void virtqueue_read_check(Fixture *f, QVirtQueue *vq, uint64_t sector,
+                          size_t len);
 
 /* Processes and resources of the VMM, from /proc */
 

@@ -176,24 +176,6 @@ static void test_io_each_ring(void)
     fixture_cleanup(&f);
 }
 
-/* Wait until the SQPOLL thread sleeps, as the current ring shows. */
-static void wait_asleep(Fixture *f)
-{
-    gint64 deadline = g_get_monotonic_time() + WAIT_US;
-
-    while (!(qvirtio_blk_uring_sq_flags(f->u) & IORING_SQ_NEED_WAKEUP)) {
-        if (g_get_monotonic_time() >= deadline) {
-            g_error("the SQPOLL thread did not go to sleep within %d s",
-                    WAIT_US / 1000000);
-        }
-        g_usleep(1000);
-    }
-    /* It looks at the rings once more after setting the flag. */
-    g_usleep(50 * 1000);
-}
-
-#define ASLEEP_ATTEMPTS 5
-
 /*
  * Each ring's doorbell wakes the thread for that ring's SQEs.  An SQE
  * published while the thread sleeps waits for a doorbell (if the thread
@@ -213,18 +195,15 @@ static void test_doorbell_per_ring(void)
             QUringSqe sqe;
             QUringCqe cqe;
 
-            wait_asleep(&f);
             qvirtio_blk_uring_prep(f.u, &sqe, IORING_OP_NOP, 0, 0, 0,
                                    i * 100 + a);
-            qvirtio_blk_uring_queue(f.u, &sqe);
-            qvirtio_blk_uring_publish(f.u);
-            proven = !qvirtio_blk_uring_poll_cqe(f.u, &cqe, QUIET_US);
+            proven = publish_while_asleep(&f, &sqe, 0);
             if (proven) {
                 qvirtio_blk_uring_doorbell(f.u);
                 qvirtio_blk_uring_wait_cqe(f.u, &cqe);
+                g_assert_cmphex(cqe.user_data, ==, i * 100 + a);
+                g_assert_cmpint(cqe.res, ==, 0);
             }
-            g_assert_cmphex(cqe.user_data, ==, i * 100 + a);
-            g_assert_cmpint(cqe.res, ==, 0);
         }
         if (!proven) {
             g_error("ring %u: in %u attempts the SQPOLL thread never waited "
