@@ -456,7 +456,9 @@ bool virtio_pci_realize(VirtIOPCIProxy *p, VirtIODevice *vdev, GError **errp)
         return false;
     }
     if (p->vectors == VIRTIO_PCI_VECTORS_AUTO) {
-        p->vectors = nvq + 1 + vdev->extra_vectors;
+        /* 64 queues and 64 passthrough rings need one more than MSI-X has:
+         * the driver then polls the last ring or shares a vector. */
+        p->vectors = MIN(nvq + 1 + vdev->extra_vectors, MSIX_MAX_ENTRIES);
     }
     if (p->vectors > MSIX_MAX_ENTRIES || p->vectors == 0) {
         error_setg(errp, "vectors must be between 1 and %d",

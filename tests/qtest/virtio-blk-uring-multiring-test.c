@@ -295,6 +295,31 @@ static void test_hostile_per_ring(void)
     fixture_cleanup(&f);
 }
 
+/*
+ * The most queues a device may have, each with its ring: MSI-X has a
+ * vector fewer than config, queues and rings would take, and the device
+ * starts all the same; every ring works, the last one too.
+ */
+static void test_max_rings(void)
+{
+    Fixture f;
+
+    fixture_init(&f, RAM_MB, "", URING ",num-queues=64,uring-entries=8");
+    qvirtio_blk_uring_start(f.u);
+    g_assert_cmpuint(f.u->cfg.num_rings, ==, 64);
+    qvirtio_pci_enable_msix(&f.u->vdev);
+    g_assert_cmpuint(f.u->vdev.msix.nr_vectors, ==, 128);
+    for (unsigned i = 0; i < 64; i += 9) {
+        qvirtio_blk_uring_use_ring(f.u, i);
+        g_assert_cmpint(uring_rw(&f, IORING_OP_NOP, 0, 0, 0), ==, 0);
+    }
+    qvirtio_blk_uring_use_ring(f.u, 63);
+    g_assert_cmpuint(f.u->cfg.doorbell_notify_off, ==, 64 + 63);
+    round_trip(&f, 0, 4096, 160);
+    check_image(&f);
+    fixture_cleanup(&f);
+}
+
 /* The names of the threads of process pid that start with prefix. */
 static unsigned count_threads(int pid, const char *prefix)
 {
@@ -646,6 +671,7 @@ int main(int argc, char **argv)
                     test_one_sqpoll_thread);
     g_test_add_func("/virtio-blk-uring/multiring/reset-loop",
                     test_reset_loop);
+    g_test_add_func("/virtio-blk-uring/multiring/max-rings", test_max_rings);
     g_test_add_func("/virtio-blk-uring/multiring/shared/one-thread",
                     test_shared_one_thread);
     g_test_add_func("/virtio-blk-uring/multiring/shared/reset-while-io",
