@@ -411,8 +411,9 @@ static void check_owner_fds(int owner)
 
 /*
  * It maps nothing of the VMM's; it holds two descriptors (its channel to
- * the VMM, the anchor ring); it has no capability but CAP_IPC_LOCK (for pinning guest RAM
- * as the VMM would), cannot gain any, and runs under a seccomp filter.
+ * the VMM, the anchor ring); it has no capability but CAP_IPC_LOCK (for
+ * pinning guest RAM as the VMM would), cannot gain any, and runs under a
+ * seccomp filter.
  */
 static void test_owner_process(void)
 {

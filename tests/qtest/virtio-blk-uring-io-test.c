@@ -1,6 +1,6 @@
 /*
- * I/O through the io_uring passthrough's ring (docs/specs/virtio-blk-uring.rst):
- * reads and writes on a raw image compared with the image file read from
+ * I/O through the io_uring passthrough's ring
+ * (docs/specs/virtio-blk-uring.rst): reads and writes on a raw image compared with the image file read from
  * here, the drive's modes, the doorbell, the completion vector and IOPOLL,
  * driven through libqos/virtio-blk-uring.
  *
