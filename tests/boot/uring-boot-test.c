@@ -99,6 +99,30 @@ static void test_ring_then_virtqueues(void)
     gfio_assert_image(img, 4096, REGION_SIZE, SEED);
 }
 
+/*
+ * gfio's driver knows one ring (it never writes ring_select): on a device
+ * with two, with two vCPUs, it uses ring 0 as on a one-ring device, and the
+ * data reaches the image.
+ */
+static void test_one_ring_driver(void)
+{
+    g_autoptr(Image) img = image_new(IMAGE_SIZE);
+    VMRunDisk disk = {
+        .image = img->path, .drive = DRIVE,
+        .device = URING_DEVICE ",num-queues=2",
+        .cpus = 2,
+    };
+    g_autofree char *append = g_strdup_printf(
+        "rw=randwrite bs=4096 iodepth=8 size=%u random_seed=%u "
+        "verify=crc32c uring=on", REGION_SIZE, SEED);
+    g_autoptr(VMRun) r = vmrun_disk(false, &disk, "gfio", append);
+    g_autoptr(GfioResult) res = gfio_assert_pass(r, "randwrite", 4096,
+                                                 REGION_SIZE, true);
+
+    assert_used_ring(r, res, 4096);
+    gfio_assert_image(img, 4096, REGION_SIZE, SEED);
+}
+
 static VMRun *run_blkcheck(const Image *img, const char *drive,
                            const char *append)
 {
@@ -109,6 +133,37 @@ static VMRun *run_blkcheck(const Image *img, const char *drive,
 
     g_assert_cmpstr(r->err, ==, "");
     return r;
+}
+
+/*
+ * On a device with two rings, blkcheck writes through each ring and reads
+ * the data back through the other: the rings are one disk, and the file
+ * holds what was written, nothing else.
+ */
+static void test_blkcheck_across_rings(void)
+{
+    g_autoptr(Image) img = image_new_pattern(IMAGE_SIZE, BACKGROUND);
+    const uint64_t mib = 1024 * 1024;
+    VMRunDisk disk = { .image = img->path, .drive = DRIVE,
+                       .device = URING_DEVICE ",num-queues=2" };
+    g_autoptr(VMRun) r = vmrun_disk(
+        false, &disk, "blkcheck",
+        "uring=on op=write ring=1 offset=1m len=1m seed=11 op=read ring=0 "
+        "op=write ring=0 offset=4m len=64k seed=12 op=read ring=1");
+
+    g_assert_cmpstr(r->err, ==, "");
+    g_assert_cmpstr(r->out, ==, BLKCHECK_URING "blkcheck: rings 0 to 1\n"
+                    "blkcheck: write offset=1048576 len=1048576 seed=11: OK\n"
+                    "blkcheck: read offset=1048576 len=1048576 seed=11: OK\n"
+                    "blkcheck: write offset=4194304 len=65536 seed=12: OK\n"
+                    "blkcheck: read offset=4194304 len=65536 seed=12: OK\n");
+    g_assert_cmpint(r->status, ==, 1);
+    image_assert_pattern(img, 0, mib, BACKGROUND);
+    image_assert_pattern(img, mib, mib, 11);
+    image_assert_pattern(img, 2 * mib, 2 * mib, BACKGROUND);
+    image_assert_pattern(img, 4 * mib, 64 * 1024, 12);
+    image_assert_pattern(img, 4 * mib + 64 * 1024,
+                         IMAGE_SIZE - 4 * mib - 64 * 1024, BACKGROUND);
 }
 
 /* blkcheck writes two ranges through the ring: in the file, nothing else. */
@@ -208,10 +263,14 @@ int main(int argc, char **argv)
                     test_blkcheck_guest_write);
     g_test_add_func("/uring-boot/blkcheck/guest-read",
                     test_blkcheck_guest_read);
+    g_test_add_func("/uring-boot/blkcheck/across-rings",
+                    test_blkcheck_across_rings);
     g_test_add_func("/uring-boot/gfio/verify-randwrite-4k",
                     test_verify_randwrite);
     g_test_add_func("/uring-boot/gfio/verify-write-64k", test_verify_write);
     g_test_add_func("/uring-boot/gfio/ring-then-virtqueues",
                     test_ring_then_virtqueues);
+    g_test_add_func("/uring-boot/gfio/one-ring-driver-two-rings",
+                    test_one_ring_driver);
     return g_test_run();
 }

@@ -111,6 +111,7 @@ VMRun *vmrun_disk(bool stock, const VMRunDisk *disk, const char *guest,
                                               disk->iothread ? ",iothread=io1"
                                                              : "",
                                               disk->device ? disk->device : "");
+    g_autofree char *cpus = g_strdup_printf("%u", disk->cpus);
     g_autoptr(GPtrArray) argv = g_ptr_array_new();
 
     if (stock) {
@@ -131,6 +132,10 @@ VMRun *vmrun_disk(bool stock, const VMRunDisk *disk, const char *guest,
         for (unsigned i = 0; i < G_N_ELEMENTS(base); i++) {
             g_ptr_array_add(argv, (char *)base[i]);
         }
+    }
+    if (disk->cpus) {
+        g_ptr_array_add(argv, "-smp");
+        g_ptr_array_add(argv, cpus);
     }
     if (disk->iothread) {
         g_ptr_array_add(argv, "-object");

@@ -36,13 +36,15 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VMRun, vmrun_free)
  * a modern-only device).  The disk is
  *   -drive file=IMAGE,if=none,id=d0,format=raw<drive>
  *   -device virtio-blk-pci,drive=d0<device>
- * with "-object iothread,id=io1" and ",iothread=io1" if @iothread.
+ * with "-object iothread,id=io1" and ",iothread=io1" if @iothread, and
+ * "-smp CPUS" if cpus is not 0.
  */
 typedef struct VMRunDisk {
     const char *image;
     const char *drive;          /* options appended to -drive, or NULL */
     const char *device;         /* options appended to -device, or NULL */
     bool iothread;
+    unsigned cpus;              /* -smp, if not 0 */
 } VMRunDisk;
 
 /* Boot guest program @guest (by name) with -append @append. */

@@ -1,16 +1,18 @@
 /*
  * blkcheck: data-path checks of a virtio-blk disk for host-side tests.
  *
- *   blkcheck [dev=N] [uring=on] op=NAME [offset=O] [len=L] [seed=S] [op=NAME ...]
+ *   blkcheck [dev=N] [uring=on] op=NAME [offset=O] [len=L] [seed=S] [ring=R] [op=NAME ...]
  *
  * Words are read left to right; each op= starts an operation and the
- * offset=, len=, seed= after it (before the next op=) are its arguments.
- * An argument not given keeps its value from the operation before
- * (initially offset=0 len=4k seed=1; arguments before the first op= change
- * these starting values).  Sizes take k/m/g suffixes; offsets
- * and lengths are multiples of 512.  dev=N (default 0) picks the disk;
- * uring=on sends reads and writes through the device's io_uring passthrough
- * (virtio_blk_uring.h) instead of its virtqueue.
+ * offset=, len=, seed=, ring= after it (before the next op=) are its
+ * arguments.  An argument not given keeps its value from the operation
+ * before (initially offset=0 len=4k seed=1 ring=0; arguments before the
+ * first op= change these starting values).  Sizes take k/m/g suffixes;
+ * offsets and lengths are multiples of 512.  dev=N (default 0) picks the
+ * disk; uring=on sends reads and writes through the device's io_uring
+ * passthrough (virtio_blk_uring.h) instead of its virtqueue, through ring R
+ * of the device's rings (one per virtqueue), so that data written through
+ * one ring can be read back through another.
  *
  *   write         write the pattern.h pattern of seed S to [O, O+L)
  *   read          read [O, O+L) and compare it with the pattern of seed S
@@ -50,6 +52,7 @@ struct op {
     uint64_t offset;
     uint64_t len;
     uint64_t seed;
+    uint64_t ring;                  /* with uring=on */
 };
 
 struct completion {
@@ -60,8 +63,11 @@ struct uring_completion {
     int32_t res;                    /* bytes or -errno */
 };
 
+#define MAX_RINGS           64      /* a ring per virtqueue, at most */
+
 static struct virtio_blk blk;
-static struct virtio_blk_uring ring;
+static struct virtio_blk_uring rings[MAX_RINGS];
+static unsigned int num_rings;
 static bool use_uring;
 static uint8_t *buffer;             /* CHUNK_BYTES */
 
@@ -84,18 +90,19 @@ static int uring_request(const struct op *op, uint32_t type, uint64_t offset, vo
                          uint32_t len)
 {
     uint8_t opcode = type == VIRTIO_BLK_T_IN ? IORING_OP_READ_FIXED : IORING_OP_WRITE_FIXED;
+    struct virtio_blk_uring *ring = &rings[op->ring];
     struct uring_completion c = { 0 };
     uint64_t start;
-    int ret = virtio_blk_uring_submit(&ring, opcode, offset, buf, len, (uintptr_t)&c);
+    int ret = virtio_blk_uring_submit(ring, opcode, offset, buf, len, (uintptr_t)&c);
 
     if (ret) {
         printf("blkcheck: %s at offset %lu: not submitted to the uring: %s\n", op->name,
                offset, guest_strerror(ret));
         return ret == -EOPNOTSUPP ? BLKCHECK_UNSUPP : BLKCHECK_IO_ERROR;
     }
-    virtio_blk_uring_kick(&ring);
+    virtio_blk_uring_kick(ring);
     start = rdtsc();
-    while (!virtio_blk_uring_poll(&ring, on_uring_done, NULL)) {
+    while (!virtio_blk_uring_poll(ring, on_uring_done, NULL)) {
         if (tsc_to_ns(rdtsc() - start) > REQUEST_TIMEOUT_NS) {
             printf("blkcheck: %s at offset %lu: no completion from the uring after %lu s\n",
                    op->name, offset, REQUEST_TIMEOUT_NS / NSEC_PER_SEC);
@@ -379,6 +386,11 @@ static bool parse(int argc, char **argv, struct op *ops, unsigned int *count,
             ok = parse_size(value, &current.len);
         } else if (has_key(argv[i], "seed")) {
             ok = parse_size(value, &current.seed);
+        } else if (has_key(argv[i], "ring")) {
+            char *end;
+
+            current.ring = strtoull(value, &end, 0);
+            ok = end != value && !*end && current.ring < MAX_RINGS;
         }
         if (!ok) {
             printf("blkcheck: bad argument '%s'\n", argv[i]);
@@ -395,19 +407,33 @@ static bool parse(int argc, char **argv, struct op *ops, unsigned int *count,
     return true;
 }
 
-/* Take over the passthrough's ring; the device is already live (DRIVER_OK). */
-static int start_uring(void)
+/*
+ * Take over the passthrough's rings that the ops name (all from ring 0 to
+ * the highest), one after the other; the device is already live
+ * (DRIVER_OK).
+ */
+static int start_uring(const struct op *ops, unsigned int count)
 {
+    unsigned int needed = 1;
+
     if (!(blk.features & VIRTIO_BIT(VIRTIO_BLK_F_URING_PASSTHROUGH))) {
         printf("blkcheck: uring=on: %s does not offer VIRTIO_BLK_F_URING_PASSTHROUGH "
                "(give the device uring-passthrough=on)\n", blk.dev.name);
         return BLKCHECK_DEVICE;
     }
-    if (virtio_blk_uring_attach(&blk.dev, &ring)) {
-        return BLKCHECK_DEVICE;
+    for (unsigned int i = 0; i < count; i++) {
+        needed = ops[i].ring >= needed ? ops[i].ring + 1 : needed;
+    }
+    for (num_rings = 0; num_rings < needed; num_rings++) {
+        if (virtio_blk_uring_attach_ring(&blk.dev, num_rings, &rings[num_rings])) {
+            return BLKCHECK_DEVICE;
+        }
     }
     printf("blkcheck: reads and writes through the uring passthrough (sq %u, cq %u)\n",
-           ring.cfg.sq_entries, ring.cfg.cq_entries);
+           rings[0].cfg.sq_entries, rings[0].cfg.cq_entries);
+    if (num_rings > 1) {
+        printf("blkcheck: rings 0 to %u\n", num_rings - 1);
+    }
     return BLKCHECK_OK;
 }
 
@@ -432,7 +458,7 @@ int main(int argc, char **argv)
         return BLKCHECK_DEVICE;
     }
     if (use_uring) {
-        ret = start_uring();
+        ret = start_uring(ops, count);
         if (ret) {
             return ret;
         }

@@ -36,6 +36,8 @@
 #define CFG_DOORBELL_NOTIFY_OFF 0x192
 #define CFG_SQE_FLAGS_REQUIRED  0x194
 #define CFG_SQE_FLAGS_ALLOWED   0x195
+#define CFG_NUM_RINGS           0x196
+#define CFG_RING_SELECT         0x198
 #define CFG_OFF_FIELDS          7       /* le32 each in sq_off and cq_off */
 
 #define URING_REGION_ID         0
@@ -167,12 +169,36 @@ static void *ring_field(const struct virtio_blk_uring *r, uint32_t offset)
     return (void *)(uintptr_t)(r->region->addr + r->cfg.rings_offset + offset);
 }
 
+unsigned int virtio_blk_uring_num_rings(struct virtio_pci_device *dev)
+{
+    unsigned int n = virtio_pci_config_read16(dev, CFG_NUM_RINGS);
+
+    /* A device that predates several rings has the field reserved, 0. */
+    return n ? n : 1;
+}
+
 int virtio_blk_uring_attach(struct virtio_pci_device *dev, struct virtio_blk_uring *r)
 {
+    return virtio_blk_uring_attach_ring(dev, 0, r);
+}
+
+int virtio_blk_uring_attach_ring(struct virtio_pci_device *dev, unsigned int index,
+                                 struct virtio_blk_uring *r)
+{
     const struct virtio_blk_uring_config *c = &r->cfg;
+    unsigned int rings = virtio_blk_uring_num_rings(dev);
     const char *problem;
 
-    *r = (struct virtio_blk_uring){ .dev = dev, .region = find_region(dev) };
+    *r = (struct virtio_blk_uring){ .dev = dev, .region = find_region(dev), .index = index };
+    if (index >= rings) {
+        printf("%s: uring passthrough: no ring %u (the device has %u)\n", dev->name, index,
+               rings);
+        return -EPROTO;
+    }
+    /* The per-ring fields describe the selected ring; one ring: nothing to select. */
+    if (rings > 1) {
+        virtio_pci_config_write16(dev, CFG_RING_SELECT, index);
+    }
     read_config(dev, &r->cfg);
     problem = config_problem(r);
     if (problem) {

@@ -342,6 +342,14 @@ uint8_t virtio_pci_config_read8(struct virtio_pci_device *vdev, uint32_t offset)
     return mmio_read8((uintptr_t)vdev->device_cfg + offset);
 }
 
+void virtio_pci_config_write16(struct virtio_pci_device *vdev, uint32_t offset,
+                               uint16_t value)
+{
+    if (config_fits(vdev, offset, 2)) {
+        mmio_write16((uintptr_t)vdev->device_cfg + offset, value);
+    }
+}
+
 uint16_t virtio_pci_config_read16(struct virtio_pci_device *vdev, uint32_t offset)
 {
     if (!config_fits(vdev, offset, 2)) {

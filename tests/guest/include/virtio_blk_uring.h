@@ -52,6 +52,7 @@ struct virtio_blk_uring_config {
 
 struct virtio_blk_uring {
     struct virtio_pci_device *dev;
+    unsigned int index;                 /* which of the device's rings */
     struct virtio_blk_uring_config cfg;
     const struct virtio_shm_region *region;
     /* In shared memory: the kernel's and the driver's indexes and flags. */
@@ -81,13 +82,25 @@ struct virtio_blk_uring {
 };
 
 /*
- * Take over the ring of @dev, which has accepted FEATURES_OK with
+ * Take over ring 0 of @dev, which has accepted FEATURES_OK with
  * VIRTIO_BLK_F_URING_PASSTHROUGH: read the configuration, locate the rings
  * in shared memory region 0, fill the SQ array and mute the completion
  * eventfd.  Valid before or after DRIVER_OK (the kernel reads the SQ only
  * from then on).  Returns 0, or -EPROTO after printing what is wrong.
  */
 int virtio_blk_uring_attach(struct virtio_pci_device *dev, struct virtio_blk_uring *r);
+
+/* The rings @dev offers, one per virtqueue (1 on a device of one ring). */
+unsigned int virtio_blk_uring_num_rings(struct virtio_pci_device *dev);
+
+/*
+ * The same for ring @index (below virtio_blk_uring_num_rings()).  It selects
+ * the ring in the device's configuration (ring_select), which is the
+ * device's, not the CPU's: attach a device's rings one after the other, on
+ * one CPU; once attached, each ring can be driven from a CPU of its own.
+ */
+int virtio_blk_uring_attach_ring(struct virtio_pci_device *dev, unsigned int index,
+                                 struct virtio_blk_uring *r);
 
 /*
  * Queue a read (IORING_OP_READ_FIXED) or write (IORING_OP_WRITE_FIXED) of

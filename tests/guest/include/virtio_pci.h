@@ -134,5 +134,8 @@ uint16_t virtio_pci_config_read16(struct virtio_pci_device *vdev, uint32_t offse
 uint32_t virtio_pci_config_read32(struct virtio_pci_device *vdev, uint32_t offset);
 uint64_t virtio_pci_config_read64(struct virtio_pci_device *vdev, uint32_t offset);
 uint8_t virtio_pci_config_generation(struct virtio_pci_device *vdev);
+/* A write of a read-write field; ignored past the end of the structure. */
+void virtio_pci_config_write16(struct virtio_pci_device *vdev, uint32_t offset,
+                               uint16_t value);
 
 #endif

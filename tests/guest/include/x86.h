@@ -58,6 +58,11 @@ static inline uint32_t mmio_read32(uint64_t addr)
     return *(volatile uint32_t *)(uintptr_t)addr;
 }
 
+static inline void mmio_write16(uint64_t addr, uint16_t v)
+{
+    *(volatile uint16_t *)(uintptr_t)addr = v;
+}
+
 static inline void mmio_write32(uint64_t addr, uint32_t v)
 {
     *(volatile uint32_t *)(uintptr_t)addr = v;
