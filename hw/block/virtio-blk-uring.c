@@ -13,8 +13,8 @@
  * (virtio-blk-uring-watch.h) looks for what would end them behind the
  * device's back: the guest letting completions overflow, the owner process
  * dying.  Either withdraws all the rings, as the guest's reset does: cut
- * the guest off, let the requests in flight finish, destroy rings, threads
- * and owner.
+ * the guest off, let the requests in flight finish, destroy the rings, and
+ * the owner with its threads unless a uring-sqpoll object shares it.
  *
  * Threads: everything here runs with the BQL held (device realize,
  * register writes from vCPUs or qtest, the main loop's withdraw handler),
@@ -105,7 +105,7 @@ typedef struct UringRing {
     uint16_t msix_vector;
     /* the live ring */
     int fd;
-    off_t lock_offset;              /* see register_disk() */
+    off_t lock_offset;              /* see register_disk(); 0: none */
     void *rings;
     void *sqes;
     MemoryRegion rings_mr;
@@ -318,21 +318,31 @@ static void wait_ring_released(UringRing *r)
     gint64 start = g_get_monotonic_time();
     gint64 warn_at = start + URING_OWNER_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND;
 
-    for (;;) {
+    /* A ring without the disk (its set-up failed) had no request. */
+    while (r->lock_offset) {
         struct flock fl = {
             .l_type = F_WRLCK, .l_whence = SEEK_SET,
             .l_start = r->lock_offset, .l_len = 1,
         };
 
         if (fcntl(drive_fd, F_OFD_GETLK, &fl) < 0 || fl.l_type == F_UNLCK) {
-            return;
+            r->lock_offset = 0;
+            break;
         }
         if (g_get_monotonic_time() >= warn_at) {
-            warn_report("%s: uring-passthrough: ring %u has not ended after "
-                        "%d s: the host kernel still holds requests of it",
-                        r->u->label, r->index,
-                        (int)((g_get_monotonic_time() - start) /
-                              G_TIME_SPAN_SECOND));
+            int secs = (g_get_monotonic_time() - start) / G_TIME_SPAN_SECOND;
+
+            /* An OFD lock reports no pid: anything else is not the ring's. */
+            if (fl.l_pid != -1) {
+                warn_report("%s: uring-passthrough: cannot tell whether ring "
+                            "%u has ended after %d s: process %d holds a "
+                            "lock on the image over the ring's byte",
+                            r->u->label, r->index, secs, (int)fl.l_pid);
+            } else {
+                warn_report("%s: uring-passthrough: ring %u has not ended "
+                            "after %d s: the host kernel still holds "
+                            "requests of it", r->u->label, r->index, secs);
+            }
             warn_at += URING_OWNER_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND;
         }
         g_usleep(1000);
@@ -470,14 +480,14 @@ static int register_disk(UringRing *r)
         struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET,
                             .l_len = 1 };
 
-        r->lock_offset = (1LL << 62) | ((off_t)getpid() << 24) |
-                         (count++ & 0xffffff);
-        fl.l_start = r->lock_offset;
+        fl.l_start = (1LL << 62) | ((off_t)getpid() << 24) |
+                     (count++ & 0xffffff);
         if (fcntl(fd, F_OFD_SETLK, &fl) < 0) {
             ret = -errno;
             close(fd);
             return ret;
         }
+        r->lock_offset = fl.l_start;
     }
     ret = uring_register(r->fd, IORING_REGISTER_FILES, &fd, 1);
     close(fd);
