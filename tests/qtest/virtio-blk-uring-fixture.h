@@ -27,6 +27,9 @@
 
 /* How long "nothing happens" is watched for. */
 #define QUIET_US        (200 * 1000)
+/* How often the device's watch thread looks at a running ring
+ * (URING_OVERFLOW_CHECK_MS). */
+#define URING_OVERFLOW_CHECK_US (100 * 1000)
 /* Bounded waits for the kernel or the VMM. */
 #define WAIT_US         (5 * 1000 * 1000)
 
@@ -163,6 +166,7 @@ typedef struct ProcCounts {
     unsigned children;
 } ProcCounts;
 
+/* fds: at rest, not counting what the watch thread opens for a moment. */
 ProcCounts proc_counts(GPid pid);
 /* The one child of the VMM: the ring's owner process. */
 int ring_owner(Fixture *f);

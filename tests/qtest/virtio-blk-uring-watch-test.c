@@ -22,9 +22,6 @@
 #include "qemu/memory-cgroup.h"
 #include "virtio-blk-uring-fixture.h"
 
-/* The device's period (URING_OVERFLOW_CHECK_MS) */
-#define URING_OVERFLOW_CHECK_US (100 * 1000)
-
 /*
  * A driver that leaves more than cq_entries completions unconsumed loses
  * the rings (the kernel would keep the excess in memory without bound):
