@@ -96,6 +96,30 @@ BlockBackend *blk_by_name(const char *id)
     return NULL;
 }
 
+BlockBackend *blk_next(BlockBackend *blk)
+{
+    guint i = 0;
+
+    if (!backends) {
+        return NULL;
+    }
+    if (blk) {
+        g_assert(g_ptr_array_find(backends, blk, &i));
+        i++;
+    }
+    return i < backends->len ? g_ptr_array_index(backends, i) : NULL;
+}
+
+const char *blk_get_filename(BlockBackend *blk)
+{
+    return blk->file.filename;
+}
+
+void *blk_get_attached_dev(BlockBackend *blk)
+{
+    return blk->dev;
+}
+
 const char *blk_name(BlockBackend *blk)
 {
     return blk->name;

@@ -2,6 +2,7 @@
  * I/O threads.
  */
 #include <string.h>
+#include <unistd.h>
 
 #include "qemu/error-report.h"
 #include "sysemu/iothread.h"
@@ -24,6 +25,8 @@ struct IOThread {
     GMutex init_lock;
     GCond init_cond;
     bool running;
+    pid_t tid;
+    uint64_t poll_max_ns, poll_grow, poll_shrink;
 };
 
 static GPtrArray *iothreads;
@@ -35,6 +38,7 @@ static gpointer iothread_run(gpointer opaque)
 
     aio_context_set_thread(t->ctx);
     g_mutex_lock(&t->init_lock);
+    t->tid = gettid();
     t->running = true;
     g_cond_signal(&t->init_cond);
     g_mutex_unlock(&t->init_lock);
@@ -69,6 +73,9 @@ IOThread *iothread_create(QemuOpts *opts, GError **errp)
     t = g_new0(IOThread, 1);
     t->id = g_strdup(id);
     t->ctx = aio_context_new();
+    t->poll_max_ns = max_ns;
+    t->poll_grow = grow;
+    t->poll_shrink = shrink;
     aio_context_set_poll_params(t->ctx, max_ns, grow, shrink);
     g_mutex_init(&t->init_lock);
     g_cond_init(&t->init_cond);
@@ -100,6 +107,22 @@ IOThread *iothread_by_id(const char *id)
 AioContext *iothread_get_aio_context(IOThread *iothread)
 {
     return iothread->ctx;
+}
+
+void iothread_foreach(void (*fn)(const IOThreadInfo *info, void *opaque),
+                      void *opaque)
+{
+    for (guint i = 0; iothreads && i < iothreads->len; i++) {
+        IOThread *t = g_ptr_array_index(iothreads, i);
+        IOThreadInfo info = {
+            .id = t->id,
+            .thread_id = t->tid,
+            .poll_max_ns = t->poll_max_ns,
+            .poll_grow = t->poll_grow,
+            .poll_shrink = t->poll_shrink,
+        };
+        fn(&info, opaque);
+    }
 }
 
 static void iothread_stop(void *opaque)

@@ -48,6 +48,15 @@ const QemuOptionDef qemu_option_defs[] = {
       "serve the qtest protocol there (with -accel qtest)" },
     { "qtest-log", QEMU_OPTION_qtest_log, true, "qtest-log FILE|none",
       "log the qtest protocol" },
+    { "qmp", QEMU_OPTION_qmp, true, "qmp unix:PATH,server=on[,wait=off]|stdio",
+      "a QMP monitor there" },
+    { "S", QEMU_OPTION_S, false, "S", "do not start the vCPUs (QMP 'cont' does)" },
+    { "pidfile", QEMU_OPTION_pidfile, true, "pidfile FILE",
+      "write the process id to FILE (locked; removed at exit)" },
+    { "daemonize", QEMU_OPTION_daemonize, false, "daemonize",
+      "run in the background once the VM is ready" },
+    { "no-shutdown", QEMU_OPTION_no_shutdown, false, "no-shutdown",
+      "stop the VM, rather than exit, when the guest shuts down" },
     { NULL },
 };
 

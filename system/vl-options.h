@@ -27,6 +27,11 @@ enum {
     QEMU_OPTION_object,
     QEMU_OPTION_qtest,
     QEMU_OPTION_qtest_log,
+    QEMU_OPTION_qmp,
+    QEMU_OPTION_S,
+    QEMU_OPTION_pidfile,
+    QEMU_OPTION_daemonize,
+    QEMU_OPTION_no_shutdown,
 };
 
 typedef struct QemuOptionDef {

@@ -14,11 +14,15 @@
 #include "qemu/cutils.h"
 #include "qemu/error-report.h"
 #include "qemu/main-loop.h"
+#include "monitor/monitor.h"
 #include "qemu/option.h"
 #include "sysemu/accel.h"
 #include "sysemu/iothread.h"
+#include "sysemu/os-posix.h"
 #include "sysemu/qtest.h"
 #include "sysemu/runstate.h"
+#include "sysemu/sysemu.h"
+#include "sysemu/vm-state.h"
 #include "system/vl-options.h"
 
 #define DEFAULT_RAM_SIZE    (128ULL << 20)
@@ -50,7 +54,14 @@ typedef struct Config {
     GPtrArray *generated;       /* strings made for if=virtio devices */
     const char *qtest;
     const char *qtest_log;
+    GPtrArray *qmps;            /* of CmdlineOpt */
+    bool autostart;             /* no -S */
+    const char *pidfile;
+    bool daemonize;
 } Config;
+
+const char *qemu_name;
+const char *qemu_uuid;
 
 static void version(void)
 {
@@ -233,8 +244,8 @@ static bool parse_name(Config *c, const CmdlineOpt *o, GError **errp)
     if (!opts) {
         return false;
     }
-    /* Only a label here; the keys are accepted as QEMU accepts them. */
-    qemu_opt_get(opts, "guest");
+    /* The keys are accepted as QEMU accepts them; the name is reported. */
+    qemu_name = g_strdup(qemu_opt_get(opts, "guest"));
     qemu_opt_get(opts, "process");
     return qemu_opt_get_bool(opts, "debug-threads", false, &b, errp) &&
            qemu_opts_check_unused(opts, errp);
@@ -337,6 +348,21 @@ static void parse_command_line(Config *c, int argc, char **argv)
         case QEMU_OPTION_qtest_log:
             c->qtest_log = o.arg;
             break;
+        case QEMU_OPTION_qmp:
+            g_ptr_array_add(c->qmps, g_memdup2(&o, sizeof(o)));
+            break;
+        case QEMU_OPTION_S:
+            c->autostart = false;
+            break;
+        case QEMU_OPTION_pidfile:
+            c->pidfile = o.arg;
+            break;
+        case QEMU_OPTION_daemonize:
+            c->daemonize = true;
+            break;
+        case QEMU_OPTION_no_shutdown:
+            no_shutdown = true;
+            break;
         default:
             g_assert_not_reached();
         }
@@ -368,6 +394,20 @@ static void configure_chardevs(Config *c, MachineState *ms)
     static const CmdlineOpt default_serial = { "-serial", "stdio" };
     GError *err = NULL;
 
+    for (guint i = 0; i < c->qmps->len; i++) {
+        const CmdlineOpt *o = g_ptr_array_index(c->qmps, i);
+        bool uses_stdio = false;
+
+        if (!strcmp(o->arg, "stdio") && stdio_used) {
+            error_setg(&err, "cannot use stdio by multiple character "
+                       "devices");
+            option_error(o, err);
+        }
+        if (!monitor_new_qmp(o->arg, &uses_stdio, &err)) {
+            option_error(o, err);
+        }
+        stdio_used |= uses_stdio;
+    }
     if (c->debugcon.arg && strcmp(c->debugcon.arg, "none")) {
         ms->debugcon = open_chardev(c->debugcon.arg, &stdio_used, &err);
         if (!ms->debugcon) {
@@ -512,11 +552,32 @@ static bool user_wants_debug_exit(Config *c)
     return false;
 }
 
-static void system_reset(void)
+/* -daemonize cannot keep a terminal: refuse what would need one. */
+static void check_daemonize(Config *c)
 {
-    current_accel->pause();
-    pvh_machine_reset(current_machine);
-    current_accel->resume();
+    if (!c->daemonize) {
+        return;
+    }
+    if (c->nographic) {
+        error_report("-nographic cannot be used with -daemonize");
+        exit(1);
+    }
+    for (guint i = 0; i < c->qmps->len; i++) {
+        const CmdlineOpt *o = g_ptr_array_index(c->qmps, i);
+        if (!strcmp(o->arg, "stdio")) {
+            loc_set_cmdline(o->name, o->arg);
+            error_report("cannot use stdio with -daemonize");
+            exit(1);
+        }
+    }
+    for (guint i = 0; i < c->serials->len; i++) {
+        const CmdlineOpt *o = g_ptr_array_index(c->serials, i);
+        if (!strcmp(o->arg, "stdio")) {
+            loc_set_cmdline(o->name, o->arg);
+            error_report("cannot use stdio with -daemonize");
+            exit(1);
+        }
+    }
 }
 
 int main(int argc, char **argv)
@@ -528,6 +589,7 @@ int main(int argc, char **argv)
     static Config c = {
         .ram_size = DEFAULT_RAM_SIZE,
         .smp_cpus = 1,
+        .autostart = true,
     };
     int status;
 
@@ -536,6 +598,7 @@ int main(int argc, char **argv)
     c.drives = g_ptr_array_new_with_free_func(g_free);
     c.objects = g_ptr_array_new_with_free_func(g_free);
     c.generated = g_ptr_array_new_with_free_func(g_free);
+    c.qmps = g_ptr_array_new_with_free_func(g_free);
 
     parse_command_line(&c, argc, argv);
     if (!c.accel) {
@@ -569,6 +632,15 @@ int main(int argc, char **argv)
         exit(1);
     }
 
+    check_daemonize(&c);
+    if (c.daemonize) {
+        os_daemonize();
+    }
+    if (c.pidfile && !os_write_pidfile(c.pidfile, &err)) {
+        error_report("cannot create PID file: %s", err->message);
+        exit(1);
+    }
+
     main_loop_init();
     bql_lock();
     configure_chardevs(&c, ms);
@@ -592,16 +664,19 @@ int main(int argc, char **argv)
     if (c.qtest && !qtest_server_init(c.qtest, c.qtest_log, &err)) {
         error_report_err_exit(g_steal_pointer(&err));
     }
-    if (!current_accel->start(ms, &err)) {
+    monitor_start();
+    if (!vm_launch(c.autostart, &err)) {
         error_report_err_exit(g_steal_pointer(&err));
     }
-    status = main_loop_run(system_reset);
+    os_daemonize_ready();
+    status = main_loop_run(vm_main_loop_should_exit);
 
     /*
      * No vCPU runs while the devices go, and the VM (interrupt routes,
      * memory slots) outlives them and their I/O threads.
      */
     current_accel->pause();
+    monitor_cleanup();
     pvh_machine_cleanup(ms);
     blk_destroy_all();
     iothread_destroy_all();
@@ -611,6 +686,8 @@ int main(int argc, char **argv)
     g_ptr_array_unref(c.drives);
     g_ptr_array_unref(c.objects);
     g_ptr_array_unref(c.generated);
+    g_ptr_array_unref(c.qmps);
+    os_remove_pidfile();
     bql_unlock();
     return status;
 }

@@ -646,6 +646,12 @@ static void qtest_accel_pause_resume(void)
 {
 }
 
+/* The qtest protocol, which stands in for the vCPUs, runs in this thread. */
+static int qtest_accel_vcpu_thread_id(unsigned index)
+{
+    return getpid();
+}
+
 static void qtest_accel_cleanup(void)
 {
     qemu_chr_free(g_steal_pointer(&server.chr));
@@ -665,6 +671,7 @@ static const AccelOps qtest_accel_ops = {
     .start = qtest_accel_start,
     .pause = qtest_accel_pause_resume,
     .resume = qtest_accel_pause_resume,
+    .vcpu_thread_id = qtest_accel_vcpu_thread_id,
     .cleanup = qtest_accel_cleanup,
     .set_irq = qtest_accel_set_irq,
     .send_msi = qtest_accel_send_msi,

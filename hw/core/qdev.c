@@ -39,6 +39,47 @@ bool device_class_is_a(const DeviceClass *dc, const DeviceClass *ancestor)
     return false;
 }
 
+void device_class_foreach(void (*fn)(const DeviceClass *dc, void *opaque),
+                          void *opaque)
+{
+    for (guint i = 0; device_classes && i < device_classes->len; i++) {
+        fn(g_ptr_array_index(device_classes, i), opaque);
+    }
+}
+
+const Property *device_class_prop_next(const DeviceClass **dc,
+                                       const Property *prop)
+{
+    prop = prop ? prop + 1 : (*dc)->props;
+    while (!prop || !prop->name) {
+        *dc = (*dc)->parent;
+        if (!*dc) {
+            return NULL;
+        }
+        prop = (*dc)->props;
+    }
+    return prop;
+}
+
+void qdev_foreach(void (*fn)(DeviceState *dev, void *opaque), void *opaque)
+{
+    for (guint i = 0; devices && i < devices->len; i++) {
+        fn(g_ptr_array_index(devices, i), opaque);
+    }
+}
+
+DeviceState *qdev_find_by_id(const char *id)
+{
+    for (guint i = 0; devices && i < devices->len; i++) {
+        DeviceState *dev = g_ptr_array_index(devices, i);
+
+        if (dev->id && !strcmp(dev->id, id)) {
+            return dev;
+        }
+    }
+    return NULL;
+}
+
 static const Property *qdev_prop_find(const DeviceClass *dc, const char *name)
 {
     for (; dc; dc = dc->parent) {

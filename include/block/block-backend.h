@@ -51,6 +51,12 @@ typedef enum BlockAioEngine {
 BlockBackend *drive_new(QemuOpts *opts, bool *if_virtio, GError **errp);
 BlockBackend *blk_by_name(const char *id);
 const char *blk_name(BlockBackend *blk);
+/* The back-end after blk (the first with NULL), in creation order. */
+BlockBackend *blk_next(BlockBackend *blk);
+/* The image's file name, as the user gave it. */
+const char *blk_get_filename(BlockBackend *blk);
+/* The device using the back-end (a DeviceState), or NULL. */
+void *blk_get_attached_dev(BlockBackend *blk);
 /*
  * Close every back-end.  Drain first: requests still in flight are dropped
  * and their callbacks never run.

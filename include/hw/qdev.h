@@ -115,6 +115,15 @@ void qdev_reset_all(void);
 /* Unrealize and free every device, newest first. */
 void qdev_destroy_all(void);
 DeviceState *qdev_find_by_type(const DeviceClass *dc);
+DeviceState *qdev_find_by_id(const char *id);
+/* Every realized device, in creation order.  BQL held. */
+void qdev_foreach(void (*fn)(DeviceState *dev, void *opaque), void *opaque);
+/* Every device type, in registration order. */
+void device_class_foreach(void (*fn)(const DeviceClass *dc, void *opaque),
+                          void *opaque);
+/* The properties of a type, its own then its parents'; NULL at the end. */
+const Property *device_class_prop_next(const DeviceClass **dc,
+                                       const Property *prop);
 
 /* -device driver,prop=value,...; NULL after printing help for "help". */
 DeviceState *qdev_device_add(QemuOpts *opts, bool *help_shown, GError **errp);

@@ -6,6 +6,8 @@
 #define SYSEMU_IOTHREAD_H
 
 #include "block/aio.h"
+#include <sys/types.h>
+
 #include "qemu/option.h"
 
 typedef struct IOThread IOThread;
@@ -14,6 +16,15 @@ typedef struct IOThread IOThread;
 IOThread *iothread_create(QemuOpts *opts, GError **errp);
 IOThread *iothread_by_id(const char *id);
 AioContext *iothread_get_aio_context(IOThread *iothread);
+typedef struct IOThreadInfo {
+    const char *id;
+    pid_t thread_id;
+    uint64_t poll_max_ns, poll_grow, poll_shrink;
+} IOThreadInfo;
+
+/* Call fn for every iothread, in creation order.  Main thread, BQL held. */
+void iothread_foreach(void (*fn)(const IOThreadInfo *info, void *opaque),
+                      void *opaque);
 /* Stop and join every iothread. */
 void iothread_destroy_all(void);
 
