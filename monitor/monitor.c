@@ -98,7 +98,7 @@ static void schedule_flush_locked(QmpClient *c)
 {
     GSource *src;
 
-    if (c->out_scheduled || c->out_source || c->closed) {
+    if (c->out_scheduled) {
         return;
     }
     c->out_scheduled = true;

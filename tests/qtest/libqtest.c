@@ -26,6 +26,9 @@
 struct QTestState {
     GPid pid;
     int fd;
+    char *dir;                  /* holds the QMP socket */
+    char *qmp_path;
+    QmpTestClient *qmp;         /* connected on first use */
     GString *rx;                /* received, not yet consumed */
     int expected_status;
     bool irq_level[QTEST_NR_GSIS];
@@ -150,6 +153,7 @@ static QTestState *qtest_start(const char *extra_args, bool nodefaults)
     sock = g_build_filename(dir, "sock", NULL);
     chardev = g_strdup_printf("unix:%s", sock);
     listen_fd = listen_unix(sock);
+    s->qmp_path = g_build_filename(dir, "qmp.sock", NULL);
 
     g_ptr_array_add(argv, g_strdup(qtest_qemu_binary()));
     g_ptr_array_add(argv, g_strdup("-accel"));
@@ -163,6 +167,9 @@ static QTestState *qtest_start(const char *extra_args, bool nodefaults)
     }
     g_ptr_array_add(argv, g_strdup("-display"));
     g_ptr_array_add(argv, g_strdup("none"));
+    g_ptr_array_add(argv, g_strdup("-qmp"));
+    g_ptr_array_add(argv, g_strdup_printf("unix:%s,server=on,wait=off",
+                                          s->qmp_path));
     if (nodefaults) {
         g_ptr_array_add(argv, g_strdup("-nodefaults"));
     }
@@ -178,7 +185,7 @@ static QTestState *qtest_start(const char *extra_args, bool nodefaults)
     s->fd = accept_vmm(listen_fd, s->pid);
     close(listen_fd);
     unlink(sock);
-    rmdir(dir);
+    s->dir = g_steal_pointer(&dir);
     s->rx = g_string_new(NULL);
     return s;
 }
@@ -229,11 +236,52 @@ static bool wait_exit(GPid pid, int timeout_ms, int *status)
     return true;
 }
 
+static void qtest_free(QTestState *s)
+{
+    if (s->qmp) {
+        qmp_client_close(s->qmp);
+    }
+    unlink(s->qmp_path);
+    rmdir(s->dir);
+    g_free(s->qmp_path);
+    g_free(s->dir);
+    g_string_free(s->rx, TRUE);
+    g_free(s);
+}
+
+const char *qtest_qmp_socket(QTestState *s)
+{
+    return s->qmp_path;
+}
+
+QmpTestClient *qtest_qmp_client(QTestState *s)
+{
+    if (!s->qmp) {
+        s->qmp = qmp_client_connect(s->qmp_path, false);
+    }
+    return s->qmp;
+}
+
+JsonObject *qtest_qmp(QTestState *s, const char *fmt, ...)
+{
+    g_autofree char *cmd = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    cmd = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    return qmp_client_cmd(qtest_qmp_client(s), "%s", cmd);
+}
+
 void qtest_quit(QTestState *s)
 {
     char how[64];
     int status;
 
+    if (s->qmp) {
+        /* Events and replies still queued for us must not block the VMM. */
+        qmp_client_close(g_steal_pointer(&s->qmp));
+    }
     close(s->fd);
     if (!wait_exit(s->pid, QTEST_EXIT_TIMEOUT_MS, &status)) {
         kill(s->pid, SIGKILL);
@@ -247,8 +295,7 @@ void qtest_quit(QTestState *s)
         g_error("the VMM ended with %s, expected exit status %d", how,
                 s->expected_status);
     }
-    g_string_free(s->rx, TRUE);
-    g_free(s);
+    qtest_free(s);
 }
 
 void qtest_kill(QTestState *s)
@@ -257,8 +304,7 @@ void qtest_kill(QTestState *s)
     waitpid(s->pid, NULL, 0);
     g_spawn_close_pid(s->pid);
     close(s->fd);
-    g_string_free(s->rx, TRUE);
-    g_free(s);
+    qtest_free(s);
 }
 
 int qtest_run_vmm(const char *wrapper, const char *args, char **err)
