@@ -170,11 +170,17 @@ void qmp_event_send(const char *event, JsonObject *data)
 {
     g_autoptr(JsonObject) owned = data ? data : json_object_new();
     g_autoptr(GError) err = NULL;
-    g_autoptr(JsonNode) msg = json_node_new(JSON_NODE_OBJECT);
-    JsonObject *obj = json_object_new();
-    JsonObject *ts = json_object_new();
+    g_autoptr(JsonNode) msg = NULL;
+    JsonObject *obj, *ts;
     gint64 now = g_get_real_time();
 
+    /* Monitors are all created before anything sends an event. */
+    if (!g_atomic_pointer_get(&monitors)) {
+        return;
+    }
+    msg = json_node_new(JSON_NODE_OBJECT);
+    obj = json_object_new();
+    ts = json_object_new();
     if (!qmp_schema_check_event(event, owned, &err)) {
         g_error("QMP event %s does not match the schema: %s", event,
                 err->message);
@@ -608,6 +614,7 @@ static gboolean flush_all(gpointer opaque)
 void monitor_cleanup(void)
 {
     gint64 deadline = g_get_monotonic_time() + G_USEC_PER_SEC;
+    GPtrArray *all;
     GSource *src;
 
     if (!monitors) {
@@ -620,12 +627,16 @@ void monitor_cleanup(void)
         g_thread_join(mon_thread);
         mon_thread = NULL;
     }
-    for (guint i = 0; i < monitors->len; i++) {
-        Monitor *mon = monitors->pdata[i];
+    /* From here on events (from any thread) go nowhere. */
+    g_mutex_lock(&monitor_lock);
+    all = g_steal_pointer(&monitors);
+    g_mutex_unlock(&monitor_lock);
+    mon_stopping = true;
+    for (guint i = 0; i < all->len; i++) {
+        Monitor *mon = all->pdata[i];
 
         if (mon->client) {
-            /* Never started: close in this thread. */
-            mon_stopping = true;
+            /* The thread never started: close in this thread. */
             client_close(mon->client);
         }
         if (mon->listen_fd >= 0) {
@@ -638,7 +649,7 @@ void monitor_cleanup(void)
         g_free(mon->label);
         g_free(mon);
     }
-    g_clear_pointer(&monitors, g_ptr_array_unref);
+    g_ptr_array_unref(all);
     qmp_dispatch_cleanup();
     g_clear_pointer(&mon_loop, g_main_loop_unref);
     g_clear_pointer(&mon_ctx, g_main_context_unref);

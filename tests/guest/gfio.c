@@ -21,6 +21,8 @@
 #define NSEC_PER_MSEC       UINT64_C(1000000)
 #define NSEC_PER_SEC        UINT64_C(1000000000)
 #define BUFFER_ALIGN        4096
+/* How often the workload looks at the power button (a VM exit each time). */
+#define POWER_BUTTON_POLL_NS    (100 * NSEC_PER_MSEC)
 
 enum phase {
     PHASE_WORKLOAD,
@@ -62,6 +64,7 @@ struct job {
     uint64_t measure_start_tsc;
     enum window window;
     uint64_t deadline_tsc;      /* 0: no time limit */
+    bool powerdown;             /* stopped by the power button */
     uint64_t last_completion_tsc;
     uint64_t poll_tsc;          /* time of the current poll's completions */
     uint64_t submitted;         /* requests, both phases */
@@ -298,6 +301,7 @@ static void run_phase(struct job *job, enum phase phase)
     uint32_t depth = job->opt->iodepth;
     uint64_t deadline = phase == PHASE_WORKLOAD ? job->deadline_tsc : 0;
     uint64_t progress_tsc = rdtsc(), stall_tsc = ns_to_tsc(job->opt->stall_ns);
+    uint64_t button_check_tsc = progress_tsc;
     bool more = true;
 
     job->phase = phase;
@@ -314,6 +318,14 @@ static void run_phase(struct job *job, enum phase phase)
         now = rdtsc();
         if (phase == PHASE_WORKLOAD) {
             track_window(job, now);
+            if (now >= button_check_tsc) {
+                button_check_tsc = now + ns_to_tsc(POWER_BUTTON_POLL_NS);
+                if (guest_power_button_pressed()) {
+                    printf("gfio: power button pressed: stopping\n");
+                    job->powerdown = true;
+                    job->deadline_tsc = deadline = now;
+                }
+            }
         }
         if (job->result->exit_status || (deadline && now >= deadline)) {
             more = false;
@@ -406,7 +418,9 @@ static void run(struct job *job)
         close_window(job);      /* one pass done, or a failure */
     }
 
-    if (job->deadline_tsc) {
+    if (job->powerdown && job->deadline_tsc > job->measure_start_tsc) {
+        r->runtime_ns = tsc_to_ns(job->deadline_tsc - job->measure_start_tsc);
+    } else if (job->deadline_tsc) {
         r->runtime_ns = o->runtime_ns;
     } else if (job->last_completion_tsc > job->measure_start_tsc) {
         r->runtime_ns = tsc_to_ns(job->last_completion_tsc - job->measure_start_tsc);
@@ -452,5 +466,9 @@ int main(int argc, char **argv)
     setup_job(&job);
     run(&job);
     gfio_report(argc, argv, &options, &result, &engine);
+    if (job.powerdown && !result.exit_status) {
+        /* Asked to shut down: do so, as an OS would (exit status 0). */
+        guest_poweroff();
+    }
     return result.exit_status;
 }
