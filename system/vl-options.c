@@ -26,7 +26,12 @@ const QemuOptionDef qemu_option_defs[] = {
     { "nographic", QEMU_OPTION_nographic, false, "nographic",
       "no display; COM1 on stdio" },
     { "display", QEMU_OPTION_display, true, "display none", "no display" },
-    { "serial", QEMU_OPTION_serial, true, "serial stdio|file:PATH|null|none",
+    { "chardev", QEMU_OPTION_chardev, true,
+      "chardev null|file|stdio|pty|socket,id=ID[,...]",
+      "a character device: file,path=PATH; socket,path=PATH|fd=N"
+      "[,server=on|off][,wait=on|off]" },
+    { "serial", QEMU_OPTION_serial, true,
+      "serial stdio|pty|file:PATH|unix:PATH|chardev:ID|null|none",
       "back-end of the next serial port (COM1 first)" },
     { "debugcon", QEMU_OPTION_debugcon, true,
       "debugcon stdio|file:PATH|null|none", "debug console on port 0xe9" },

@@ -42,6 +42,7 @@ typedef struct Config {
     bool nographic;
     bool display_none;
     bool nodefaults;
+    GPtrArray *chardevs;        /* of CmdlineOpt */
     GPtrArray *serials;         /* of CmdlineOpt */
     CmdlineOpt debugcon;
     GPtrArray *devices;         /* of CmdlineOpt */
@@ -307,6 +308,9 @@ static void parse_command_line(Config *c, int argc, char **argv)
         case QEMU_OPTION_display:
             ok = parse_display(c, &o, &err);
             break;
+        case QEMU_OPTION_chardev:
+            g_ptr_array_add(c->chardevs, g_memdup2(&o, sizeof(o)));
+            break;
         case QEMU_OPTION_serial:
             g_ptr_array_add(c->serials, g_memdup2(&o, sizeof(o)));
             break;
@@ -346,47 +350,56 @@ static void parse_command_line(Config *c, int argc, char **argv)
     }
 }
 
-/* stdio can serve one character device only, as in QEMU. */
-static Chardev *open_chardev(const char *spec, bool *stdio_used,
-                             GError **errp)
+/* -serial and -debugcon; stdio may be taken by -qtest already. */
+static Chardev *open_chardev(const char *label, const char *spec,
+                             bool qtest_stdio, GError **errp)
 {
-    if (!strcmp(spec, "stdio")) {
-        if (*stdio_used) {
-            error_setg(errp, "cannot use stdio by multiple character "
-                       "devices");
-            return NULL;
-        }
-        *stdio_used = true;
+    if (qtest_stdio && !strcmp(spec, "stdio")) {
+        error_setg(errp, "cannot use stdio by multiple character devices");
+        return NULL;
     }
-    return qemu_chr_new(spec, errp);
+    return qemu_chr_new_legacy(label, spec, errp);
 }
+
+static bool user_wants_device(Config *c, const char *name);
 
 static void configure_chardevs(Config *c, MachineState *ms)
 {
     /* -qtest opens its own chardev later, but stdio is taken all the same. */
-    bool stdio_used = c->qtest && !strcmp(c->qtest, "stdio");
+    bool qtest_stdio = c->qtest && !strcmp(c->qtest, "stdio");
     static const CmdlineOpt default_serial = { "-serial", "stdio" };
     GError *err = NULL;
 
+    for (guint i = 0; i < c->chardevs->len; i++) {
+        const CmdlineOpt *o = g_ptr_array_index(c->chardevs, i);
+
+        if (!qemu_chr_new_from_opts(o->arg, &err)) {
+            option_error(o, err);
+        }
+    }
     if (c->debugcon.arg && strcmp(c->debugcon.arg, "none")) {
-        ms->debugcon = open_chardev(c->debugcon.arg, &stdio_used, &err);
+        ms->debugcon = open_chardev("debugcon", c->debugcon.arg, qtest_stdio,
+                                    &err);
         if (!ms->debugcon) {
             option_error(&c->debugcon, err);
         }
     }
-    if (!c->serials->len && !c->nodefaults) {
+    if (!c->serials->len && !c->nodefaults &&
+        !user_wants_device(c, "isa-serial")) {
         /*
          * -nographic puts COM1 on stdio, unless -debugcon or -qtest has it;
          * with no display it goes nowhere.
          */
         g_ptr_array_add(c->serials, g_memdup2(&default_serial,
                                               sizeof(default_serial)));
-        if (!c->nographic || stdio_used) {
+        if (!c->nographic || qtest_stdio ||
+            (c->debugcon.arg && !strcmp(c->debugcon.arg, "stdio"))) {
             ((CmdlineOpt *)g_ptr_array_index(c->serials, 0))->arg = "null";
         }
     }
     for (guint i = 0; i < c->serials->len; i++) {
         const CmdlineOpt *o = g_ptr_array_index(c->serials, i);
+        g_autofree char *label = NULL;
         Chardev *chr;
 
         if (!strcmp(o->arg, "none")) {
@@ -396,7 +409,8 @@ static void configure_chardevs(Config *c, MachineState *ms)
             error_setg(&err, "too many serial ports (at most 4)");
             option_error(o, err);
         }
-        chr = open_chardev(o->arg, &stdio_used, &err);
+        label = g_strdup_printf("serial%u", ms->nr_serials);
+        chr = open_chardev(label, o->arg, qtest_stdio, &err);
         if (!chr) {
             option_error(o, err);
         }
@@ -498,14 +512,14 @@ static void create_backends_and_devices(Config *c)
     }
 }
 
-/* Does any -device ask for an isa-debug-exit of its own? */
-static bool user_wants_debug_exit(Config *c)
+/* Does any -device ask for a device of type name? */
+static bool user_wants_device(Config *c, const char *name)
 {
     for (guint i = 0; i < c->devices->len; i++) {
         const CmdlineOpt *o = g_ptr_array_index(c->devices, i);
         g_autoptr(QemuOpts) opts = qemu_opts_parse(o->arg, "driver", NULL);
         const char *driver = opts ? qemu_opt_get(opts, "driver") : NULL;
-        if (driver && !strcmp(driver, debug_exit_class.name)) {
+        if (driver && !strcmp(driver, name)) {
             return true;
         }
     }
@@ -531,6 +545,7 @@ int main(int argc, char **argv)
     };
     int status;
 
+    c.chardevs = g_ptr_array_new_with_free_func(g_free);
     c.serials = g_ptr_array_new_with_free_func(g_free);
     c.devices = g_ptr_array_new_with_free_func(g_free);
     c.drives = g_ptr_array_new_with_free_func(g_free);
@@ -552,7 +567,7 @@ int main(int argc, char **argv)
     ms->kernel_filename = (char *)c.kernel;
     ms->kernel_cmdline = (char *)c.append;
     ms->default_devices = !c.nodefaults;
-    ms->user_debug_exit = user_wants_debug_exit(&c);
+    ms->user_debug_exit = user_wants_device(&c, debug_exit_class.name);
     current_machine = ms;
 
     if (c.append && !c.kernel) {
@@ -606,6 +621,8 @@ int main(int argc, char **argv)
     blk_destroy_all();
     iothread_destroy_all();
     current_accel->cleanup();
+    qemu_chr_cleanup_all();
+    g_ptr_array_unref(c.chardevs);
     g_ptr_array_unref(c.serials);
     g_ptr_array_unref(c.devices);
     g_ptr_array_unref(c.drives);
