@@ -35,6 +35,8 @@ struct BlockBackend {
     GQueue rmw_active, rmw_waiting;
     char *zero_buf;             /* ZERO_BUF_SIZE zeroes, once needed */
     BlockAcct acct;             /* the users' requests (accounting.h) */
+    const BlockResizeNotifier *resize_notifier;
+    void *resize_opaque;
 };
 
 static GPtrArray *backends;
@@ -180,6 +182,11 @@ void blk_detach_dev(BlockBackend *blk)
     blk->dev = NULL;
 }
 
+void *blk_get_attached_dev(BlockBackend *blk)
+{
+    return blk->dev;
+}
+
 bool blk_set_perm(BlockBackend *blk, uint64_t perm, uint64_t shared,
                   GError **errp)
 {
@@ -189,6 +196,81 @@ bool blk_set_perm(BlockBackend *blk, uint64_t perm, uint64_t shared,
 uint64_t blk_getlength(BlockBackend *blk)
 {
     return blk->file.length;
+}
+
+void blk_set_resize_notifier(BlockBackend *blk,
+                             const BlockResizeNotifier *notifier,
+                             void *opaque)
+{
+    blk->resize_notifier = notifier;
+    blk->resize_opaque = opaque;
+}
+
+/* QEMU's largest image: INT64_MAX rounded down to 1 GiB. */
+#define BLK_MAX_LENGTH  ((uint64_t)INT64_MAX & ~(uint64_t)((1 << 30) - 1))
+
+typedef struct Resize {
+    BlockBackend *blk;
+    uint64_t size;
+    GError *err;
+} Resize;
+
+/*
+ * In blk's context, so that no request of it starts before this returns:
+ * wait until none is in flight, then change the size.  blk's length is
+ * read there and with the BQL held, which the caller holds.
+ */
+static void blk_resize_in_context(void *opaque)
+{
+    Resize *r = opaque;
+    BlockBackend *blk = r->blk;
+
+    blk_drain(blk);
+    if (!blk->file.is_bdev && ftruncate(blk->file.fd, r->size) < 0) {
+        error_setg_errno(&r->err, errno, "Could not resize file");
+        return;
+    }
+    blk->file.length = r->size;
+}
+
+bool blk_resize(BlockBackend *blk, uint64_t size, GError **errp)
+{
+    const BlockResizeNotifier *n = blk->resize_notifier;
+    uint64_t perm = blk->file.perm, shared = blk->file.shared;
+    Resize r = { .blk = blk, .size = size };
+
+    if (size > BLK_MAX_LENGTH) {
+        error_setg(errp, "offset(%" G_GUINT64_FORMAT ") exceeds maximum(%"
+                   G_GUINT64_FORMAT ")", size, BLK_MAX_LENGTH);
+        return false;
+    }
+    if (blk->file.read_only) {
+        error_setg(errp, "Image is read-only");
+        return false;
+    }
+    if (blk->file.is_bdev && size > blk->file.length) {
+        error_setg(errp, "Cannot grow device files");
+        return false;
+    }
+    /* As QEMU's block_resize, a user of the image that resizes it. */
+    if (!file_set_perm(&blk->file, perm | BLK_PERM_RESIZE, shared, errp)) {
+        return false;
+    }
+    if (n && n->prepare && !n->prepare(blk->resize_opaque, size, errp)) {
+        file_set_perm(&blk->file, perm, shared, NULL);
+        return false;
+    }
+    aio_run_sync(blk->ctx, blk_resize_in_context, &r);
+    /* Giving a permission up cannot fail. */
+    file_set_perm(&blk->file, perm, shared, NULL);
+    if (n && n->changed) {
+        n->changed(blk->resize_opaque, blk->file.length);
+    }
+    if (r.err) {
+        g_propagate_error(errp, r.err);
+        return false;
+    }
+    return true;
 }
 
 bool blk_is_read_only(BlockBackend *blk)
