@@ -4,11 +4,13 @@
  * follows the image while the ring runs, so that the guest can write up to
  * the new end after growing and no further after shrinking; the
  * extension's disk_size follows too, and a ring made later starts with the
- * new size.
+ * new size.  A VMM without CAP_SYS_RESOURCE can raise the limit too.
  */
 #include <errno.h>
+#include <glib/gstdio.h>
 #include <linux/io_uring.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "libqos/block-hooks.h"
 #include "virtio-blk-uring-fixture.h"
@@ -94,11 +96,62 @@ static void test_before_ring(void)
     fixture_cleanup(&f);
 }
 
+/*
+ * Grown by a VMM without CAP_SYS_RESOURCE (dropped from the bounding set,
+ * which a root VMM would otherwise get back at exec), which cannot raise a
+ * hard limit: the owner sets none.  The VMM runs through a wrapper
+ * script, which QTEST_QEMU_BINARY names for the while.
+ */
+#define NO_SYS_RESOURCE "setpriv --bounding-set=-sys_resource"
+
+static void test_grow_unprivileged(void)
+{
+    g_autofree char *setpriv = g_find_program_in_path("setpriv");
+    g_autofree char *saved = NULL;
+    g_autofree char *script = NULL;
+    g_autofree char *text = NULL;
+    g_autofree char *err = NULL;
+    Fixture f;
+    int fd;
+
+    if (geteuid() != 0 || !setpriv) {
+        g_test_skip("dropping a capability from the bounding set needs root "
+                    "and setpriv (util-linux)");
+        return;
+    }
+    saved = g_strdup(qtest_qemu_binary());
+    fd = g_file_open_tmp("qtest-uring-resize-XXXXXX", &script, NULL);
+    g_assert_cmpint(fd, >=, 0);
+    text = g_strdup_printf("#!/bin/sh\nexec " NO_SYS_RESOURCE " %s \"$@\"\n",
+                           saved);
+    g_assert_cmpint(write(fd, text, strlen(text)), ==, strlen(text));
+    close(fd);
+    g_assert_cmpint(g_chmod(script, 0700), ==, 0);
+    g_setenv("QTEST_QEMU_BINARY", script, TRUE);
+
+    fixture_init_full(&f, RAM_MB, "", URING ",uring-iopoll=off", true);
+    qvirtio_blk_uring_start(f.u);
+    resized(&f, 2 * IMAGE_SIZE);
+    round_trip(&f, IMAGE_SIZE, TARGET_LEN, 85);
+    expect_efbig(&f, 2 * IMAGE_SIZE);
+    check_image(&f);
+    qvirtio_blk_uring_reset(f.u);
+    fixture_quit(&f);
+    err = vmm_stderr(&f);
+    g_assert_cmpstr(err, ==, "");
+    fixture_cleanup(&f);
+
+    g_setenv("QTEST_QEMU_BINARY", saved, TRUE);
+    g_unlink(script);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/virtio-blk-uring/resize/grow", test_grow);
     g_test_add_func("/virtio-blk-uring/resize/shrink", test_shrink);
     g_test_add_func("/virtio-blk-uring/resize/before-ring", test_before_ring);
+    g_test_add_func("/virtio-blk-uring/resize/grow-unprivileged",
+                    test_grow_unprivileged);
     return g_test_run();
 }
