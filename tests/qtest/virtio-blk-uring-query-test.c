@@ -4,10 +4,14 @@
  * x-query-virtio-blk-uring command) and the withdrawal hook (through
  * x-uring-withdrawals): before negotiation, with a running ring and its
  * owner, the requests taken and completed, and after the passthrough was
- * withdrawn from the guest, until it resets the device.
+ * withdrawn from the guest (its owner killed, its set-up failed at
+ * FEATURES_OK), until it resets the device.
  */
+#include <errno.h>
+#include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "libqos/block-hooks.h"
 #include "virtio-blk-uring-fixture.h"
@@ -133,6 +137,75 @@ static void test_withdrawn(void)
     fixture_cleanup(&f);
 }
 
+/*
+ * Registering guest RAM fails when the driver negotiates (the start-up
+ * probe registers none): FEATURES_OK does not stick, and the hook hears
+ * "setup-failed".  deny-syscall plays the host, through a wrapper script
+ * that QTEST_QEMU_BINARY names for the while.
+ */
+#define IORING_REGISTER_BUFFERS_OPCODE  "0"
+
+static void test_setup_failed(void)
+{
+    const char *deny = g_getenv("DENY_SYSCALL");
+    g_autofree char *saved = g_strdup(qtest_qemu_binary());
+    g_autofree char *script = NULL;
+    g_autofree char *text = NULL;
+    g_autofree char *heard = NULL;
+    g_autofree char *err = NULL;
+    g_autoptr(GHashTable) q = NULL;
+    QVirtioPCIDevice *d;
+    Fixture f;
+    int fd;
+
+    g_assert_nonnull(deny);
+    fd = g_file_open_tmp("qtest-uring-query-XXXXXX", &script, NULL);
+    g_assert_cmpint(fd, >=, 0);
+    text = g_strdup_printf("#!/bin/sh\nexec %s io_uring_register:"
+                           IORING_REGISTER_BUFFERS_OPCODE " %d %s \"$@\"\n",
+                           deny, ENOMEM, saved);
+    g_assert_cmpint(write(fd, text, strlen(text)), ==, strlen(text));
+    close(fd);
+    g_assert_cmpint(g_chmod(script, 0700), ==, 0);
+    g_setenv("QTEST_QEMU_BINARY", script, TRUE);
+
+    fixture_init_full(&f, RAM_MB, "", URING ",uring-iopoll=off" DEV_ID,
+                      true);
+    g_setenv("QTEST_QEMU_BINARY", saved, TRUE);
+    g_unlink(script);
+    g_free(withdrawals(&f));
+    d = &f.u->vdev;
+    qvirtio_blk_uring_reset(f.u);
+    qvirtio_pci_set_status(d, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+    qvirtio_pci_set_status(d, VIRTIO_CONFIG_S_ACKNOWLEDGE |
+                              VIRTIO_CONFIG_S_DRIVER);
+    qvirtio_pci_write_driver_features(d, VIRTIO_BIT(VIRTIO_F_VERSION_1) |
+                                      VIRTIO_BIT(
+                                          VIRTIO_BLK_F_URING_PASSTHROUGH));
+    qvirtio_pci_set_status(d, VIRTIO_CONFIG_S_ACKNOWLEDGE |
+                              VIRTIO_CONFIG_S_DRIVER |
+                              VIRTIO_CONFIG_S_FEATURES_OK);
+    g_assert_cmphex(qvirtio_pci_get_status(d) & VIRTIO_CONFIG_S_FEATURES_OK,
+                    ==, 0);
+    heard = withdrawals(&f);
+    g_assert_cmpstr(heard, ==, "OK disk0:setup-failed");
+    q = query(&f);
+    g_assert_cmpint(qblock_get(q, "withdrawn"), ==, 1);
+    g_assert_cmpstr(g_hash_table_lookup(q, "reason"), ==, "setup-failed");
+    g_assert_cmpint(qblock_get(q, "negotiated"), ==, 0);
+    qvirtio_blk_uring_reset(f.u);
+    g_hash_table_unref(q);
+    q = query(&f);
+    g_assert_cmpint(qblock_get(q, "withdrawn"), ==, 0);
+    fixture_quit(&f);
+    err = vmm_stderr(&f);
+    assert_one_line(err);
+    g_assert_nonnull(strstr(err, "uring-passthrough set-up failed: cannot "
+                                 "pin guest RAM as fixed buffers: Cannot "
+                                 "allocate memory"));
+    fixture_cleanup(&f);
+}
+
 /* Drives without a passthrough device have nothing to say. */
 static void test_no_passthrough(void)
 {
@@ -153,6 +226,8 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/virtio-blk-uring/query/running", test_running);
     g_test_add_func("/virtio-blk-uring/query/withdrawn", test_withdrawn);
+    g_test_add_func("/virtio-blk-uring/query/setup-failed",
+                    test_setup_failed);
     g_test_add_func("/virtio-blk-uring/query/no-passthrough",
                     test_no_passthrough);
     return g_test_run();
