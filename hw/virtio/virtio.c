@@ -162,6 +162,17 @@ bool virtio_queue_valid_size(VirtQueue *vq, uint16_t num)
             !(num & (num - 1)));
 }
 
+void virtio_notify_config(VirtIODevice *vdev)
+{
+    if (!(__atomic_load_n(&vdev->status, __ATOMIC_ACQUIRE) &
+          VIRTIO_CONFIG_S_DRIVER_OK)) {
+        return;
+    }
+    vdev->generation++;
+    g_atomic_int_or(&vdev->isr, 2);
+    vdev->transport->notify_config(vdev);
+}
+
 /* Any thread of the device. */
 void virtio_error(VirtIODevice *vdev, const char *fmt, ...)
 {

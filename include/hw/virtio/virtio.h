@@ -190,6 +190,14 @@ static inline bool virtio_broken(VirtIODevice *vdev)
     return __atomic_load_n(&vdev->broken, __ATOMIC_ACQUIRE);
 }
 
+/*
+ * The device's configuration changed (the disk's capacity, say): a new
+ * configuration generation, and the configuration change interrupt (the
+ * config vector with MSI-X, ISR bit 1 without) once the driver is running.
+ * Called with the BQL held.
+ */
+void virtio_notify_config(VirtIODevice *vdev);
+
 /* The driver broke the rules: stop and ask for a reset (NEEDS_RESET). */
 void virtio_error(VirtIODevice *vdev, const char *fmt, ...)
     G_GNUC_PRINTF(2, 3);
