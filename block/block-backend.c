@@ -119,11 +119,6 @@ const char *blk_get_filename(BlockBackend *blk)
     return blk->file.filename;
 }
 
-void *blk_get_attached_dev(BlockBackend *blk)
-{
-    return blk->dev;
-}
-
 const char *blk_name(BlockBackend *blk)
 {
     return blk->name;

@@ -55,8 +55,6 @@ const char *blk_name(BlockBackend *blk);
 BlockBackend *blk_next(BlockBackend *blk);
 /* The image's file name, as the user gave it. */
 const char *blk_get_filename(BlockBackend *blk);
-/* The device using the back-end (a DeviceState), or NULL. */
-void *blk_get_attached_dev(BlockBackend *blk);
 /*
  * Close every back-end.  Drain first: requests still in flight are dropped
  * and their callbacks never run.
