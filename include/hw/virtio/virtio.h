@@ -122,7 +122,12 @@ struct VirtIODevice {
     gint isr;
     bool broken;                /* atomic: see virtio_broken() */
     uint16_t config_vector;
-    uint64_t host_features;
+    /*
+     * Which of VIRTIO_F_RING_PACKED, VIRTIO_RING_F_EVENT_IDX and
+     * VIRTIO_RING_F_INDIRECT_DESC are offered: the transport sets them from
+     * its properties when it is realized.
+     */
+    uint64_t ring_features;
     uint64_t guest_features;
     uint8_t *config;
     size_t config_len;
