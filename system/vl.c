@@ -13,6 +13,7 @@
 #include "hw/qdev.h"
 #include "qemu/cutils.h"
 #include "qemu/error-report.h"
+#include "qemu/keyval-json.h"
 #include "qemu/main-loop.h"
 #include "qemu/option.h"
 #include "sysemu/accel.h"
@@ -406,7 +407,7 @@ static void configure_chardevs(Config *c, MachineState *ms)
 
 static bool create_object(const char *arg, GError **errp)
 {
-    g_autoptr(QemuOpts) opts = qemu_opts_parse(arg, "qom-type", errp);
+    g_autoptr(QemuOpts) opts = qemu_opts_parse_dict(arg, "qom-type", errp);
     const char *type;
 
     if (!opts) {
@@ -459,7 +460,7 @@ static bool create_drive(Config *c, const CmdlineOpt *o, GError **errp)
 
 static bool create_device(const CmdlineOpt *o, GError **errp)
 {
-    g_autoptr(QemuOpts) opts = qemu_opts_parse(o->arg, "driver", errp);
+    g_autoptr(QemuOpts) opts = qemu_opts_parse_dict(o->arg, "driver", errp);
     bool help_shown = false;
     bool ok;
 
@@ -503,7 +504,8 @@ static bool user_wants_debug_exit(Config *c)
 {
     for (guint i = 0; i < c->devices->len; i++) {
         const CmdlineOpt *o = g_ptr_array_index(c->devices, i);
-        g_autoptr(QemuOpts) opts = qemu_opts_parse(o->arg, "driver", NULL);
+        g_autoptr(QemuOpts) opts = qemu_opts_parse_dict(o->arg, "driver",
+                                                         NULL);
         const char *driver = opts ? qemu_opt_get(opts, "driver") : NULL;
         if (driver && !strcmp(driver, debug_exit_class.name)) {
             return true;
