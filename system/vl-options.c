@@ -42,6 +42,11 @@ const QemuOptionDef qemu_option_defs[] = {
       "a disk image: cache=none|writeback|directsync|writethrough, "
       "aio=io_uring|threads, readonly=on|off, discard=ignore|unmap, "
       "file.locking=on|off|auto" },
+    { "blockdev", QEMU_OPTION_blockdev, true,
+      "blockdev driver=file|raw|null-co,node-name=NAME[,...]",
+      "a block node: file (filename=, cache.direct=, cache.no-flush=, "
+      "aio=, discard=, read-only=, auto-read-only=, locking=), "
+      "raw (file=NODE) or null-co (size=, read-zeroes=); JSON too" },
     { "object", QEMU_OPTION_object, true,
       "object iothread,id=ID[,poll-max-ns=NS]", "an I/O thread" },
     { "qtest", QEMU_OPTION_qtest, true, "qtest unix:PATH|stdio",

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "block/block-backend.h"
+#include "block/blockdev.h"
 #include "chardev/char.h"
 #include "config-host.h"
 #include "hw/boards.h"
@@ -47,6 +48,7 @@ typedef struct Config {
     CmdlineOpt debugcon;
     GPtrArray *devices;         /* of CmdlineOpt */
     GPtrArray *drives;          /* of CmdlineOpt */
+    GPtrArray *blockdevs;       /* of CmdlineOpt */
     GPtrArray *objects;         /* of CmdlineOpt */
     GPtrArray *generated;       /* strings made for if=virtio devices */
     const char *qtest;
@@ -329,6 +331,9 @@ static void parse_command_line(Config *c, int argc, char **argv)
         case QEMU_OPTION_drive:
             g_ptr_array_add(c->drives, g_memdup2(&o, sizeof(o)));
             break;
+        case QEMU_OPTION_blockdev:
+            g_ptr_array_add(c->blockdevs, g_memdup2(&o, sizeof(o)));
+            break;
         case QEMU_OPTION_object:
             g_ptr_array_add(c->objects, g_memdup2(&o, sizeof(o)));
             break;
@@ -430,6 +435,13 @@ static bool create_object(const char *arg, GError **errp)
     return iothread_create(opts, errp) != NULL;
 }
 
+static bool create_blockdev(const CmdlineOpt *o, GError **errp)
+{
+    g_autoptr(QemuOpts) opts = qemu_opts_parse_dict(o->arg, "driver", errp);
+
+    return opts && blockdev_create(opts, errp);
+}
+
 /* Open a drive; if=virtio asks for a virtio-blk-pci device for it. */
 static bool create_drive(Config *c, const CmdlineOpt *o, GError **errp)
 {
@@ -476,7 +488,10 @@ static bool create_device(const CmdlineOpt *o, GError **errp)
     return ok;
 }
 
-/* -object, -drive, -device, in that order, each in command-line order. */
+/*
+ * -object, -blockdev, -drive, -device, in that order, each in command-line
+ * order.
+ */
 static void create_backends_and_devices(Config *c)
 {
     GError *err = NULL;
@@ -485,6 +500,11 @@ static void create_backends_and_devices(Config *c)
         if (!create_object(((CmdlineOpt *)c->objects->pdata[i])->arg,
                            &err)) {
             option_error(c->objects->pdata[i], err);
+        }
+    }
+    for (guint i = 0; i < c->blockdevs->len; i++) {
+        if (!create_blockdev(c->blockdevs->pdata[i], &err)) {
+            option_error(c->blockdevs->pdata[i], err);
         }
     }
     for (guint i = 0; i < c->drives->len; i++) {
@@ -536,6 +556,7 @@ int main(int argc, char **argv)
     c.serials = g_ptr_array_new_with_free_func(g_free);
     c.devices = g_ptr_array_new_with_free_func(g_free);
     c.drives = g_ptr_array_new_with_free_func(g_free);
+    c.blockdevs = g_ptr_array_new_with_free_func(g_free);
     c.objects = g_ptr_array_new_with_free_func(g_free);
     c.generated = g_ptr_array_new_with_free_func(g_free);
 
@@ -606,11 +627,13 @@ int main(int argc, char **argv)
     current_accel->pause();
     pvh_machine_cleanup(ms);
     blk_destroy_all();
+    blockdev_close_all();
     iothread_destroy_all();
     current_accel->cleanup();
     g_ptr_array_unref(c.serials);
     g_ptr_array_unref(c.devices);
     g_ptr_array_unref(c.drives);
+    g_ptr_array_unref(c.blockdevs);
     g_ptr_array_unref(c.objects);
     g_ptr_array_unref(c.generated);
     bql_unlock();

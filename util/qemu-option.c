@@ -169,14 +169,24 @@ bool qemu_opt_foreach(QemuOpts *opts, QemuOptFn fn, void *opaque,
     return true;
 }
 
-bool qemu_opts_check_unused(QemuOpts *opts, GError **errp)
+const char *qemu_opts_first_unused(QemuOpts *opts)
 {
     for (guint i = 0; i < opts->opts->len; i++) {
         QemuOpt *opt = g_ptr_array_index(opts->opts, i);
         if (!opt->used) {
-            error_setg(errp, "Invalid parameter '%s'", opt->name);
-            return false;
+            return opt->name;
         }
+    }
+    return NULL;
+}
+
+bool qemu_opts_check_unused(QemuOpts *opts, GError **errp)
+{
+    const char *name = qemu_opts_first_unused(opts);
+
+    if (name) {
+        error_setg(errp, "Invalid parameter '%s'", name);
+        return false;
     }
     return true;
 }

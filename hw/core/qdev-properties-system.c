@@ -2,6 +2,7 @@
  * Properties that name other parts of the system: drive= and iothread=.
  */
 #include "block/block-backend.h"
+#include "block/blockdev.h"
 #include "hw/qdev-properties-system.h"
 #include "qemu/error-report.h"
 #include "sysemu/iothread.h"
@@ -10,7 +11,8 @@ static bool set_drive(DeviceState *dev, const Property *prop, const char *str,
                       GError **errp)
 {
     BlockBackend **p = (BlockBackend **)((char *)dev + prop->offset);
-    BlockBackend *blk = blk_by_name(str);
+    /* A -drive's id, or a -blockdev's node name, as in QEMU. */
+    BlockBackend *blk = blk_by_name(str) ?: blockdev_backend(str);
 
     if (!blk) {
         error_setg(errp, "Drive '%s' not found", str);

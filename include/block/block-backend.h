@@ -92,7 +92,7 @@ bool blk_enable_write_cache(BlockBackend *blk);
 bool blk_discard_enabled(BlockBackend *blk);
 BlockCacheMode blk_get_cache_mode(BlockBackend *blk);
 BlockAioEngine blk_get_aio_engine(BlockBackend *blk);
-/* The open file (for the io_uring passthrough). */
+/* The open file (for the io_uring passthrough); -1 for null-co. */
 int blk_get_fd(BlockBackend *blk);
 bool blk_is_block_device(BlockBackend *blk);
 /* Offset, length and buffer alignment O_DIRECT needs (1 without it). */

@@ -39,6 +39,8 @@ typedef bool (*QemuOptFn)(void *opaque, const char *name, const char *value,
 bool qemu_opt_foreach(QemuOpts *opts, QemuOptFn fn, void *opaque,
                       GError **errp);
 
+/* The first key nobody asked for, or NULL. */
+const char *qemu_opts_first_unused(QemuOpts *opts);
 /* "Invalid parameter 'key'" for the first key nobody asked for. */
 bool qemu_opts_check_unused(QemuOpts *opts, GError **errp);
 
