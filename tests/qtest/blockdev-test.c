@@ -94,9 +94,9 @@ static void test_libvirt_json(void)
           "-blockdev '{\"node-name\":\"libvirt-1-format\",\"read-only\":false,"
           "\"cache\":{\"direct\":true,\"no-flush\":false},\"driver\":\"raw\","
           "\"file\":\"libvirt-1-storage\"}' "
-          "-device '{\"driver\":\"virtio-blk-pci\","
+          "-device '{\"driver\":\"virtio-blk-pci\",\"bus\":\"pci.0\","
           "\"addr\":\"0x2\",\"drive\":\"libvirt-1-format\","
-          "\"id\":\"virtio-disk0\"}'");
+          "\"id\":\"virtio-disk0\",\"bootindex\":1,\"write-cache\":\"on\"}'");
     g_assert_cmpuint(f.blk->pdev->devfn, ==, 2 << 3);
     g_assert_cmpuint(f.blk->capacity, ==, IMAGE_SIZE / SECTOR);
     g_assert_false(f.blk->vdev.features & VIRTIO_BIT(VIRTIO_BLK_F_RO));
@@ -194,6 +194,57 @@ static void test_null_co(void)
                "\"file\":\"n0\"}' -device virtio-blk-pci,drive=r0", 8 << 20);
 }
 
+/*
+ * write-cache=: what the guest sees in the WCE field, and whether it is
+ * offered FLUSH at all without config-wce (QEMU offers it only with a
+ * write cache to flush).
+ */
+static void test_write_cache(void)
+{
+    static const struct {
+        const char *cache, *device;
+        uint8_t wce;
+        bool flush;
+    } cases[] = {
+        { "writeback", "", 1, true },
+        { "writethrough", "", 0, true },
+        { "writeback", ",write-cache=off", 0, true },
+        { "writethrough", ",write-cache=on", 1, true },
+        { "writeback", ",write-cache=off,config-wce=off", 0, false },
+        { "writeback", ",write-cache=auto,config-wce=off", 1, true },
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        Fixture f = { .image = blk_image_new(IMAGE_SIZE) };
+        g_autofree char *args = g_strdup_printf(
+            "-drive file=%%s,if=none,id=d0,format=raw,cache=%s "
+            "-device virtio-blk-pci,drive=d0%s", cases[i].cache,
+            cases[i].device);
+
+        start(&f, args);
+        g_assert_cmpuint(!!(qvirtio_pci_device_features(&f.blk->vdev) &
+                            VIRTIO_BIT(VIRTIO_BLK_F_FLUSH)), ==,
+                         cases[i].flush);
+        g_assert_cmpuint(qvirtio_pci_config_readb(&f.blk->vdev,
+                                                  VIRTIO_BLK_CFG_WRITEBACK),
+                         ==, cases[i].wce);
+        check_read_write(&f);
+        stop(&f);
+    }
+}
+
+/* Devices placed by addr= where they asked, others around them. */
+static void test_addr(void)
+{
+    Fixture f = { .image = blk_image_new(IMAGE_SIZE) };
+
+    start(&f, "-blockdev driver=file,filename=%s,node-name=f0 "
+          "-device virtio-blk-pci,drive=f0,bus=pci.0,addr=0x1f.0");
+    g_assert_cmpuint(f.blk->pdev->devfn, ==, 0x1f << 3);
+    check_read_write(&f);
+    stop(&f);
+}
+
 typedef struct ErrorCase {
     const char *path;
     const char *args;           /* %s: an image's path */
@@ -270,6 +321,32 @@ static const ErrorCase error_cases[] = {
       "-blockdev driver=file,filename=%s,node-name=a "
       "-device virtio-blk-pci,drive=b", "-device virtio-blk-pci,drive=b",
       "Drive 'b' not found" },
+    { "/blockdev/error/bus",
+      "-blockdev driver=file,filename=%s,node-name=a "
+      "-device virtio-blk-pci,drive=a,bus=pci.1",
+      "-device virtio-blk-pci,drive=a,bus=pci.1", "Bus 'pci.1' not found" },
+    { "/blockdev/error/addr",
+      "-blockdev driver=file,filename=%s,node-name=a "
+      "-device virtio-blk-pci,drive=a,addr=0x20",
+      "-device virtio-blk-pci,drive=a,addr=0x20",
+      "Property 'virtio-blk-pci.addr' doesn't take value '0x20'" },
+    { "/blockdev/error/bootindex",
+      "-blockdev driver=file,filename=%s,node-name=a "
+      "-device virtio-blk-pci,drive=a,bootindex=foo",
+      "-device virtio-blk-pci,drive=a,bootindex=foo",
+      "Parameter 'bootindex' expects an integer" },
+    { "/blockdev/error/bootindex-used",
+      "-blockdev driver=file,filename=%s,node-name=a,locking=off "
+      "-blockdev driver=null-co,node-name=b "
+      "-device virtio-blk-pci,drive=a,bootindex=1 "
+      "-device virtio-blk-pci,drive=b,bootindex=1",
+      "-device virtio-blk-pci,drive=b,bootindex=1",
+      "The bootindex 1 has already been used" },
+    { "/blockdev/error/write-cache",
+      "-blockdev driver=file,filename=%s,node-name=a "
+      "-device virtio-blk-pci,drive=a,write-cache=foo",
+      "-device virtio-blk-pci,drive=a,write-cache=foo",
+      "Parameter 'write-cache' does not accept value 'foo'" },
     { "/blockdev/error/passthrough-null",
       "-blockdev driver=null-co,node-name=n "
       "-device virtio-blk-pci,drive=n,uring-passthrough=on",
@@ -308,6 +385,8 @@ int main(int argc, char **argv)
     g_test_add_func("/blockdev/keyval", test_keyval);
     g_test_add_func("/blockdev/read-only", test_read_only);
     g_test_add_func("/blockdev/null-co", test_null_co);
+    g_test_add_func("/blockdev/write-cache", test_write_cache);
+    g_test_add_func("/blockdev/addr", test_addr);
     for (size_t i = 0; i < G_N_ELEMENTS(error_cases); i++) {
         g_test_add_data_func(error_cases[i].path, &error_cases[i],
                              test_error);
