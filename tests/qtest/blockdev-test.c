@@ -6,7 +6,9 @@
  * writes, and each error is QEMU's one line.
  */
 #include <glib.h>
+#include <linux/fs.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include "libqtest.h"
 #include "libqos/blk-image.h"
@@ -23,6 +25,7 @@ typedef struct Fixture {
     QTestState *qts;
     GuestAlloc *alloc;
     QVirtioBlk *blk;
+    bool immutable;             /* image made immutable until the VMM runs */
 } Fixture;
 
 #define WANTED_FEATURES (VIRTIO_BIT(VIRTIO_BLK_F_FLUSH) | \
@@ -30,6 +33,21 @@ typedef struct Fixture {
                          VIRTIO_BIT(VIRTIO_BLK_F_RO) | \
                          VIRTIO_BIT(VIRTIO_BLK_F_DISCARD) | \
                          VIRTIO_BIT(VIRTIO_BLK_F_WRITE_ZEROES))
+
+/*
+ * Make the image immutable (no one, root included, may open it for
+ * writing) or not; false if its file system cannot.
+ */
+static bool set_immutable(BlkImage *img, bool on)
+{
+    int flags;
+
+    if (ioctl(img->fd, FS_IOC_GETFLAGS, &flags) < 0) {
+        return false;
+    }
+    flags = on ? flags | FS_IMMUTABLE_FL : flags & ~FS_IMMUTABLE_FL;
+    return ioctl(img->fd, FS_IOC_SETFLAGS, &flags) == 0;
+}
 
 /*
  * Start the VMM with args, in which %s is the image's path (if the fixture
@@ -41,6 +59,9 @@ static void start(Fixture *f, const char *args)
         args, f->image ? f->image->path : "");
 
     f->qts = qtest_init(cmdline);
+    if (f->immutable) {
+        g_assert_true(set_immutable(f->image, false));
+    }
     if (f->image) {
         blk_image_detach(f->image);
     }
@@ -151,6 +172,73 @@ static void test_read_only(void)
         blk_image_pread(f.image, SECTOR, on_disk, SECTOR);
         g_assert_cmphex(on_disk[0], ==, blk_image_sector_byte(1));
         stop(&f);
+    }
+}
+
+/*
+ * auto-read-only=on: an image that cannot be written is opened read-only,
+ * and the guest sees a read-only disk; without it, or under a raw node
+ * that wants to write, the VMM refuses to start.
+ */
+static void test_auto_read_only(void)
+{
+    static const char *const args[] = {
+        "-drive file=%s,if=none,id=d0,format=raw,auto-read-only=on "
+        "-device virtio-blk-pci,drive=d0",
+        "-blockdev driver=file,filename=%s,node-name=f0,auto-read-only=on "
+        "-blockdev driver=raw,file=f0,node-name=r0,read-only=on "
+        "-device virtio-blk-pci,drive=r0",
+        "-blockdev driver=file,filename=%s,node-name=f0,auto-read-only=on "
+        "-blockdev driver=raw,file=f0,node-name=r0,auto-read-only=on "
+        "-device virtio-blk-pci,drive=r0",
+    };
+    static const struct { const char *args, *option, *message; } errors[] = {
+        { "-drive file=%s,if=none,id=d0,format=raw",
+          "-drive file=%s,if=none,id=d0,format=raw",
+          "Could not open '%s': Operation not permitted" },
+        { "-blockdev driver=file,filename=%s,node-name=f0,auto-read-only=on "
+          "-blockdev driver=raw,file=f0,node-name=r0",
+          "-blockdev driver=raw,file=f0,node-name=r0",
+          "Block node is read-only" },
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(args); i++) {
+        Fixture f = { .image = blk_image_new(IMAGE_SIZE), .immutable = true };
+        uint8_t buf[SECTOR] = { 0x42 };
+
+        if (!set_immutable(f.image, true)) {
+            g_test_skip("the image's file system has no immutable files");
+            blk_image_free(f.image);
+            return;
+        }
+        start(&f, args[i]);
+        g_assert_true(f.blk->vdev.features & VIRTIO_BIT(VIRTIO_BLK_F_RO));
+        g_assert_cmpuint(qvirtio_blk_write(f.blk->vq, 1, buf, SECTOR), ==,
+                         VIRTIO_BLK_S_IOERR);
+        g_assert_cmpuint(qvirtio_blk_read(f.blk->vq, 1, buf, SECTOR), ==,
+                         VIRTIO_BLK_S_OK);
+        g_assert_cmphex(buf[0], ==, blk_image_sector_byte(1));
+        stop(&f);
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(errors); i++) {
+        BlkImage *img = blk_image_new(IMAGE_SIZE);
+        g_autofree char *args = g_strdup_printf(errors[i].args, img->path);
+        g_autofree char *option = g_strdup_printf(errors[i].option, img->path);
+        g_autofree char *message = g_strdup_printf(errors[i].message,
+                                                   img->path);
+        g_autofree char *expected = g_strdup_printf(PROG "%s: %s\n", option,
+                                                    message);
+        g_autofree char *cmdline = g_strconcat("-accel qtest -display none "
+                                               "-nodefaults ", args, NULL);
+        g_autofree char *err = NULL;
+        int status;
+
+        g_assert_true(set_immutable(img, true));
+        status = qtest_run_vmm(NULL, cmdline, &err);
+        g_assert_true(set_immutable(img, false));
+        g_assert_cmpstr(err, ==, expected);
+        g_assert_cmpint(status, ==, 1);
+        blk_image_free(img);
     }
 }
 
@@ -384,6 +472,7 @@ int main(int argc, char **argv)
     g_test_add_func("/blockdev/libvirt-json", test_libvirt_json);
     g_test_add_func("/blockdev/keyval", test_keyval);
     g_test_add_func("/blockdev/read-only", test_read_only);
+    g_test_add_func("/blockdev/auto-read-only", test_auto_read_only);
     g_test_add_func("/blockdev/null-co", test_null_co);
     g_test_add_func("/blockdev/write-cache", test_write_cache);
     g_test_add_func("/blockdev/addr", test_addr);
