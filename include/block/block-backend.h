@@ -4,8 +4,11 @@
  *
  *   -drive file=PATH,if=none|virtio,id=ID,format=raw,
  *          cache=none|writeback|directsync|writethrough,
- *          aio=io_uring|threads,readonly=on|off,discard=ignore|unmap,
- *          file.locking=on|off|auto
+ *          aio=io_uring|threads,readonly=on|off,auto-read-only=on|off,
+ *          discard=ignore|unmap,file.locking=on|off|auto
+ *   -drive file=null-co://,...,file.read-zeroes=on|off,size=SIZE
+ *
+ * and -blockdev's protocol nodes (include/block/blockdev.h).
  *
  * A back-end belongs to one AioContext at a time (the main loop's, or the
  * iothread of the device using it): requests are made from that context's
