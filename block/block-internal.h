@@ -148,6 +148,9 @@ BlockBackend *blk_new(const char *name, BlockFile *file,
                       BlockCacheMode cache, BlockAioEngine engine,
                       bool discard, GError **errp);
 
+/* null-co's size when none is given, as in QEMU. */
+#define NULL_CO_DEFAULT_SIZE    (1ULL << 30)
+
 /*
  * null-co: a back-end of size bytes without a file or engine, whose
  * requests all succeed in a bottom half of its context; reads fill the

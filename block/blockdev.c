@@ -13,8 +13,6 @@
 
 /* QEMU's limit on node names, terminator included. */
 #define NODE_NAME_SIZE          32
-/* null-co's size when none is given, as in QEMU. */
-#define NULL_CO_DEFAULT_SIZE    (1ULL << 30)
 
 typedef struct BlockNode {
     char *name;
@@ -139,11 +137,15 @@ static void node_add(const char *name, const char *driver, BlockBackend *blk)
 
 static bool create_file(QemuOpts *opts, const NodeOpts *o, GError **errp)
 {
+    enum { AIO_THREADS, AIO_IO_URING, AIO_NATIVE };
     static const char *const aio_choices[] = {
-        "threads", "io_uring", "native", NULL
+        [AIO_THREADS] = "threads", [AIO_IO_URING] = "io_uring",
+        [AIO_NATIVE] = "native", NULL
     };
+    enum { LOCKING_AUTO, LOCKING_ON, LOCKING_OFF };
     static const char *const locking_choices[] = {
-        "auto", "on", "off", NULL
+        [LOCKING_AUTO] = "auto", [LOCKING_ON] = "on", [LOCKING_OFF] = "off",
+        NULL
     };
     const char *filename = qemu_opt_get(opts, "filename");
     BlockCacheMode cache = o->direct ? BLOCK_CACHE_NONE
@@ -162,7 +164,7 @@ static bool create_file(QemuOpts *opts, const NodeOpts *o, GError **errp)
         return false;
     }
     /* Linux AIO is not built in: io_uring does what it would, and more. */
-    if (aio == 2 && !o->direct) {
+    if (aio == AIO_NATIVE && !o->direct) {
         error_setg(errp, "aio=native was specified, but it requires "
                    "cache.direct=on, which was not specified.");
         return false;
@@ -172,11 +174,12 @@ static bool create_file(QemuOpts *opts, const NodeOpts *o, GError **errp)
     }
     /* auto and on lock alike: see locking_choices in drive.c. */
     if (!file_open(&image, filename, cache, o->read_only, o->auto_read_only,
-                   locking != 2, errp)) {
+                   locking != LOCKING_OFF, errp)) {
         return false;
     }
     blk = blk_new(o->name, &image, cache,
-                  aio ? BLOCK_AIO_IO_URING : BLOCK_AIO_THREADS, o->discard,
+                  aio == AIO_THREADS ? BLOCK_AIO_THREADS : BLOCK_AIO_IO_URING,
+                  o->discard,
                   errp);
     if (!blk) {
         file_close(&image);

@@ -71,15 +71,12 @@ static char *drive_auto_id(const char *prefix)
     for (unsigned i = 0;; i++) {
         char *id = g_strdup_printf("%s%u", prefix, i);
 
-        if (!blk_by_name(id)) {
+        if (!blk_by_name(id) && !blockdev_node_exists(id)) {
             return id;
         }
         g_free(id);
     }
 }
-
-/* null-co's size when none is given, as in QEMU. */
-#define NULL_CO_DEFAULT_SIZE    (1ULL << 30)
 
 /*
  * The null-co driver's options, read whatever the file; *is_null tells
