@@ -103,8 +103,8 @@ BlockBackend *blk_new_null(const char *name, uint64_t size, bool read_only,
     blk->ctx = qemu_get_aio_context();
     /* No fd, no lock, no alignment: what file-posix.c reads of it. */
     blk->file = (BlockFile){
-        .fd = -1, .read_only = read_only, .shared = BLK_PERM_ALL,
-        .align = 1, .length = size,
+        .fd = -1, .filename = g_strdup("null-co://"), .read_only = read_only,
+        .shared = BLK_PERM_ALL, .align = 1, .length = size,
     };
     blk->cache_mode = BLOCK_CACHE_WRITEBACK;
     blk->null_co = true;
