@@ -127,7 +127,10 @@ static void test_libvirt_json(void)
     stop(&f);
 }
 
-/* The same in key=value, and a device on the file node itself. */
+/*
+ * The same in key=value, a device on the file node itself, and a JSON
+ * -object for the device's I/O thread.
+ */
 static void test_keyval(void)
 {
     static const char *const args[] = {
@@ -138,6 +141,13 @@ static void test_keyval(void)
         "-blockdev driver=file,filename=%s,node-name=f0,discard=unmap,"
         "auto-read-only=off,read-only=off,cache.no-flush=on "
         "-device virtio-blk-pci,drive=f0",
+        /* libvirt's <iothreads>: the I/O thread in JSON too */
+        "-object '{\"qom-type\":\"iothread\",\"id\":\"iothread1\"}' "
+        "-blockdev '{\"driver\":\"file\",\"filename\":\"%s\","
+        "\"node-name\":\"f0\",\"aio\":\"native\","
+        "\"cache\":{\"direct\":true}}' "
+        "-device '{\"driver\":\"virtio-blk-pci\",\"drive\":\"f0\","
+        "\"iothread\":\"iothread1\",\"num-queues\":2}'",
     };
 
     for (size_t i = 0; i < G_N_ELEMENTS(args); i++) {
