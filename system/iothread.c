@@ -1,7 +1,9 @@
 /*
  * I/O threads.
  */
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "qemu/error-report.h"
 #include "sysemu/iothread.h"
@@ -24,6 +26,8 @@ struct IOThread {
     GMutex init_lock;
     GCond init_cond;
     bool running;
+    pid_t tid;
+    uint64_t poll_max_ns, poll_grow, poll_shrink;
 };
 
 static GPtrArray *iothreads;
@@ -35,6 +39,7 @@ static gpointer iothread_run(gpointer opaque)
 
     aio_context_set_thread(t->ctx);
     g_mutex_lock(&t->init_lock);
+    t->tid = gettid();
     t->running = true;
     g_cond_signal(&t->init_cond);
     g_mutex_unlock(&t->init_lock);
@@ -42,6 +47,22 @@ static gpointer iothread_run(gpointer opaque)
         aio_context_iterate(t->ctx, true);
     }
     return NULL;
+}
+
+void iothread_print_help(void)
+{
+    g_autofree char *max_ns = g_strdup_printf("%d",
+                                              IOTHREAD_POLL_MAX_NS_DEFAULT);
+    g_autofree char *shrink = g_strdup_printf("%d",
+                                              IOTHREAD_POLL_SHRINK_DEFAULT);
+
+    printf("iothread options:\n");
+    qemu_print_property_help("poll-grow", "int", "factor the polling time "
+                             "grows by (0: double it)", "0");
+    qemu_print_property_help("poll-max-ns", "int", "longest time to poll "
+                             "before sleeping, in ns", max_ns);
+    qemu_print_property_help("poll-shrink", "int", "divisor the polling time "
+                             "shrinks by (0: drop it)", shrink);
 }
 
 IOThread *iothread_create(QemuOpts *opts, GError **errp)
@@ -69,6 +90,9 @@ IOThread *iothread_create(QemuOpts *opts, GError **errp)
     t = g_new0(IOThread, 1);
     t->id = g_strdup(id);
     t->ctx = aio_context_new();
+    t->poll_max_ns = max_ns;
+    t->poll_grow = grow;
+    t->poll_shrink = shrink;
     aio_context_set_poll_params(t->ctx, max_ns, grow, shrink);
     g_mutex_init(&t->init_lock);
     g_cond_init(&t->init_cond);
@@ -100,6 +124,22 @@ IOThread *iothread_by_id(const char *id)
 AioContext *iothread_get_aio_context(IOThread *iothread)
 {
     return iothread->ctx;
+}
+
+void iothread_foreach(void (*fn)(const IOThreadInfo *info, void *opaque),
+                      void *opaque)
+{
+    for (guint i = 0; iothreads && i < iothreads->len; i++) {
+        IOThread *t = g_ptr_array_index(iothreads, i);
+        IOThreadInfo info = {
+            .id = t->id,
+            .thread_id = t->tid,
+            .poll_max_ns = t->poll_max_ns,
+            .poll_grow = t->poll_grow,
+            .poll_shrink = t->poll_shrink,
+        };
+        fn(&info, opaque);
+    }
 }
 
 static void iothread_stop(void *opaque)

@@ -73,16 +73,12 @@ void main_loop_wakeup(void)
     g_main_context_wakeup(NULL);
 }
 
-int main_loop_run(void (*system_reset)(void))
+int main_loop_run(bool (*should_exit)(int *status))
 {
     int status;
 
     g_assert(bql_locked());
-    while (!qemu_shutdown_pending(&status)) {
-        if (qemu_reset_pending()) {
-            system_reset();
-            continue;
-        }
+    while (!should_exit(&status)) {
         g_main_context_iteration(NULL, TRUE);
     }
     return status;

@@ -7,7 +7,7 @@
 
 const QemuOptionDef qemu_option_defs[] = {
     { "h", QEMU_OPTION_h, false, "h or -help", "display this help and exit" },
-    { "help", QEMU_OPTION_h, false, "help", "display this help and exit" },
+    { "help", QEMU_OPTION_h, false, NULL, NULL },
     { "version", QEMU_OPTION_version, false, "version",
       "display version information and exit" },
     { "accel", QEMU_OPTION_accel, true, "accel kvm|qtest",
@@ -26,7 +26,12 @@ const QemuOptionDef qemu_option_defs[] = {
     { "nographic", QEMU_OPTION_nographic, false, "nographic",
       "no display; COM1 on stdio" },
     { "display", QEMU_OPTION_display, true, "display none", "no display" },
-    { "serial", QEMU_OPTION_serial, true, "serial stdio|file:PATH|null|none",
+    { "chardev", QEMU_OPTION_chardev, true,
+      "chardev null|file|stdio|pty|socket,id=ID[,...]",
+      "a character device: file,path=PATH; socket,path=PATH|fd=N"
+      "[,server=on|off][,wait=on|off]" },
+    { "serial", QEMU_OPTION_serial, true,
+      "serial stdio|pty|file:PATH|unix:PATH|chardev:ID|null|none",
       "back-end of the next serial port (COM1 first)" },
     { "debugcon", QEMU_OPTION_debugcon, true,
       "debugcon stdio|file:PATH|null|none", "debug console on port 0xe9" },
@@ -40,16 +45,34 @@ const QemuOptionDef qemu_option_defs[] = {
     { "drive", QEMU_OPTION_drive, true,
       "drive file=PATH,if=none|virtio,id=ID[,format=raw][,cache=..][,aio=..]",
       "a disk image: cache=none|writeback|directsync|writethrough, "
-      "aio=io_uring|threads, readonly=on|off, discard=ignore|unmap, "
-      "file.locking=on|off|auto" },
+      "aio=io_uring|threads, readonly=on|off, auto-read-only=on|off, "
+      "discard=ignore|unmap, file.locking=on|off|auto; "
+      "file=null-co:// (file.read-zeroes=on, size=) has no image" },
+    { "blockdev", QEMU_OPTION_blockdev, true,
+      "blockdev driver=file|raw|null-co,node-name=NAME[,...]",
+      "a block node: file (filename=, cache.direct=, cache.no-flush=, "
+      "aio=, discard=, read-only=, auto-read-only=, locking=), "
+      "raw (file=NODE) or null-co (size=, read-zeroes=); JSON too" },
     { "object", QEMU_OPTION_object, true,
-      "object iothread,id=ID[,poll-max-ns=NS] | "
+      "object iothread,id=ID[,poll-max-ns=NS][,poll-grow=N][,poll-shrink=N] | "
       "uring-sqpoll,id=ID[,cpu=N][,idle=MS]",
-      "an I/O thread, or an SQPOLL thread that passthrough rings share" },
+      "an I/O thread, or an SQPOLL thread that passthrough rings share; "
+      "'help' lists the objects, 'iothread,help' the properties" },
     { "qtest", QEMU_OPTION_qtest, true, "qtest unix:PATH|stdio",
       "serve the qtest protocol there (with -accel qtest)" },
     { "qtest-log", QEMU_OPTION_qtest_log, true, "qtest-log FILE|none",
       "log the qtest protocol" },
+    { "qmp", QEMU_OPTION_qmp, true, "qmp unix:PATH,server=on[,wait=off]|stdio",
+      "a QMP monitor there" },
+    { "mon", QEMU_OPTION_mon, true, "mon chardev=ID,mode=control",
+      "a QMP monitor on a socket (server=on,wait=off) or stdio chardev" },
+    { "S", QEMU_OPTION_S, false, "S", "do not start the vCPUs (QMP 'cont' does)" },
+    { "pidfile", QEMU_OPTION_pidfile, true, "pidfile FILE",
+      "write the process id to FILE (locked; removed at exit)" },
+    { "daemonize", QEMU_OPTION_daemonize, false, "daemonize",
+      "run in the background once the VM is ready" },
+    { "no-shutdown", QEMU_OPTION_no_shutdown, false, "no-shutdown",
+      "stop the VM, rather than exit, when the guest shuts down" },
     { NULL },
 };
 

@@ -17,6 +17,7 @@ enum {
     QEMU_OPTION_append,
     QEMU_OPTION_nographic,
     QEMU_OPTION_display,
+    QEMU_OPTION_chardev,
     QEMU_OPTION_serial,
     QEMU_OPTION_debugcon,
     QEMU_OPTION_no_reboot,
@@ -24,16 +25,23 @@ enum {
     QEMU_OPTION_name,
     QEMU_OPTION_device,
     QEMU_OPTION_drive,
+    QEMU_OPTION_blockdev,
     QEMU_OPTION_object,
     QEMU_OPTION_qtest,
     QEMU_OPTION_qtest_log,
+    QEMU_OPTION_qmp,
+    QEMU_OPTION_mon,
+    QEMU_OPTION_S,
+    QEMU_OPTION_pidfile,
+    QEMU_OPTION_daemonize,
+    QEMU_OPTION_no_shutdown,
 };
 
 typedef struct QemuOptionDef {
     const char *name;
     int index;
     bool has_arg;
-    const char *synopsis;
+    const char *synopsis;       /* NULL: an alias, in another's synopsis */
     const char *help;
 } QemuOptionDef;
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "block/block-backend.h"
+#include "block/blockdev.h"
 #include "chardev/char.h"
 #include "config-host.h"
 #include "hw/boards.h"
@@ -13,13 +14,18 @@
 #include "hw/qdev.h"
 #include "qemu/cutils.h"
 #include "qemu/error-report.h"
+#include "qemu/keyval-json.h"
 #include "qemu/main-loop.h"
+#include "monitor/monitor.h"
 #include "qemu/option.h"
 #include "sysemu/accel.h"
 #include "hw/block/uring-sqpoll.h"
 #include "sysemu/iothread.h"
+#include "sysemu/os-posix.h"
 #include "sysemu/qtest.h"
 #include "sysemu/runstate.h"
+#include "sysemu/sysemu.h"
+#include "sysemu/vm-state.h"
 #include "system/vl-options.h"
 
 #define DEFAULT_RAM_SIZE    (128ULL << 20)
@@ -43,15 +49,24 @@ typedef struct Config {
     bool nographic;
     bool display_none;
     bool nodefaults;
+    GPtrArray *chardevs;        /* of CmdlineOpt */
     GPtrArray *serials;         /* of CmdlineOpt */
     CmdlineOpt debugcon;
     GPtrArray *devices;         /* of CmdlineOpt */
     GPtrArray *drives;          /* of CmdlineOpt */
+    GPtrArray *blockdevs;       /* of CmdlineOpt */
     GPtrArray *objects;         /* of CmdlineOpt */
     GPtrArray *generated;       /* strings made for if=virtio devices */
     const char *qtest;
     const char *qtest_log;
+    GPtrArray *monitors;        /* of CmdlineOpt: -qmp and -mon */
+    bool autostart;             /* no -S */
+    const char *pidfile;
+    bool daemonize;
 } Config;
+
+const char *qemu_name;
+const char *qemu_uuid;
 
 static void version(void)
 {
@@ -65,7 +80,12 @@ static void help(void)
     version();
     printf("usage: %s [options]\n\n", QEMU_PROG_NAME);
     for (const QemuOptionDef *o = qemu_option_defs; o->name; o++) {
-        printf("-%-30s %s\n", o->synopsis, o->help);
+        /* A synopsis too long for its column has the text below it. */
+        if (o->synopsis && strlen(o->synopsis) > 30) {
+            printf("-%s\n%32s%s\n", o->synopsis, "", o->help);
+        } else if (o->synopsis) {
+            printf("-%-30s %s\n", o->synopsis, o->help);
+        }
     }
     printf("\nDuring emulation with -nographic, Ctrl-A x exits.\n");
 }
@@ -81,7 +101,7 @@ static G_NORETURN void option_error(const CmdlineOpt *o, GError *err)
 static bool set_accel(Config *c, const char *name, const CmdlineOpt *where,
                       GError **errp)
 {
-    if (!strcmp(name, "help")) {
+    if (is_help_option(name)) {
         printf("Accelerators supported in QEMU binary:\nkvm\nqtest\n");
         exit(0);
     }
@@ -119,7 +139,7 @@ static bool parse_machine(Config *c, const CmdlineOpt *o, GError **errp)
         return false;
     }
     type = qemu_opt_get(opts, "type");
-    if (type && !strcmp(type, "help")) {
+    if (is_help_option(type)) {
         printf("Supported machines are:\n");
         printf("pvh                  Firmware-less PC booting PVH kernels "
                "(default)\n");
@@ -234,8 +254,8 @@ static bool parse_name(Config *c, const CmdlineOpt *o, GError **errp)
     if (!opts) {
         return false;
     }
-    /* Only a label here; the keys are accepted as QEMU accepts them. */
-    qemu_opt_get(opts, "guest");
+    /* The keys are accepted as QEMU accepts them; the name is reported. */
+    qemu_name = g_strdup(qemu_opt_get(opts, "guest"));
     qemu_opt_get(opts, "process");
     return qemu_opt_get_bool(opts, "debug-threads", false, &b, errp) &&
            qemu_opts_check_unused(opts, errp);
@@ -308,6 +328,9 @@ static void parse_command_line(Config *c, int argc, char **argv)
         case QEMU_OPTION_display:
             ok = parse_display(c, &o, &err);
             break;
+        case QEMU_OPTION_chardev:
+            g_ptr_array_add(c->chardevs, g_memdup2(&o, sizeof(o)));
+            break;
         case QEMU_OPTION_serial:
             g_ptr_array_add(c->serials, g_memdup2(&o, sizeof(o)));
             break;
@@ -329,6 +352,9 @@ static void parse_command_line(Config *c, int argc, char **argv)
         case QEMU_OPTION_drive:
             g_ptr_array_add(c->drives, g_memdup2(&o, sizeof(o)));
             break;
+        case QEMU_OPTION_blockdev:
+            g_ptr_array_add(c->blockdevs, g_memdup2(&o, sizeof(o)));
+            break;
         case QEMU_OPTION_object:
             g_ptr_array_add(c->objects, g_memdup2(&o, sizeof(o)));
             break;
@@ -337,6 +363,22 @@ static void parse_command_line(Config *c, int argc, char **argv)
             break;
         case QEMU_OPTION_qtest_log:
             c->qtest_log = o.arg;
+            break;
+        case QEMU_OPTION_qmp:
+        case QEMU_OPTION_mon:
+            g_ptr_array_add(c->monitors, g_memdup2(&o, sizeof(o)));
+            break;
+        case QEMU_OPTION_S:
+            c->autostart = false;
+            break;
+        case QEMU_OPTION_pidfile:
+            c->pidfile = o.arg;
+            break;
+        case QEMU_OPTION_daemonize:
+            c->daemonize = true;
+            break;
+        case QEMU_OPTION_no_shutdown:
+            no_shutdown = true;
             break;
         default:
             g_assert_not_reached();
@@ -347,47 +389,67 @@ static void parse_command_line(Config *c, int argc, char **argv)
     }
 }
 
-/* stdio can serve one character device only, as in QEMU. */
-static Chardev *open_chardev(const char *spec, bool *stdio_used,
-                             GError **errp)
+/* -serial and -debugcon; stdio may be taken by -qtest already. */
+static Chardev *open_chardev(const char *label, const char *spec,
+                             bool qtest_stdio, GError **errp)
 {
-    if (!strcmp(spec, "stdio")) {
-        if (*stdio_used) {
-            error_setg(errp, "cannot use stdio by multiple character "
-                       "devices");
-            return NULL;
-        }
-        *stdio_used = true;
+    if (qtest_stdio && !strcmp(spec, "stdio")) {
+        error_setg(errp, "cannot use stdio by multiple character devices");
+        return NULL;
     }
-    return qemu_chr_new(spec, errp);
+    return qemu_chr_new_legacy(label, spec, errp);
 }
+
+static bool user_wants_device(Config *c, const char *name);
 
 static void configure_chardevs(Config *c, MachineState *ms)
 {
     /* -qtest opens its own chardev later, but stdio is taken all the same. */
-    bool stdio_used = c->qtest && !strcmp(c->qtest, "stdio");
+    bool qtest_stdio = c->qtest && !strcmp(c->qtest, "stdio");
     static const CmdlineOpt default_serial = { "-serial", "stdio" };
     GError *err = NULL;
 
+    for (guint i = 0; i < c->chardevs->len; i++) {
+        const CmdlineOpt *o = g_ptr_array_index(c->chardevs, i);
+
+        if (!qemu_chr_new_from_opts(o->arg, &err)) {
+            option_error(o, err);
+        }
+    }
+    /* -qmp and -mon, in command-line order, before the serial ports. */
+    for (guint i = 0; i < c->monitors->len; i++) {
+        const CmdlineOpt *o = g_ptr_array_index(c->monitors, i);
+        bool ok = !strcmp(o->name + (o->name[1] == '-'), "-mon")
+                  ? monitor_new_from_mon_opts(o->arg, &err)
+                  : monitor_new_qmp(o->arg, &err);
+
+        if (!ok) {
+            option_error(o, err);
+        }
+    }
     if (c->debugcon.arg && strcmp(c->debugcon.arg, "none")) {
-        ms->debugcon = open_chardev(c->debugcon.arg, &stdio_used, &err);
+        ms->debugcon = open_chardev("debugcon", c->debugcon.arg, qtest_stdio,
+                                    &err);
         if (!ms->debugcon) {
             option_error(&c->debugcon, err);
         }
     }
-    if (!c->serials->len && !c->nodefaults) {
+    if (!c->serials->len && !c->nodefaults &&
+        !user_wants_device(c, "isa-serial")) {
         /*
          * -nographic puts COM1 on stdio, unless -debugcon or -qtest has it;
          * with no display it goes nowhere.
          */
         g_ptr_array_add(c->serials, g_memdup2(&default_serial,
                                               sizeof(default_serial)));
-        if (!c->nographic || stdio_used) {
+        if (!c->nographic || qtest_stdio ||
+            (c->debugcon.arg && !strcmp(c->debugcon.arg, "stdio"))) {
             ((CmdlineOpt *)g_ptr_array_index(c->serials, 0))->arg = "null";
         }
     }
     for (guint i = 0; i < c->serials->len; i++) {
         const CmdlineOpt *o = g_ptr_array_index(c->serials, i);
+        g_autofree char *label = NULL;
         Chardev *chr;
 
         if (!strcmp(o->arg, "none")) {
@@ -397,7 +459,8 @@ static void configure_chardevs(Config *c, MachineState *ms)
             error_setg(&err, "too many serial ports (at most 4)");
             option_error(o, err);
         }
-        chr = open_chardev(o->arg, &stdio_used, &err);
+        label = g_strdup_printf("serial%u", ms->nr_serials);
+        chr = open_chardev(label, o->arg, qtest_stdio, &err);
         if (!chr) {
             option_error(o, err);
         }
@@ -407,7 +470,7 @@ static void configure_chardevs(Config *c, MachineState *ms)
 
 static bool create_object(const char *arg, GError **errp)
 {
-    g_autoptr(QemuOpts) opts = qemu_opts_parse(arg, "qom-type", errp);
+    g_autoptr(QemuOpts) opts = qemu_opts_parse_dict(arg, "qom-type", errp);
     const char *type;
 
     if (!opts) {
@@ -418,11 +481,6 @@ static bool create_object(const char *arg, GError **errp)
         error_setg(errp, "Parameter 'qom-type' is missing");
         return false;
     }
-    if (!strcmp(type, "help")) {
-        printf("List of user creatable objects:\n  iothread\n"
-               "  uring-sqpoll\n");
-        exit(0);
-    }
     if (!strcmp(type, "uring-sqpoll")) {
         return uring_sqpoll_create(opts, errp) != NULL;
     }
@@ -432,6 +490,13 @@ static bool create_object(const char *arg, GError **errp)
         return false;
     }
     return iothread_create(opts, errp) != NULL;
+}
+
+static bool create_blockdev(const CmdlineOpt *o, GError **errp)
+{
+    g_autoptr(QemuOpts) opts = qemu_opts_parse_dict(o->arg, "driver", errp);
+
+    return opts && blockdev_create(opts, errp);
 }
 
 /* Open a drive; if=virtio asks for a virtio-blk-pci device for it. */
@@ -464,23 +529,55 @@ static bool create_drive(Config *c, const CmdlineOpt *o, GError **errp)
 
 static bool create_device(const CmdlineOpt *o, GError **errp)
 {
-    g_autoptr(QemuOpts) opts = qemu_opts_parse(o->arg, "driver", errp);
-    bool help_shown = false;
+    g_autoptr(QemuOpts) opts = qemu_opts_parse_dict(o->arg, "driver", errp);
     bool ok;
 
     if (!opts) {
         return false;
     }
     loc_set_cmdline(o->name, o->arg);
-    ok = qdev_device_add(opts, &help_shown, errp) != NULL;
+    ok = qdev_device_add(opts, errp) != NULL;
     loc_set_none();
-    if (help_shown) {
-        exit(0);
-    }
     return ok;
 }
 
-/* -object, -drive, -device, in that order, each in command-line order. */
+/*
+ * -device and -object that ask for help get it before anything is set up,
+ * so that it needs no -kernel and no accelerator, as in QEMU.
+ */
+static void show_help_if_asked(Config *c)
+{
+    for (guint i = 0; i < c->devices->len; i++) {
+        const CmdlineOpt *o = g_ptr_array_index(c->devices, i);
+        g_autoptr(QemuOpts) opts = qemu_opts_parse_dict(o->arg, "driver",
+                                                         NULL);
+
+        if (opts && qdev_device_help(opts)) {
+            exit(0);
+        }
+    }
+    for (guint i = 0; i < c->objects->len; i++) {
+        const CmdlineOpt *o = g_ptr_array_index(c->objects, i);
+        g_autoptr(QemuOpts) opts = qemu_opts_parse_dict(o->arg, "qom-type",
+                                                         NULL);
+        const char *type = opts ? qemu_opt_get(opts, "qom-type") : NULL;
+
+        if (is_help_option(type)) {
+            printf("List of user creatable objects:\n  iothread\n"
+                   "  uring-sqpoll\n");
+            exit(0);
+        }
+        if (type && !strcmp(type, "iothread") && qemu_opts_has_help(opts)) {
+            iothread_print_help();
+            exit(0);
+        }
+    }
+}
+
+/*
+ * -object, -blockdev, -drive, -device, in that order, each in command-line
+ * order.
+ */
 static void create_backends_and_devices(Config *c)
 {
     GError *err = NULL;
@@ -489,6 +586,11 @@ static void create_backends_and_devices(Config *c)
         if (!create_object(((CmdlineOpt *)c->objects->pdata[i])->arg,
                            &err)) {
             option_error(c->objects->pdata[i], err);
+        }
+    }
+    for (guint i = 0; i < c->blockdevs->len; i++) {
+        if (!create_blockdev(c->blockdevs->pdata[i], &err)) {
+            option_error(c->blockdevs->pdata[i], err);
         }
     }
     for (guint i = 0; i < c->drives->len; i++) {
@@ -503,25 +605,47 @@ static void create_backends_and_devices(Config *c)
     }
 }
 
-/* Does any -device ask for an isa-debug-exit of its own? */
-static bool user_wants_debug_exit(Config *c)
+/* Does any -device ask for a device of type name? */
+static bool user_wants_device(Config *c, const char *name)
 {
     for (guint i = 0; i < c->devices->len; i++) {
         const CmdlineOpt *o = g_ptr_array_index(c->devices, i);
-        g_autoptr(QemuOpts) opts = qemu_opts_parse(o->arg, "driver", NULL);
+        g_autoptr(QemuOpts) opts = qemu_opts_parse_dict(o->arg, "driver",
+                                                         NULL);
         const char *driver = opts ? qemu_opt_get(opts, "driver") : NULL;
-        if (driver && !strcmp(driver, debug_exit_class.name)) {
+        if (driver && !strcmp(driver, name)) {
             return true;
         }
     }
     return false;
 }
 
-static void system_reset(void)
+/* -daemonize cannot keep a terminal: refuse what would need one. */
+static void check_daemonize(Config *c)
 {
-    current_accel->pause();
-    pvh_machine_reset(current_machine);
-    current_accel->resume();
+    if (!c->daemonize) {
+        return;
+    }
+    if (c->nographic) {
+        error_report("-nographic cannot be used with -daemonize");
+        exit(1);
+    }
+    for (guint i = 0; i < c->monitors->len; i++) {
+        const CmdlineOpt *o = g_ptr_array_index(c->monitors, i);
+        if (!strcmp(o->arg, "stdio")) {
+            loc_set_cmdline(o->name, o->arg);
+            error_report("cannot use stdio with -daemonize");
+            exit(1);
+        }
+    }
+    for (guint i = 0; i < c->serials->len; i++) {
+        const CmdlineOpt *o = g_ptr_array_index(c->serials, i);
+        if (!strcmp(o->arg, "stdio")) {
+            loc_set_cmdline(o->name, o->arg);
+            error_report("cannot use stdio with -daemonize");
+            exit(1);
+        }
+    }
 }
 
 int main(int argc, char **argv)
@@ -533,16 +657,21 @@ int main(int argc, char **argv)
     static Config c = {
         .ram_size = DEFAULT_RAM_SIZE,
         .smp_cpus = 1,
+        .autostart = true,
     };
     int status;
 
+    c.chardevs = g_ptr_array_new_with_free_func(g_free);
     c.serials = g_ptr_array_new_with_free_func(g_free);
     c.devices = g_ptr_array_new_with_free_func(g_free);
     c.drives = g_ptr_array_new_with_free_func(g_free);
+    c.blockdevs = g_ptr_array_new_with_free_func(g_free);
     c.objects = g_ptr_array_new_with_free_func(g_free);
     c.generated = g_ptr_array_new_with_free_func(g_free);
+    c.monitors = g_ptr_array_new_with_free_func(g_free);
 
     parse_command_line(&c, argc, argv);
+    show_help_if_asked(&c);
     if (!c.accel) {
         c.accel = c.qtest ? "qtest" : "kvm";
     }
@@ -557,7 +686,7 @@ int main(int argc, char **argv)
     ms->kernel_filename = (char *)c.kernel;
     ms->kernel_cmdline = (char *)c.append;
     ms->default_devices = !c.nodefaults;
-    ms->user_debug_exit = user_wants_debug_exit(&c);
+    ms->user_debug_exit = user_wants_device(&c, debug_exit_class.name);
     current_machine = ms;
 
     if (c.append && !c.kernel) {
@@ -571,6 +700,15 @@ int main(int argc, char **argv)
     }
     if (c.append && strlen(c.append) >= 0x2000) {
         error_report("-append: command line too long (at most 8191 bytes)");
+        exit(1);
+    }
+
+    check_daemonize(&c);
+    if (c.daemonize) {
+        os_daemonize();
+    }
+    if (c.pidfile && !os_write_pidfile(c.pidfile, &err)) {
+        error_report("cannot create PID file: %s", err->message);
         exit(1);
     }
 
@@ -597,26 +735,35 @@ int main(int argc, char **argv)
     if (c.qtest && !qtest_server_init(c.qtest, c.qtest_log, &err)) {
         error_report_err_exit(g_steal_pointer(&err));
     }
-    if (!current_accel->start(ms, &err)) {
+    monitor_start();
+    if (!vm_launch(c.autostart, &err)) {
         error_report_err_exit(g_steal_pointer(&err));
     }
-    status = main_loop_run(system_reset);
+    os_daemonize_ready();
+    status = main_loop_run(vm_main_loop_should_exit);
 
     /*
      * No vCPU runs while the devices go, and the VM (interrupt routes,
      * memory slots) outlives them and their I/O threads.
      */
     current_accel->pause();
+    monitor_cleanup();
     pvh_machine_cleanup(ms);
     uring_sqpoll_destroy_all();
     blk_destroy_all();
+    blockdev_close_all();
     iothread_destroy_all();
     current_accel->cleanup();
+    qemu_chr_cleanup_all();
+    g_ptr_array_unref(c.chardevs);
     g_ptr_array_unref(c.serials);
     g_ptr_array_unref(c.devices);
     g_ptr_array_unref(c.drives);
+    g_ptr_array_unref(c.blockdevs);
     g_ptr_array_unref(c.objects);
     g_ptr_array_unref(c.generated);
+    g_ptr_array_unref(c.monitors);
+    os_remove_pidfile();
     bql_unlock();
     return status;
 }

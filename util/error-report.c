@@ -83,6 +83,15 @@ void warn_report(const char *fmt, ...)
     va_end(ap);
 }
 
+void info_report(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vreport("info", fmt, ap);
+    va_end(ap);
+}
+
 void error_report_err(GError *err)
 {
     error_report("%s", err->message);

@@ -497,6 +497,7 @@ static const AccelOps kvm_accel_ops = {
     .start = kvm_vcpus_start,
     .pause = kvm_vcpus_pause,
     .resume = kvm_vcpus_resume,
+    .vcpu_thread_id = kvm_vcpu_thread_id,
     .reset = kvm_vcpus_reset,
     .cleanup = kvm_cleanup,
     .set_irq = kvm_set_irq,

@@ -35,6 +35,7 @@ typedef struct KVMCPU {
     bool stop;                  /* asked to park */
     bool stopped;               /* parked */
     bool quit;
+    gint tid;                   /* the thread's, once it runs */
     /* the power-on state KVM gave the vCPU, restored on system reset */
     struct kvm_sregs reset_sregs;
     struct kvm_lapic_state reset_lapic;
@@ -343,6 +344,7 @@ static void *vcpu_thread(void *opaque)
     char name[16];
 
     current_cpu = cpu;
+    g_atomic_int_set(&cpu->tid, gettid());
     /* As QEMU names them, so that tools can tell vCPU threads apart. */
     snprintf(name, sizeof(name), "CPU %d/KVM", cpu->index);
     pthread_setname_np(pthread_self(), name);
@@ -411,6 +413,11 @@ bool kvm_vcpus_start(MachineState *ms, GError **errp)
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return true;
+}
+
+int kvm_vcpu_thread_id(unsigned index)
+{
+    return index < nr_cpus ? g_atomic_int_get(&cpus[index].tid) : 0;
 }
 
 bool kvm_vcpus_started(void)

@@ -33,6 +33,7 @@ void kvm_vm_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 bool kvm_vcpus_create(MachineState *ms, GError **errp);
 bool kvm_vcpus_start(MachineState *ms, GError **errp);
 bool kvm_vcpus_started(void);
+int kvm_vcpu_thread_id(unsigned index);
 /* Ask every vCPU to park, without waiting.  BQL held, any thread. */
 void kvm_vcpus_stop(void);
 /* kvm_vcpus_stop() and wait until they are parked. */

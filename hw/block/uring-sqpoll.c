@@ -15,7 +15,7 @@ struct UringSqpoll {
     int cpu;                    /* -1: any */
     unsigned idle_ms;
     /* Of the devices that joined */
-    bool joined;
+    unsigned nr_devices;
     char *first_drive;
     uint64_t fsize_limit;
     uint64_t owner_memory;
@@ -109,7 +109,7 @@ bool uring_sqpoll_join(UringSqpoll *sq, const char *drive,
                        uint64_t fsize_limit, uint64_t owner_memory,
                        GError **errp)
 {
-    if (sq->joined && fsize_limit != sq->fsize_limit) {
+    if (sq->nr_devices && fsize_limit != sq->fsize_limit) {
         g_autofree char *mine = describe_limit(fsize_limit);
         g_autofree char *theirs = describe_limit(sq->fsize_limit);
 
@@ -119,13 +119,26 @@ bool uring_sqpoll_join(UringSqpoll *sq, const char *drive,
                    mine, sq->first_drive, theirs);
         return false;
     }
-    if (!sq->joined) {
-        sq->joined = true;
+    if (!sq->nr_devices++) {
         sq->first_drive = g_strdup(drive);
         sq->fsize_limit = fsize_limit;
     }
     sq->owner_memory += owner_memory;
     return true;
+}
+
+bool uring_sqpoll_is_shared(const UringSqpoll *sq)
+{
+    return sq->nr_devices > 1;
+}
+
+void uring_sqpoll_resized(UringSqpoll *sq, uint64_t fsize_limit)
+{
+    assert(sq->nr_devices == 1);
+    sq->fsize_limit = fsize_limit;
+    if (sq->current) {
+        sq->current->fsize_limit = fsize_limit;
+    }
 }
 
 /*

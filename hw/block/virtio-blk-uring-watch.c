@@ -18,11 +18,15 @@
 #include "qemu/error-report.h"
 #include "qemu/eventfd.h"
 
-/* Progress seen on a ring watched: the watch thread's own. */
+/* Progress seen on a ring watched.  Protected by the watch's lock. */
 typedef struct RingProgress {
+    /* For the stall warning */
     uint32_t sq_head, cq_tail;
     gint64 last_progress;       /* when the ring last had none to make */
     bool warned;                /* about this stall */
+    /* uring_watch_totals() of the ring */
+    uint64_t submitted, completed;
+    uint32_t counted_sq_head, counted_cq_tail;
 } RingProgress;
 
 struct UringWatch {
@@ -40,6 +44,20 @@ struct UringWatch {
     bool quit;
     RingProgress *progress;     /* one for each ring of c */
 };
+
+/* Add ring i's index progress since the last call to its totals.  With
+ * the lock held, the rings watched. */
+static void count_progress(UringWatch *w, unsigned i)
+{
+    RingProgress *pr = &w->progress[i];
+    UringRingState st;
+
+    uring_ring_state_read(w->c.ring[i].rings, w->c.params, &st);
+    pr->submitted += (uint32_t)(st.sq_head - pr->counted_sq_head);
+    pr->completed += (uint32_t)(st.cq_tail - pr->counted_cq_tail);
+    pr->counted_sq_head = st.sq_head;
+    pr->counted_cq_tail = st.cq_tail;
+}
 
 /*
  * Warn once per stall: work (requests the kernel holds, or SQEs published
@@ -85,6 +103,9 @@ static UringWatchEvent check_rings(UringWatch *w, bool owner_exited)
 {
     const UringWatchConfig *c = &w->c;
 
+    for (unsigned i = 0; i < c->nr_rings; i++) {
+        count_progress(w, i);
+    }
     if (owner_exited) {
         return URING_WATCH_OWNER_EXITED;
     }
@@ -182,8 +203,24 @@ void uring_watch_start(UringWatch *w, const UringWatchConfig *config)
     w->progress = g_new0(RingProgress, config->nr_rings);
     for (unsigned i = 0; i < config->nr_rings; i++) {
         w->progress[i].last_progress = g_get_monotonic_time();
+        /* Since negotiation: the ring's indexes started at 0. */
+        count_progress(w, i);
     }
     g_cond_signal(&w->started);
+    g_mutex_unlock(&w->lock);
+}
+
+void uring_watch_totals(UringWatch *w, unsigned ring, uint64_t *submitted,
+                        uint64_t *completed)
+{
+    g_mutex_lock(&w->lock);
+    if (w->watching && ring < w->c.nr_rings) {
+        count_progress(w, ring);
+        *submitted = w->progress[ring].submitted;
+        *completed = w->progress[ring].completed;
+    } else {
+        *submitted = *completed = 0;
+    }
     g_mutex_unlock(&w->lock);
 }
 

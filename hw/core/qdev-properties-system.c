@@ -1,8 +1,10 @@
 /*
- * Properties that name other parts of the system: drive=, iothread= and
- * uring-sqpoll=.
+ * Properties that name other parts of the system: drive=, iothread=,
+ * chardev= and uring-sqpoll=.
  */
 #include "block/block-backend.h"
+#include "block/blockdev.h"
+#include "chardev/char.h"
 #include "hw/block/uring-sqpoll.h"
 #include "hw/qdev-properties-system.h"
 #include "qemu/error-report.h"
@@ -12,7 +14,8 @@ static bool set_drive(DeviceState *dev, const Property *prop, const char *str,
                       GError **errp)
 {
     BlockBackend **p = (BlockBackend **)((char *)dev + prop->offset);
-    BlockBackend *blk = blk_by_name(str);
+    /* A -drive's id, or a -blockdev's node name, as in QEMU. */
+    BlockBackend *blk = blk_by_name(str) ?: blockdev_backend(str);
 
     if (!blk) {
         error_setg(errp, "Drive '%s' not found", str);
@@ -76,4 +79,40 @@ static bool set_uring_sqpoll(DeviceState *dev, const Property *prop,
 
 const PropertyInfo prop_info_uring_sqpoll = {
     .type = "link<uring-sqpoll>", .set = set_uring_sqpoll,
+};
+
+/* Claims the chardev for the device; a device holds one at most. */
+static bool set_chardev(DeviceState *dev, const Property *prop,
+                        const char *str, GError **errp)
+{
+    Chardev **p = (Chardev **)((char *)dev + prop->offset);
+    Chardev *chr = qemu_chr_find(str);
+    GError *err = NULL;
+
+    if (!chr) {
+        error_setg(errp, "Property '%s.%s' can't find value '%s'",
+                   dev->klass->name, prop->name, str);
+        return false;
+    }
+    if (*p == chr) {
+        return true;
+    }
+    if (!qemu_chr_claim(chr, &err)) {
+        error_setg(errp, "Property '%s.%s' can't take value '%s': %s",
+                   dev->klass->name, prop->name, str, err->message);
+        g_error_free(err);
+        return false;
+    }
+    qemu_chr_release(*p);
+    *p = chr;
+    return true;
+}
+
+static void release_chardev(DeviceState *dev, const Property *prop)
+{
+    qemu_chr_release(*(Chardev **)((char *)dev + prop->offset));
+}
+
+const PropertyInfo prop_info_chardev = {
+    .type = "str", .set = set_chardev, .release = release_chardev,
 };

@@ -39,6 +39,47 @@ bool device_class_is_a(const DeviceClass *dc, const DeviceClass *ancestor)
     return false;
 }
 
+void device_class_foreach(void (*fn)(const DeviceClass *dc, void *opaque),
+                          void *opaque)
+{
+    for (guint i = 0; device_classes && i < device_classes->len; i++) {
+        fn(g_ptr_array_index(device_classes, i), opaque);
+    }
+}
+
+const Property *device_class_prop_next(const DeviceClass **dc,
+                                       const Property *prop)
+{
+    prop = prop ? prop + 1 : (*dc)->props;
+    while (!prop || !prop->name) {
+        *dc = (*dc)->parent;
+        if (!*dc) {
+            return NULL;
+        }
+        prop = (*dc)->props;
+    }
+    return prop;
+}
+
+void qdev_foreach(void (*fn)(DeviceState *dev, void *opaque), void *opaque)
+{
+    for (guint i = 0; devices && i < devices->len; i++) {
+        fn(g_ptr_array_index(devices, i), opaque);
+    }
+}
+
+DeviceState *qdev_find_by_id(const char *id)
+{
+    for (guint i = 0; devices && i < devices->len; i++) {
+        DeviceState *dev = g_ptr_array_index(devices, i);
+
+        if (dev->id && !strcmp(dev->id, id)) {
+            return dev;
+        }
+    }
+    return NULL;
+}
+
 static const Property *qdev_prop_find(const DeviceClass *dc, const char *name)
 {
     for (; dc; dc = dc->parent) {
@@ -159,15 +200,52 @@ static void qdev_print_devices(void)
     }
 }
 
+static gint compare_prop_names(gconstpointer a, gconstpointer b)
+{
+    const Property *pa = *(const Property *const *)a;
+    const Property *pb = *(const Property *const *)b;
+
+    return strcmp(pa->name, pb->name);
+}
+
+/* The properties of dc and its ancestors, sorted by name, as QEMU does. */
 static void qdev_print_props(const DeviceClass *dc)
 {
-    printf("%s options:\n", dc->name);
+    g_autoptr(GPtrArray) props = g_ptr_array_new();
+
     for (const DeviceClass *c = dc; c; c = c->parent) {
         for (const Property *p = c->props; p && p->name; p++) {
-            printf("  %-24s <%s>%s%s\n", p->name, p->info->type,
-                   p->desc ? " - " : "", p->desc ? p->desc : "");
+            g_ptr_array_add(props, (gpointer)p);
         }
     }
+    g_ptr_array_sort(props, compare_prop_names);
+    printf("%s options:\n", dc->name);
+    for (guint i = 0; i < props->len; i++) {
+        const Property *p = g_ptr_array_index(props, i);
+        g_autofree char *defval = p->info->print_default ?
+                                  p->info->print_default(p) : NULL;
+
+        qemu_print_property_help(p->name, p->info->type,
+                                 p->desc ? p->desc : p->info->description,
+                                 defval);
+    }
+}
+
+bool qdev_device_help(QemuOpts *opts)
+{
+    const char *driver = qemu_opt_get(opts, "driver");
+    const DeviceClass *dc;
+
+    if (is_help_option(driver)) {
+        qdev_print_devices();
+        return true;
+    }
+    dc = driver ? device_class_find(driver) : NULL;
+    if (!dc || !dc->user_creatable || !qemu_opts_has_help(opts)) {
+        return false;
+    }
+    qdev_print_props(dc);
+    return true;
 }
 
 typedef struct DeviceAddState {
@@ -190,30 +268,19 @@ static bool device_add_prop(void *opaque, const char *name, const char *value,
     return qdev_prop_set(s->dev, name, value, errp);
 }
 
-DeviceState *qdev_device_add(QemuOpts *opts, bool *help_shown, GError **errp)
+DeviceState *qdev_device_add(QemuOpts *opts, GError **errp)
 {
     const char *driver = qemu_opt_get(opts, "driver");
     const DeviceClass *dc;
     DeviceAddState s;
 
-    *help_shown = false;
     if (!driver) {
         error_setg(errp, "Parameter 'driver' is missing");
-        return NULL;
-    }
-    if (!strcmp(driver, "help") || !strcmp(driver, "?")) {
-        qdev_print_devices();
-        *help_shown = true;
         return NULL;
     }
     dc = device_class_find(driver);
     if (!dc || !dc->user_creatable) {
         error_setg(errp, "'%s' is not a valid device model name", driver);
-        return NULL;
-    }
-    if (qemu_opt_get(opts, "help")) {
-        qdev_print_props(dc);
-        *help_shown = true;
         return NULL;
     }
     s.dev = qdev_new(driver);

@@ -4,8 +4,11 @@
  *
  *   -drive file=PATH,if=none|virtio,id=ID,format=raw,
  *          cache=none|writeback|directsync|writethrough,
- *          aio=io_uring|threads,readonly=on|off,discard=ignore|unmap,
- *          file.locking=on|off|auto
+ *          aio=io_uring|threads,readonly=on|off,auto-read-only=on|off,
+ *          discard=ignore|unmap,file.locking=on|off|auto
+ *   -drive file=null-co://,...,file.read-zeroes=on|off,size=SIZE
+ *
+ * and -blockdev's protocol nodes (include/block/blockdev.h).
  *
  * A back-end belongs to one AioContext at a time (the main loop's, or the
  * iothread of the device using it): requests are made from that context's
@@ -51,6 +54,10 @@ typedef enum BlockAioEngine {
 BlockBackend *drive_new(QemuOpts *opts, bool *if_virtio, GError **errp);
 BlockBackend *blk_by_name(const char *id);
 const char *blk_name(BlockBackend *blk);
+/* The back-end after blk (the first with NULL), in creation order. */
+BlockBackend *blk_next(BlockBackend *blk);
+/* The image's file name, as the user gave it. */
+const char *blk_get_filename(BlockBackend *blk);
 /*
  * Close every back-end.  Drain first: requests still in flight are dropped
  * and their callbacks never run.
@@ -60,6 +67,8 @@ void blk_destroy_all(void);
 /* One device at a time may use a back-end. */
 bool blk_attach_dev(BlockBackend *blk, void *dev, GError **errp);
 void blk_detach_dev(BlockBackend *blk);
+/* The device attached, or NULL. */
+void *blk_get_attached_dev(BlockBackend *blk);
 
 /*
  * Permissions on the image, QEMU's: what a back-end's user does with it,
@@ -85,6 +94,34 @@ bool blk_set_perm(BlockBackend *blk, uint64_t perm, uint64_t shared,
                   GError **errp);
 
 uint64_t blk_getlength(BlockBackend *blk);
+
+/*
+ * block_resize: make the image size bytes long, as QEMU does for raw
+ * images: a regular file is truncated or extended (sparse), a block device
+ * only shrinks (the guest sees less of it).  It waits for a moment with no
+ * request of blk in flight (in blk's context, so none starts meanwhile),
+ * then changes the size.  Read-only drives are refused, and so are resizes
+ * another process's image locks forbid.  The user's resize notifier sees
+ * it happen.  Called with the BQL held.
+ */
+bool blk_resize(BlockBackend *blk, uint64_t size, GError **errp);
+
+/*
+ * What a back-end's user (its device) is told of a resize, with the BQL
+ * held: prepare(opaque, new_size, errp) before the size changes, which may
+ * refuse (returning false with errp set); if it did not, changed(opaque,
+ * size) after, with the size the image has then (the old one if the
+ * resize failed).  Either may be NULL.
+ */
+typedef struct BlockResizeNotifier {
+    bool (*prepare)(void *opaque, uint64_t new_size, GError **errp);
+    void (*changed)(void *opaque, uint64_t size);
+} BlockResizeNotifier;
+
+/* One notifier per back-end; NULL removes it.  Called with the BQL held. */
+void blk_set_resize_notifier(BlockBackend *blk,
+                             const BlockResizeNotifier *notifier,
+                             void *opaque);
 bool blk_is_read_only(BlockBackend *blk);
 /* Does the guest see a volatile write cache, so that flushes matter? */
 bool blk_enable_write_cache(BlockBackend *blk);
@@ -92,7 +129,7 @@ bool blk_enable_write_cache(BlockBackend *blk);
 bool blk_discard_enabled(BlockBackend *blk);
 BlockCacheMode blk_get_cache_mode(BlockBackend *blk);
 BlockAioEngine blk_get_aio_engine(BlockBackend *blk);
-/* The open file (for the io_uring passthrough). */
+/* The open file (for the io_uring passthrough); -1 for null-co. */
 int blk_get_fd(BlockBackend *blk);
 bool blk_is_block_device(BlockBackend *blk);
 /* Offset, length and buffer alignment O_DIRECT needs (1 without it). */

@@ -12,8 +12,11 @@ extern const PropertyInfo prop_info_drive;
 extern const PropertyInfo prop_info_iothread;
 /* A UringSqpoll * field. */
 extern const PropertyInfo prop_info_uring_sqpoll;
+/* A Chardev * field, claimed by the device; released when it is freed. */
+extern const PropertyInfo prop_info_chardev;
 
 #define DEFINE_PROP_DRIVE(n, s, f) DEFINE_PROP(n, s, f, prop_info_drive)
 #define DEFINE_PROP_IOTHREAD(n, s, f) DEFINE_PROP(n, s, f, prop_info_iothread)
+#define DEFINE_PROP_CHR(n, s, f) DEFINE_PROP(n, s, f, prop_info_chardev)
 
 #endif

@@ -22,6 +22,7 @@ void error_setg_errno(GError **errp, int err, const char *fmt, ...)
 /* Print a message with the program name and location prefix, to stderr. */
 void error_report(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 void warn_report(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+void info_report(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 /* Report err with error_report() and free it. */
 void error_report_err(GError *err);
 /* Report err and exit(1). */

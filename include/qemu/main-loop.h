@@ -22,10 +22,10 @@ void bql_cond_wait(GCond *cond);
 
 void main_loop_init(void);
 /*
- * Run until a shutdown is requested; returns the exit status.  A reset
- * request calls system_reset with the BQL held.
+ * Run until should_exit (called with the BQL held before each iteration,
+ * where it acts on requests) says so; returns the exit status it gave.
  */
-int main_loop_run(void (*system_reset)(void));
+int main_loop_run(bool (*should_exit)(int *status));
 void main_loop_wakeup(void);
 
 #endif

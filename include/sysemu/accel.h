@@ -21,6 +21,11 @@ typedef struct AccelOps {
     /* Park every vCPU outside the guest (BQL held), and let them run again. */
     void (*pause)(void);
     void (*resume)(void);
+    /*
+     * The host thread that runs vCPU index (0 if it has not started), for
+     * query-cpus-fast.  BQL held.
+     */
+    int (*vcpu_thread_id)(unsigned index);
     /* Put vCPUs in their power-on state (paused, BQL held). */
     void (*reset)(MachineState *ms);
     /* Stop vCPUs and release everything init made. */

@@ -1,4 +1,4 @@
-/* guest_exit() and guest_panic(). */
+/* guest_exit(), guest_poweroff(), the power button and guest_panic(). */
 #include <stdarg.h>
 
 #include "exit.h"
@@ -6,8 +6,27 @@
 #include "x86.h"
 
 #define ISA_DEBUG_EXIT_PORT     0xf4
+#define ACPI_PM1A_STS_PORT      0x600
+#define ACPI_PWRBTN_STS         0x0100
 #define ACPI_PM1A_CNT_PORT      0x604
 #define ACPI_SLP_EN_S5          0x2000  /* SLP_EN with SLP_TYP 0 (S5) */
+
+bool guest_power_button_pressed(void)
+{
+    if (!(inw(ACPI_PM1A_STS_PORT) & ACPI_PWRBTN_STS)) {
+        return false;
+    }
+    outw(ACPI_PM1A_STS_PORT, ACPI_PWRBTN_STS);      /* write 1 to clear */
+    return true;
+}
+
+void guest_poweroff(void)
+{
+    outw(ACPI_PM1A_CNT_PORT, ACPI_SLP_EN_S5);
+    for (;;) {
+        cpu_relax();
+    }
+}
 
 void guest_exit(uint32_t status)
 {

@@ -26,6 +26,9 @@
 struct QTestState {
     GPid pid;
     int fd;
+    char *dir;                  /* holds the QMP socket */
+    char *qmp_path;
+    QmpTestClient *qmp;         /* connected on first use */
     GString *rx;                /* received, not yet consumed */
     int expected_status;
     bool irq_level[QTEST_NR_GSIS];
@@ -150,6 +153,7 @@ static QTestState *qtest_start(const char *extra_args, bool nodefaults)
     sock = g_build_filename(dir, "sock", NULL);
     chardev = g_strdup_printf("unix:%s", sock);
     listen_fd = listen_unix(sock);
+    s->qmp_path = g_build_filename(dir, "qmp.sock", NULL);
 
     g_ptr_array_add(argv, g_strdup(qtest_qemu_binary()));
     g_ptr_array_add(argv, g_strdup("-accel"));
@@ -163,6 +167,9 @@ static QTestState *qtest_start(const char *extra_args, bool nodefaults)
     }
     g_ptr_array_add(argv, g_strdup("-display"));
     g_ptr_array_add(argv, g_strdup("none"));
+    g_ptr_array_add(argv, g_strdup("-qmp"));
+    g_ptr_array_add(argv, g_strdup_printf("unix:%s,server=on,wait=off",
+                                          s->qmp_path));
     if (nodefaults) {
         g_ptr_array_add(argv, g_strdup("-nodefaults"));
     }
@@ -178,7 +185,7 @@ static QTestState *qtest_start(const char *extra_args, bool nodefaults)
     s->fd = accept_vmm(listen_fd, s->pid);
     close(listen_fd);
     unlink(sock);
-    rmdir(dir);
+    s->dir = g_steal_pointer(&dir);
     s->rx = g_string_new(NULL);
     return s;
 }
@@ -229,11 +236,52 @@ static bool wait_exit(GPid pid, int timeout_ms, int *status)
     return true;
 }
 
+static void qtest_free(QTestState *s)
+{
+    if (s->qmp) {
+        qmp_client_close(s->qmp);
+    }
+    unlink(s->qmp_path);
+    rmdir(s->dir);
+    g_free(s->qmp_path);
+    g_free(s->dir);
+    g_string_free(s->rx, TRUE);
+    g_free(s);
+}
+
+const char *qtest_qmp_socket(QTestState *s)
+{
+    return s->qmp_path;
+}
+
+QmpTestClient *qtest_qmp_client(QTestState *s)
+{
+    if (!s->qmp) {
+        s->qmp = qmp_client_connect(s->qmp_path, false);
+    }
+    return s->qmp;
+}
+
+JsonObject *qtest_qmp(QTestState *s, const char *fmt, ...)
+{
+    g_autofree char *cmd = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    cmd = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    return qmp_client_cmd(qtest_qmp_client(s), "%s", cmd);
+}
+
 void qtest_quit(QTestState *s)
 {
     char how[64];
     int status;
 
+    if (s->qmp) {
+        /* Events and replies still queued for us must not block the VMM. */
+        qmp_client_close(g_steal_pointer(&s->qmp));
+    }
     close(s->fd);
     if (!wait_exit(s->pid, QTEST_EXIT_TIMEOUT_MS, &status)) {
         kill(s->pid, SIGKILL);
@@ -247,8 +295,7 @@ void qtest_quit(QTestState *s)
         g_error("the VMM ended with %s, expected exit status %d", how,
                 s->expected_status);
     }
-    g_string_free(s->rx, TRUE);
-    g_free(s);
+    qtest_free(s);
 }
 
 void qtest_kill(QTestState *s)
@@ -257,18 +304,26 @@ void qtest_kill(QTestState *s)
     waitpid(s->pid, NULL, 0);
     g_spawn_close_pid(s->pid);
     close(s->fd);
-    g_string_free(s->rx, TRUE);
-    g_free(s);
+    qtest_free(s);
 }
 
 int qtest_run_vmm(const char *wrapper, const char *args, char **err)
 {
+    return qtest_run_vmm_output(wrapper, args, NULL, err);
+}
+
+int qtest_run_vmm_output(const char *wrapper, const char *args, char **out,
+                         char **err)
+{
     g_autoptr(GError) gerr = NULL;
     g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-    g_autoptr(GString) out = g_string_new(NULL);
+    /* [0] collects stdout (if asked for), [1] stderr */
+    GString *text[2] = { g_string_new(NULL), g_string_new(NULL) };
     gint64 deadline = g_get_monotonic_time() +
                       QTEST_EXIT_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND;
-    struct pollfd pfd = { .events = POLLIN };
+    struct pollfd pfd[2] = {
+        { .fd = -1, .events = POLLIN }, { .fd = -1, .events = POLLIN },
+    };
     char how[64];
     GPid pid;
     int status;
@@ -281,45 +336,58 @@ int qtest_run_vmm(const char *wrapper, const char *args, char **err)
                                   G_SPAWN_DO_NOT_REAP_CHILD |
                                   G_SPAWN_SEARCH_PATH |
                                   G_SPAWN_STDIN_FROM_DEV_NULL |
-                                  G_SPAWN_STDOUT_TO_DEV_NULL,
-                                  vmm_child_setup, NULL, &pid, NULL, NULL,
-                                  &pfd.fd, &gerr)) {
+                                  (out ? 0 : G_SPAWN_STDOUT_TO_DEV_NULL),
+                                  vmm_child_setup, NULL, &pid, NULL,
+                                  out ? &pfd[0].fd : NULL, &pfd[1].fd,
+                                  &gerr)) {
         g_error("cannot start %s: %s", qtest_qemu_binary(), gerr->message);
     }
-    /* Collect stderr until the VMM closes it (exits). */
-    for (;;) {
+    /* Collect both until the VMM closes them (exits). */
+    while (pfd[0].fd >= 0 || pfd[1].fd >= 0) {
         int timeout = (deadline - g_get_monotonic_time()) / 1000;
-        char buf[4096];
-        ssize_t n;
 
-        if (timeout <= 0 || poll(&pfd, 1, timeout) == 0) {
+        if (timeout <= 0 || poll(pfd, 2, timeout) == 0) {
             kill(pid, SIGKILL);
             waitpid(pid, &status, 0);
             g_error("'%s %s' was still running after %d s",
                     qtest_qemu_binary(), args, QTEST_EXIT_TIMEOUT_MS / 1000);
         }
-        n = read(pfd.fd, buf, sizeof(buf));
-        if (n < 0 && errno == EINTR) {
-            continue;
+        for (unsigned i = 0; i < 2; i++) {
+            char buf[4096];
+            ssize_t n;
+
+            if (pfd[i].fd < 0 || !pfd[i].revents) {
+                continue;
+            }
+            n = read(pfd[i].fd, buf, sizeof(buf));
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n <= 0) {
+                close(pfd[i].fd);
+                pfd[i].fd = -1;
+                continue;
+            }
+            g_string_append_len(text[i], buf, n);
         }
-        if (n <= 0) {
-            break;
-        }
-        g_string_append_len(out, buf, n);
     }
-    close(pfd.fd);
     if (!wait_exit(pid, QTEST_EXIT_TIMEOUT_MS, &status)) {
         kill(pid, SIGKILL);
         waitpid(pid, &status, 0);
-        g_error("'%s' closed stderr but did not exit", args);
+        g_error("'%s' closed stdout and stderr but did not exit", args);
     }
     g_spawn_close_pid(pid);
     if (!WIFEXITED(status)) {
         describe_exit(status, how, sizeof(how));
         g_error("'%s %s' died of %s; stderr: %s", qtest_qemu_binary(), args,
-                how, out->str);
+                how, text[1]->str);
     }
-    *err = g_string_free(g_steal_pointer(&out), FALSE);
+    if (out) {
+        *out = g_string_free(text[0], FALSE);
+    } else {
+        g_string_free(text[0], TRUE);
+    }
+    *err = g_string_free(text[1], FALSE);
     return WEXITSTATUS(status);
 }
 

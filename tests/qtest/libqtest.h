@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "libqmp.h"
+
 typedef struct QTestState QTestState;
 
 /* Start the VMM with "-nodefaults" and extra_args (split as by a shell). */
@@ -49,6 +51,17 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(QTestState, qtest_quit)
  * signal.
  */
 int qtest_run_vmm(const char *wrapper, const char *args, char **err);
+/* The same, setting *out to what the VMM wrote to stdout. */
+int qtest_run_vmm_output(const char *wrapper, const char *args, char **out,
+                         char **err);
+
+/*
+ * Every VMM started here also has a QMP monitor on a Unix socket; the
+ * first qtest_qmp() connects and negotiates.  The reply is a new reference.
+ */
+JsonObject *qtest_qmp(QTestState *s, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+QmpTestClient *qtest_qmp_client(QTestState *s);
+const char *qtest_qmp_socket(QTestState *s);
 
 /* The path of the VMM binary under test. */
 const char *qtest_qemu_binary(void);

@@ -258,9 +258,15 @@ typedef struct LoopEnd {
     Work fd_work, bh_work;
 } LoopEnd;
 
-static void no_reset(void)
+/* A shutdown request ends the loop; nothing else is expected. */
+static bool shutdown_requested(int *status)
 {
-    g_assert_not_reached();
+    ShutdownCause cause;
+    bool taken = qemu_shutdown_take(&cause, status);
+    ShutdownCause reset;
+
+    g_assert(!qemu_reset_take(&reset));
+    return taken;
 }
 
 static void end_loop_when_both_done(void *opaque)
@@ -293,7 +299,7 @@ static void test_main_loop_dispatches(void)
     e.fd_work.on_done = e.bh_work.on_done = end_loop_when_both_done;
     e.fd_work.on_done_opaque = e.bh_work.on_done_opaque = &e;
     starter = g_thread_new("starter", start_both_thread, &e);
-    g_assert_cmpint(main_loop_run(no_reset), ==, 3);
+    g_assert_cmpint(main_loop_run(shutdown_requested), ==, 3);
     g_thread_join(starter);
     work_cleanup(&e.fd_work);
     work_cleanup(&e.bh_work);
@@ -321,7 +327,7 @@ static void test_nested_wait(void)
     bql_lock();
     work_init(&inner, qemu_get_aio_context(), true);
     aio_bh_schedule_oneshot(inner.ctx, outer_bh, &inner);
-    g_assert_cmpint(main_loop_run(no_reset), ==, 5);
+    g_assert_cmpint(main_loop_run(shutdown_requested), ==, 5);
     work_cleanup(&inner);
     bql_unlock();
 }
@@ -348,7 +354,7 @@ static void test_bql_holder_beside_main_loop(void)
     bql_lock();
     work_init(&w, qemu_get_aio_context(), false);
     holder = g_thread_new("bql-holder", waits_then_ends_loop_thread, &w);
-    g_assert_cmpint(main_loop_run(no_reset), ==, 7);
+    g_assert_cmpint(main_loop_run(shutdown_requested), ==, 7);
     bql_unlock();
     g_thread_join(holder);
     bql_lock();

@@ -11,11 +11,12 @@
  * reads anything it unmaps all but its own image (the kernel's stack,
  * vDSO and vvar included), so a pointer resolves to its few public pages
  * or to nothing; it then limits file size to the image's (writes cannot
- * grow it), drops every capability but CAP_IPC_LOCK (which only decides
- * how pinned guest RAM is accounted), creates the anchor ring whose SQPOLL
- * thread all later rings share, and goes under a seccomp filter that
- * allows it nothing but its channel, making rings and exiting.  Then, for
- * each request of the VMM, it makes the rings, hands them over
+ * grow it; the VMM moves the limit when the image is resized), drops every
+ * capability but CAP_IPC_LOCK (which only decides how pinned guest RAM is
+ * accounted), creates the anchor ring whose SQPOLL thread all later rings
+ * share, and goes under a seccomp filter that allows it nothing but its
+ * channel, making rings and exiting.  Then, for each request of the VMM,
+ * it makes the rings, hands them over
  * (include/hw/block/uring-owner-protocol.h) and closes its own copies.
  *
  * Raw system calls only: there is no C library here.
@@ -175,7 +176,12 @@ static int same_layout(const struct io_uring_params *a,
  */
 static int set_up(const UringOwnerStart *start, UringOwnerReply *reply)
 {
-    struct rlimit64 fsize = { start->fsize_limit, start->fsize_limit };
+    /*
+     * No hard limit, so that the VMM can move the soft one with the image
+     * (block_resize) without privileges; nothing here can move it once
+     * the seccomp filter is on.
+     */
+    struct rlimit64 fsize = { start->fsize_limit, RLIM64_INFINITY };
     /* The kernel's struct sigaction: handler, flags, restorer, mask */
     unsigned long ignore[4] = { (unsigned long)SIG_IGN, 0, 0, 0 };
     struct io_uring_params p = start->anchor;

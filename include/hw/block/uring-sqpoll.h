@@ -8,8 +8,9 @@
  * (virtio-blk-uring-owner.h) for all its devices: started when a device
  * first needs rings, ended when the last device's rings are gone.  That
  * process's limits are the rings' limits, so the devices must agree on the
- * file size limit (see uring_sqpoll_join()); its memory cgroup bounds them
- * all together.
+ * file size limit (see uring_sqpoll_join()), and block_resize is refused
+ * for them while the object serves more than one; its memory cgroup bounds
+ * them all together.
  */
 #ifndef HW_BLOCK_URING_SQPOLL_H
 #define HW_BLOCK_URING_SQPOLL_H
@@ -48,6 +49,14 @@ unsigned uring_sqpoll_idle_ms(const UringSqpoll *sq);
 bool uring_sqpoll_join(UringSqpoll *sq, const char *drive,
                        uint64_t fsize_limit, uint64_t owner_memory,
                        GError **errp);
+/* More than one device joined: they share one file size limit. */
+bool uring_sqpoll_is_shared(const UringSqpoll *sq);
+/*
+ * block_resize of the only device: its new file size limit is the
+ * object's, for the running owner (whose limit the device has moved) and
+ * the owners to come.  Called with the BQL held.
+ */
+void uring_sqpoll_resized(UringSqpoll *sq, uint64_t fsize_limit);
 /*
  * The running owner, started if there is none (or the last one has
  * exited), with a reference for the caller; NULL with errp set if it

@@ -68,6 +68,18 @@ void uring_watch_free(UringWatch *w);
 /* Watch the rings of config.  Called with the BQL held. */
 void uring_watch_start(UringWatch *w, const UringWatchConfig *config);
 /*
+ * Requests ring number ring's kernel side took from its SQ (sq_head) and
+ * completed into its CQ (cq_tail) since uring_watch_start(), as 64-bit
+ * totals: the 32-bit indexes wrap, so the thread adds up their progress
+ * at every check (a ring cannot take 2^32 requests between two).  The
+ * indexes are in memory the guest writes too: these are the figures as
+ * they are.  0 when no ring is watched or ring is not one of them.
+ * Called with the BQL held.
+ */
+void uring_watch_totals(UringWatch *w, unsigned ring, uint64_t *submitted,
+                        uint64_t *completed);
+
+/*
  * Stop watching the rings: once this returns, the thread touches nothing
  * of them and fn is not called for them (it waits for at most one check).
  * Called with the BQL held.

@@ -42,6 +42,8 @@ typedef struct VirtIOBlkConf {
     bool discard;
     bool write_zeroes;
     bool config_wce;
+    OnOffAuto write_cache;      /* auto: the drive's cache mode decides */
+    int32_t bootindex;          /* -1: none */
     bool share_rw;              /* other processes may write the image */
     uint32_t max_discard_sectors;
     uint32_t max_write_zeroes_sectors;
@@ -71,6 +73,7 @@ typedef struct VirtIOBlock {
     VirtIOBlkConf conf;
     AioContext *ctx;            /* where the queues are served */
     bool wce;                   /* the guest-visible write cache is on */
+    bool wce_default;           /* ... after a reset: write-cache= */
     bool dataplane_started;
     VirtIOBlockQueue *queues;
     VirtIOBlkUring *uring;      /* the passthrough, if configured */
@@ -84,6 +87,8 @@ typedef struct VirtIOBlock {
 bool virtio_blk_device_realize(VirtIOBlock *s, GError **errp);
 void virtio_blk_device_unrealize(VirtIOBlock *s);
 void virtio_blk_device_free(VirtIOBlock *s);
+/* The virtio-blk device of dev, or NULL if dev is not virtio-blk-pci. */
+VirtIOBlock *virtio_blk_pci_get_block(DeviceState *dev);
 /* The transport hands over its per-queue notification eventfds. */
 void virtio_blk_set_host_notifiers(VirtIOBlock *s, const int *fds);
 

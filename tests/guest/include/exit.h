@@ -2,6 +2,7 @@
 #ifndef GUEST_EXIT_H
 #define GUEST_EXIT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /*
@@ -16,6 +17,17 @@
  * through ACPI PM1a (VMM exit status 0); failing both, spin.
  */
 void guest_exit(uint32_t status) __attribute__((noreturn));
+
+/* Power off through ACPI PM1a (S5): the VMM's exit status is 0. */
+void guest_poweroff(void) __attribute__((noreturn));
+
+/*
+ * Whether the machine's power button (ACPI PM1a PWRBTN_STS, port 0x600;
+ * QMP's system_powerdown presses it) was pressed since the last call: a
+ * request to shut down cleanly.  Each call is a port read, a VM exit: poll
+ * it rarely.
+ */
+bool guest_power_button_pressed(void);
 
 /* Print "guest panic: <message>" and exit with GUEST_EXIT_PANIC. */
 void guest_panic(const char *fmt, ...)
