@@ -1,0 +1,282 @@
+/*
+ * A passthrough device with several rings as management sees it through
+ * QMP (qtest_qmp()): x-query-virtio-blk-uring lists every ring with its
+ * own indexes and 64-bit totals, query-blockstats adds the rings' totals
+ * up, VIRTIO_BLK_URING_WITHDRAWN comes once per withdrawal of a device
+ * (not once per ring), and block_resize moves the rings' file size limit
+ * when the device is alone on its uring-sqpoll object and is refused,
+ * before anything changes, when the object serves other devices too.
+ */
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <linux/io_uring.h>
+#include <signal.h>
+#include <string.h>
+
+#include "virtio-blk-uring-fixture.h"
+
+#define NR_RINGS        2
+#define MQ_DEV          URING ",num-queues=2,uring-iopoll=off,id=disk0"
+
+/* The "return" of a command that must succeed, as an object or array. */
+static JsonNode *qmp_ok(Fixture *f, const char *cmd, JsonObject **reply)
+{
+    *reply = qtest_qmp(f->qts, "%s", cmd);
+    return qmp_reply_return(*reply);
+}
+
+/* The element of array whose member name is value. */
+static JsonObject *find_by(JsonArray *array, const char *name,
+                           const char *value)
+{
+    for (guint i = 0; i < json_array_get_length(array); i++) {
+        JsonObject *o = json_array_get_object_element(array, i);
+
+        if (!g_strcmp0(json_object_get_string_member_with_default(o, name,
+                                                                  NULL),
+                       value)) {
+            return o;
+        }
+    }
+    g_assert_not_reached();
+}
+
+/* n round trips (a write and a read each) through ring i. */
+static void round_trips(Fixture *f, unsigned i, unsigned n)
+{
+    qvirtio_blk_uring_use_ring(f->u, i);
+    for (unsigned k = 0; k < n; k++) {
+        round_trip(f, (i * 8 + k) * TARGET_LEN, TARGET_LEN, 100 + i * 8 + k);
+    }
+}
+
+/*
+ * Ring 0 takes 2 requests, ring 1 takes 6: the query shows each ring with
+ * its own figures and the one owner and SQPOLL thread they share; the
+ * block statistics count the 8.
+ */
+static void test_query_every_ring(void)
+{
+    g_autoptr(JsonObject) uq = NULL;
+    g_autoptr(JsonObject) bs = NULL;
+    JsonObject *dev, *stats;
+    JsonArray *rings;
+    Fixture f;
+
+    fixture_init(&f, RAM_MB, "", MQ_DEV);
+    qvirtio_blk_uring_start(f.u);
+    g_assert_cmpuint(f.u->cfg.num_rings, ==, NR_RINGS);
+    round_trips(&f, 0, 1);
+    round_trips(&f, 1, 3);
+
+    dev = find_by(json_node_get_array(
+                      qmp_ok(&f, "{'execute':'x-query-virtio-blk-uring'}",
+                             &uq)),
+                  "device", "disk0");
+    g_assert_true(json_object_get_boolean_member(dev, "active"));
+    rings = json_object_get_array_member(dev, "rings");
+    g_assert_cmpuint(json_array_get_length(rings), ==, NR_RINGS);
+    for (unsigned i = 0; i < NR_RINGS; i++) {
+        JsonObject *r = json_array_get_object_element(rings, i);
+        gint64 requests = i == 0 ? 2 : 6;
+
+        g_assert_cmpint(json_object_get_int_member(r, "index"), ==, i);
+        g_assert_cmpint(json_object_get_int_member(r, "sq-head"), ==,
+                        requests);
+        g_assert_cmpint(json_object_get_int_member(r, "sq-tail"), ==,
+                        requests);
+        g_assert_cmpint(json_object_get_int_member(r, "cq-tail"), ==,
+                        requests);
+        g_assert_cmpint(json_object_get_int_member(r, "in-flight"), ==, 0);
+        g_assert_cmpint(json_object_get_int_member(r, "owner-pid"), ==,
+                        ring_owner(&f));
+        g_assert_cmpint(json_object_get_int_member(r, "sqpoll-thread-id"),
+                        >, 0);
+    }
+    g_assert_cmpint(json_object_get_int_member(
+                        json_array_get_object_element(rings, 0),
+                        "sqpoll-thread-id"), ==,
+                    json_object_get_int_member(
+                        json_array_get_object_element(rings, 1),
+                        "sqpoll-thread-id"));
+
+    stats = find_by(json_node_get_array(
+                        qmp_ok(&f, "{'execute':'query-blockstats'}", &bs)),
+                    "device", "d0");
+    g_assert_true(json_object_has_member(stats, "x-uring-passthrough"));
+    stats = json_object_get_object_member(stats, "x-uring-passthrough");
+    g_assert_cmpint(json_object_get_int_member(stats, "submitted"), ==, 8);
+    g_assert_cmpint(json_object_get_int_member(stats, "completed"), ==, 8);
+    g_assert_cmpint(json_object_get_int_member(stats, "in-flight"), ==, 0);
+    check_image(&f);
+    fixture_cleanup(&f);
+}
+
+/*
+ * The owner of the device's two rings is killed: one event, with the
+ * device's id, for both rings.
+ */
+static void test_withdrawn_once(void)
+{
+    QmpTestClient *c;
+    g_autoptr(JsonObject) ev = NULL;
+    g_autoptr(JsonObject) st = NULL;
+    g_autoptr(GPtrArray) later = NULL;
+    JsonObject *data;
+    Fixture f;
+
+    fixture_init_full(&f, RAM_MB, "", MQ_DEV, true);
+    c = qtest_qmp_client(f.qts);        /* connected before the event */
+    qvirtio_blk_uring_start(f.u);
+    round_trips(&f, 1, 1);
+    g_assert_cmpint(kill(ring_owner(&f), SIGKILL), ==, 0);
+    g_assert_true(qvirtio_pci_wait_status(&f.u->vdev,
+                                          VIRTIO_CONFIG_S_NEEDS_RESET,
+                                          WAIT_US));
+    ev = qmp_client_event_wait(c, "VIRTIO_BLK_URING_WITHDRAWN");
+    data = json_object_get_object_member(ev, "data");
+    g_assert_cmpstr(json_object_get_string_member(data, "device"), ==,
+                    "disk0");
+    g_assert_cmpstr(json_object_get_string_member(data, "reason"), ==,
+                    "owner-exited");
+    /* Events come before the reply to a later command: none more. */
+    st = qtest_qmp(f.qts, "{'execute':'query-status'}");
+    qmp_reply_return(st);
+    later = qmp_client_events(c);
+    for (guint i = 0; i < later->len; i++) {
+        JsonObject *e = g_ptr_array_index(later, i);
+
+        g_assert_cmpstr(json_object_get_string_member(e, "event"), !=,
+                        "VIRTIO_BLK_URING_WITHDRAWN");
+    }
+
+    qvirtio_blk_uring_reset(f.u);
+    qvirtio_blk_uring_start(f.u);
+    round_trips(&f, 1, 1);
+    fixture_cleanup(&f);
+}
+
+/* block_resize of d0 to size; NULL, or the error's description. */
+static char *block_resize(Fixture *f, uint64_t size)
+{
+    g_autoptr(JsonObject) r = qtest_qmp(f->qts,
+        "{'execute':'block_resize','arguments':{'device':'d0','size':%"
+        G_GUINT64_FORMAT "}}", size);
+
+    if (json_object_has_member(r, "return")) {
+        return NULL;
+    }
+    g_assert_cmpstr(qmp_reply_error_class(r), ==, "GenericError");
+    return g_strdup(qmp_reply_error_desc(r));
+}
+
+/* A write through the current ring at off, refused with EFBIG. */
+static void expect_efbig(Fixture *f, uint64_t off)
+{
+    Target t = target_new(f, off >> 12);
+    QUringSqe sqe;
+
+    qvirtio_blk_uring_prep(f->u, &sqe, IORING_OP_WRITE_FIXED, t.gpa,
+                           TARGET_LEN, off, 1);
+    expect_refused(f, &sqe, -EFBIG, "write past the end");
+    target_check(f, &t);
+}
+
+/*
+ * Two devices on uring-sqpoll sq0: their owner has one file size limit,
+ * so block_resize is refused, and the image, the limit and what the guest
+ * sees stay as they were.
+ */
+static void test_resize_shared_refused(void)
+{
+    g_autofree char *image_b = NULL;
+    g_autofree uint8_t *contents_b = NULL;
+    g_autofree char *opts = NULL;
+    g_autofree char *err = NULL;
+    QVirtioBlkUringConfig cfg;
+    Fixture f;
+
+    image_b = make_image(IMAGE_SIZE, &contents_b);
+    /* The fixture's device is the first on the bus. */
+    opts = g_strdup_printf(MQ_DEV ",uring-sqpoll=sq0,addr=0x10 "
+                           "-object uring-sqpoll,id=sq0 "
+                           "-drive if=none,id=d1,format=raw,file=%s "
+                           "-device virtio-blk-pci,drive=d1" URING
+                           ",uring-sqpoll=sq0,addr=0x11", image_b);
+    fixture_init(&f, RAM_MB, "", opts);
+    qvirtio_blk_uring_start(f.u);
+    err = block_resize(&f, 2 * IMAGE_SIZE);
+    g_assert_cmpstr(err, ==, "Cannot resize 'd0': its rings share "
+                    "uring-sqpoll 'sq0' with other devices");
+    g_assert_cmpuint(file_size(f.image), ==, IMAGE_SIZE);
+    qvirtio_blk_uring_read_config(f.u, &cfg);
+    g_assert_cmpuint(cfg.disk_size, ==, IMAGE_SIZE);
+    g_free(err);
+    err = block_resize(&f, IMAGE_SIZE / 2);
+    g_assert_nonnull(err);
+    g_assert_cmpuint(file_size(f.image), ==, IMAGE_SIZE);
+    for (unsigned i = 0; i < NR_RINGS; i++) {
+        qvirtio_blk_uring_use_ring(f.u, i);
+        expect_efbig(&f, IMAGE_SIZE);
+        round_trip(&f, IMAGE_SIZE - TARGET_LEN, TARGET_LEN, 110 + i);
+    }
+    check_image(&f);
+    fixture_cleanup(&f);
+    g_unlink(image_b);
+}
+
+/*
+ * Alone on its uring-sqpoll object, the device grows: both rings can write
+ * up to the new end and no further, and so can the rings of a new owner
+ * after a reset (the object took the new limit).
+ */
+static void test_resize_alone(void)
+{
+    g_autofree char *err = NULL;
+    QVirtioBlkUringConfig cfg;
+    uint64_t size = 2 * IMAGE_SIZE;
+    Fixture f;
+
+    fixture_init(&f, RAM_MB, "", MQ_DEV ",uring-sqpoll=sq0 "
+                 "-object uring-sqpoll,id=sq0");
+    qvirtio_blk_uring_start(f.u);
+    qvirtio_blk_uring_use_ring(f.u, 1);
+    expect_efbig(&f, IMAGE_SIZE);
+    err = block_resize(&f, size);
+    g_assert_null(err);
+    g_assert_cmpuint(file_size(f.image), ==, size);
+    f.expected = g_realloc(f.expected, size);
+    memset(f.expected + IMAGE_SIZE, 0, size - IMAGE_SIZE);
+    f.image_size = size;
+    qvirtio_blk_uring_read_config(f.u, &cfg);
+    g_assert_cmpuint(cfg.disk_size, ==, size);
+    for (unsigned i = 0; i < NR_RINGS; i++) {
+        qvirtio_blk_uring_use_ring(f.u, i);
+        round_trip(&f, IMAGE_SIZE + i * TARGET_LEN, TARGET_LEN, 120 + i);
+        expect_efbig(&f, size);
+    }
+
+    qvirtio_blk_uring_reset(f.u);
+    qvirtio_blk_uring_start(f.u);
+    for (unsigned i = 0; i < NR_RINGS; i++) {
+        qvirtio_blk_uring_use_ring(f.u, i);
+        round_trip(&f, size - (i + 1) * TARGET_LEN, TARGET_LEN, 130 + i);
+        expect_efbig(&f, size);
+    }
+    check_image(&f);
+    fixture_cleanup(&f);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/virtio-blk-uring/qmp/query-every-ring",
+                    test_query_every_ring);
+    g_test_add_func("/virtio-blk-uring/qmp/withdrawn-once",
+                    test_withdrawn_once);
+    g_test_add_func("/virtio-blk-uring/qmp/resize-shared-refused",
+                    test_resize_shared_refused);
+    g_test_add_func("/virtio-blk-uring/qmp/resize-alone",
+                    test_resize_alone);
+    return g_test_run();
+}
