@@ -552,13 +552,17 @@ static bool user_wants_debug_exit(Config *c)
     return false;
 }
 
-/* -daemonize cannot keep a terminal: refuse what would need one. */
+/*
+ * -daemonize cannot keep a terminal: refuse what would need one.  -nographic
+ * needs it only for the default COM1 (libvirt probes with -nographic
+ * -nodefaults -daemonize).
+ */
 static void check_daemonize(Config *c)
 {
     if (!c->daemonize) {
         return;
     }
-    if (c->nographic) {
+    if (c->nographic && !c->nodefaults && !c->serials->len) {
         error_report("-nographic cannot be used with -daemonize");
         exit(1);
     }
