@@ -308,6 +308,7 @@ static const struct {
     { "iothread", "object", false },
     { "cpu", "device", true },
     { "host-x86_64-cpu", "cpu", false },
+    { "max-x86_64-cpu", "cpu", false },
 };
 
 static const char *parent_of(const char *type)

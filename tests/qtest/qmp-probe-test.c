@@ -30,11 +30,26 @@ static void assert_error(QTestState *qts, const char *cmd, const char *desc)
     g_assert_cmpstr(qmp_reply_error_desc(r), ==, desc);
 }
 
+static bool qom_type_exists(JsonArray *types, const char *name)
+{
+    for (guint i = 0; i < json_array_get_length(types); i++) {
+        JsonObject *t = json_array_get_object_element(types, i);
+
+        if (!strcmp(json_object_get_string_member(t, "name"), name)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* -cpu's models, each with its type in qom-list-types (libvirt looks). */
 static void test_cpu_definitions(void)
 {
     g_autoptr(QTestState) qts = qtest_init("");
     g_autoptr(JsonNode) ret = cmd_return(qts,
         "{'execute':'query-cpu-definitions'}");
+    g_autoptr(JsonNode) types = cmd_return(qts,
+        "{'execute':'qom-list-types'}");
     JsonArray *defs = json_node_get_array(ret);
     static const char *const names[] = { "host", "max" };
 
@@ -47,6 +62,7 @@ static void test_cpu_definitions(void)
                         names[i]);
         g_assert_cmpstr(json_object_get_string_member(d, "typename"), ==,
                         type);
+        g_assert(qom_type_exists(json_node_get_array(types), type));
         g_assert(!json_object_get_boolean_member(d, "static"));
         g_assert(!json_object_get_boolean_member(d, "migration-safe"));
         g_assert(!json_object_get_boolean_member(d, "deprecated"));
