@@ -1,120 +1,78 @@
 /*
- * Character device back-ends.
+ * Character devices: the registry, writing, and reading in the main loop.
+ * Each back-end (chardev/char-*.c) opens its fds; chardev/char-opts.c turns
+ * options into back-ends.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <termios.h>
 #include <unistd.h>
 #include <glib-unix.h>
 
-#include "chardev/char.h"
+#include "chardev/char-internal.h"
 #include "qemu/error-report.h"
 #include "sysemu/runstate.h"
 
-struct Chardev {
-    int in_fd;                  /* -1: no input */
-    int out_fd;                 /* -1: output discarded */
-    bool owns_fds;
-    bool is_stdio;
-    guint watch;
-    bool escape;                /* stdio saw Ctrl-A */
-    ChardevReceive receive;
-    ChardevClosed closed;
-    void *opaque;
-};
+/* Registered chardevs, in creation order. */
+static GPtrArray *registry;
 
-static struct termios saved_tty;
-static bool tty_modified;
-
-static void stdio_restore_tty(void)
-{
-    if (tty_modified) {
-        tcsetattr(STDIN_FILENO, TCSANOW, &saved_tty);
-        tty_modified = false;
-    }
-}
-
-/* Raw input for the guest, but Ctrl-C still ends the VMM, as in QEMU. */
-static void stdio_init_tty(void)
-{
-    struct termios tty;
-
-    if (tty_modified || !isatty(STDIN_FILENO) ||
-        tcgetattr(STDIN_FILENO, &saved_tty) < 0) {
-        return;
-    }
-    tty = saved_tty;
-    tty.c_iflag &= ~(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR |
-                     ICRNL | IXON);
-    tty.c_oflag |= OPOST;
-    tty.c_lflag &= ~(ECHO | ECHONL | ICANON | IEXTEN);
-    tty.c_cc[VMIN] = 1;
-    tty.c_cc[VTIME] = 0;
-    tcsetattr(STDIN_FILENO, TCSANOW, &tty);
-    tty_modified = true;
-    atexit(stdio_restore_tty);
-}
-
-static int unix_connect(const char *path, GError **errp)
-{
-    struct sockaddr_un addr = { .sun_family = AF_UNIX };
-    int fd;
-
-    if (strlen(path) >= sizeof(addr.sun_path)) {
-        error_setg(errp, "UNIX socket path '%s' is too long", path);
-        return -1;
-    }
-    strcpy(addr.sun_path, path);
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-        error_setg_errno(errp, errno, "Failed to connect to '%s'", path);
-        if (fd >= 0) {
-            close(fd);
-        }
-        return -1;
-    }
-    return fd;
-}
-
-Chardev *qemu_chr_new(const char *spec, GError **errp)
+Chardev *qemu_chr_alloc(const char *label)
 {
     Chardev *chr = g_new0(Chardev, 1);
 
+    chr->label = g_strdup(label);
     chr->in_fd = chr->out_fd = -1;
-    if (!strcmp(spec, "stdio")) {
-        chr->in_fd = STDIN_FILENO;
-        chr->out_fd = STDOUT_FILENO;
-        chr->is_stdio = true;
-        stdio_init_tty();
-    } else if (!strcmp(spec, "null")) {
-        /* nothing */
-    } else if (g_str_has_prefix(spec, "file:")) {
-        chr->out_fd = open(spec + 5, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                           0666);
-        if (chr->out_fd < 0) {
-            error_setg_errno(errp, errno, "Could not open '%s'", spec + 5);
-            g_free(chr);
-            return NULL;
-        }
-        chr->owns_fds = true;
-    } else if (g_str_has_prefix(spec, "unix:")) {
-        chr->in_fd = chr->out_fd = unix_connect(spec + 5, errp);
-        if (chr->in_fd < 0) {
-            g_free(chr);
-            return NULL;
-        }
-        chr->owns_fds = true;
-    } else {
-        error_setg(errp, "'%s' is not a valid char driver", spec);
-        g_free(chr);
-        return NULL;
-    }
+    chr->pty_slave_fd = -1;
+    chr->listen_fd = -1;
     return chr;
+}
+
+void qemu_chr_register(Chardev *chr)
+{
+    if (!registry) {
+        registry = g_ptr_array_new();
+    }
+    g_ptr_array_add(registry, chr);
+}
+
+Chardev *qemu_chr_find(const char *id)
+{
+    for (guint i = 0; registry && i < registry->len; i++) {
+        Chardev *chr = g_ptr_array_index(registry, i);
+        if (chr->label && !strcmp(chr->label, id)) {
+            return chr;
+        }
+    }
+    return NULL;
+}
+
+void qemu_chr_cleanup_all(void)
+{
+    if (!registry) {
+        return;
+    }
+    /* Newest first, the reverse of creation. */
+    for (guint i = registry->len; i-- > 0;) {
+        qemu_chr_free(g_ptr_array_index(registry, i));
+    }
+    g_clear_pointer(&registry, g_ptr_array_unref);
+}
+
+static void close_connection(Chardev *chr)
+{
+    if (chr->watch) {
+        g_source_remove(chr->watch);
+        chr->watch = 0;
+    }
+    if (chr->owns_fds) {
+        if (chr->out_fd >= 0) {
+            close(chr->out_fd);
+        }
+        if (chr->in_fd >= 0 && chr->in_fd != chr->out_fd) {
+            close(chr->in_fd);
+        }
+    }
+    chr->in_fd = chr->out_fd = -1;
 }
 
 void qemu_chr_free(Chardev *chr)
@@ -122,21 +80,78 @@ void qemu_chr_free(Chardev *chr)
     if (!chr) {
         return;
     }
-    if (chr->watch) {
-        g_source_remove(chr->watch);
+    if (registry) {
+        g_ptr_array_remove(registry, chr);
     }
-    if (chr->owns_fds) {
-        close(chr->out_fd);
-        if (chr->in_fd != chr->out_fd) {
-            close(chr->in_fd);
-        }
+    close_connection(chr);
+    if (chr->pty_slave_fd >= 0) {
+        close(chr->pty_slave_fd);
     }
+    qemu_chr_close_socket(chr);
     if (chr->is_stdio) {
-        stdio_restore_tty();
+        qemu_chr_close_stdio(chr);
     }
+    g_free(chr->label);
+    g_free(chr->filename);
     g_free(chr);
 }
 
+const char *qemu_chr_label(Chardev *chr)
+{
+    return chr->label;
+}
+
+const char *qemu_chr_filename(Chardev *chr)
+{
+    return chr->filename;
+}
+
+bool qemu_chr_is_stdio(Chardev *chr)
+{
+    return chr->is_stdio;
+}
+
+bool qemu_chr_in_use(Chardev *chr)
+{
+    return chr->in_use;
+}
+
+void qemu_chr_foreach(void (*fn)(Chardev *chr, void *opaque), void *opaque)
+{
+    for (guint i = 0; registry && i < registry->len; i++) {
+        fn(g_ptr_array_index(registry, i), opaque);
+    }
+}
+
+bool qemu_chr_claim(Chardev *chr, GError **errp)
+{
+    if (chr->in_use) {
+        error_setg(errp, "Device '%s' is in use", chr->label);
+        return false;
+    }
+    chr->in_use = true;
+    return true;
+}
+
+void qemu_chr_release(Chardev *chr)
+{
+    if (!chr) {
+        return;
+    }
+    if (chr->watch) {
+        g_source_remove(chr->watch);
+        chr->watch = 0;
+    }
+    chr->receive = NULL;
+    chr->closed = NULL;
+    chr->opaque = NULL;
+    chr->in_use = false;
+}
+
+/*
+ * Called from the vCPU thread that wrote a UART or debugcon port, or the
+ * main loop (qtest replies), with the BQL held.
+ */
 void qemu_chr_write(Chardev *chr, const void *buf, size_t len)
 {
     const char *p = buf;
@@ -150,7 +165,11 @@ void qemu_chr_write(Chardev *chr, const void *buf, size_t len)
             continue;
         }
         if (n <= 0) {
-            return;     /* the reader is gone; like QEMU, drop the output */
+            /*
+             * The reader is gone or, for a pty or socket, has left no
+             * room: like QEMU, drop the output.
+             */
+            return;
         }
         p += n;
         len -= n;
@@ -185,6 +204,7 @@ static size_t stdio_filter_escape(Chardev *chr, uint8_t *buf, size_t len)
     return out;
 }
 
+/* Main loop, BQL held. */
 static gboolean chr_readable(gint fd, GIOCondition cond, gpointer opaque)
 {
     Chardev *chr = opaque;
@@ -196,12 +216,16 @@ static gboolean chr_readable(gint fd, GIOCondition cond, gpointer opaque)
     }
     if (n <= 0) {
         chr->watch = 0;
+        if (chr->listen_fd >= 0) {
+            qemu_chr_socket_client_gone(chr);
+            return G_SOURCE_REMOVE;
+        }
         if (chr->closed) {
             chr->closed(chr->opaque);
         }
         return G_SOURCE_REMOVE;
     }
-    if (chr->is_stdio && tty_modified) {
+    if (chr->is_stdio && qemu_chr_stdio_is_raw()) {
         n = stdio_filter_escape(chr, buf, n);
     }
     if (n && chr->receive) {
@@ -210,14 +234,26 @@ static gboolean chr_readable(gint fd, GIOCondition cond, gpointer opaque)
     return G_SOURCE_CONTINUE;
 }
 
+static void watch_input(Chardev *chr)
+{
+    if (chr->in_fd >= 0 && !chr->watch && (chr->receive || chr->closed)) {
+        chr->watch = g_unix_fd_add(chr->in_fd, G_IO_IN | G_IO_HUP | G_IO_ERR,
+                                   chr_readable, chr);
+    }
+}
+
 void qemu_chr_set_handlers(Chardev *chr, ChardevReceive receive,
                            ChardevClosed closed, void *opaque)
 {
     chr->receive = receive;
     chr->closed = closed;
     chr->opaque = opaque;
-    if (chr->in_fd >= 0 && !chr->watch) {
-        chr->watch = g_unix_fd_add(chr->in_fd, G_IO_IN | G_IO_HUP | G_IO_ERR,
-                                   chr_readable, chr);
-    }
+    watch_input(chr);
+}
+
+void qemu_chr_connected(Chardev *chr, int fd)
+{
+    close_connection(chr);
+    chr->in_fd = chr->out_fd = fd;
+    watch_input(chr);
 }

@@ -11,7 +11,6 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 #include <glib-unix.h>
 
@@ -45,7 +44,6 @@ struct QmpClient {
 struct Monitor {
     char *label;
     int listen_fd;              /* -1: stdio */
-    char *unlink_path;          /* a socket file this monitor created */
     GSource *accept_source;
     QmpClient *client;          /* the one being served, or NULL */
 };
@@ -448,37 +446,12 @@ static Monitor *monitor_add(const char *label, int listen_fd)
     return mon;
 }
 
-static int unix_listen(const char *path, GError **errp)
-{
-    struct sockaddr_un addr = { .sun_family = AF_UNIX };
-    int fd;
-
-    if (strlen(path) >= sizeof(addr.sun_path)) {
-        error_setg(errp, "UNIX socket path '%s' is too long", path);
-        return -1;
-    }
-    strcpy(addr.sun_path, path);
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        error_setg_errno(errp, errno, "Failed to create socket");
-        return -1;
-    }
-    unlink(path);
-    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
-        listen(fd, 1) < 0) {
-        error_setg_errno(errp, errno, "Failed to bind socket to %s", path);
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 /* Accept the first client now, as wait=on asks. */
 static bool wait_for_client(Monitor *mon, GError **errp)
 {
     int cfd;
 
-    info_report("QEMU waiting for connection on: disconnected:%s,server=on",
+    info_report("QEMU waiting for connection on: disconnected:%s",
                 mon->label);
     do {
         cfd = accept4(mon->listen_fd, NULL, NULL,
@@ -509,56 +482,12 @@ static int reopen_stdio(int fd, int flags)
     return nfd >= 0 ? nfd : fcntl(fd, F_DUPFD_CLOEXEC, 3);
 }
 
-bool monitor_new_qmp(const char *spec, bool *uses_stdio, GError **errp)
+void monitor_new_qmp_stdio(void)
 {
-    g_auto(GStrv) parts = NULL;
-    bool server = false, wait = true;
-    int fd;
+    Monitor *mon = monitor_add("stdio", -1);
 
-    if (!strcmp(spec, "stdio")) {
-        Monitor *mon = monitor_add("stdio", -1);
-
-        *uses_stdio = true;
-        client_new(mon, reopen_stdio(STDIN_FILENO, O_RDONLY),
-                   reopen_stdio(STDOUT_FILENO, O_WRONLY));
-        return true;
-    }
-    if (!g_str_has_prefix(spec, "unix:")) {
-        error_setg(errp, "'%s' is not a supported QMP back-end "
-                   "(unix:PATH,server=on,wait=off or stdio)", spec);
-        return false;
-    }
-    parts = g_strsplit(spec + 5, ",", -1);
-    for (int i = 1; parts[i]; i++) {
-        if (!strcmp(parts[i], "server") || !strcmp(parts[i], "server=on")) {
-            server = true;
-        } else if (!strcmp(parts[i], "server=off")) {
-            server = false;
-        } else if (!strcmp(parts[i], "nowait") ||
-                   !strcmp(parts[i], "wait=off")) {
-            wait = false;
-        } else if (!strcmp(parts[i], "wait=on")) {
-            wait = true;
-        } else {
-            error_setg(errp, "Invalid parameter '%s'", parts[i]);
-            return false;
-        }
-    }
-    if (!server) {
-        error_setg(errp, "a QMP socket must be a server (server=on)");
-        return false;
-    }
-    fd = unix_listen(parts[0], errp);
-    if (fd < 0) {
-        return false;
-    }
-    {
-        g_autofree char *label = g_strdup_printf("unix:%s", parts[0]);
-        Monitor *mon = monitor_add(label, fd);
-
-        mon->unlink_path = g_strdup(parts[0]);
-        return !wait || wait_for_client(mon, errp);
-    }
+    client_new(mon, reopen_stdio(STDIN_FILENO, O_RDONLY),
+               reopen_stdio(STDOUT_FILENO, O_WRONLY));
 }
 
 void monitor_start(void)
@@ -642,10 +571,6 @@ void monitor_cleanup(void)
         if (mon->listen_fd >= 0) {
             close(mon->listen_fd);
         }
-        if (mon->unlink_path) {
-            unlink(mon->unlink_path);
-        }
-        g_free(mon->unlink_path);
         g_free(mon->label);
         g_free(mon);
     }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "chardev/char.h"
 #include "hw/boards.h"
 #include "monitor/qmp.h"
 #include "qemu/error-report.h"
@@ -160,6 +161,24 @@ static JsonNode *query_iothreads(JsonObject *args, GError **errp)
     return qmp_return_array(list);
 }
 
+static void add_chardev(Chardev *chr, void *opaque)
+{
+    JsonObject *c = json_object_new();
+
+    json_object_set_string_member(c, "label", qemu_chr_label(chr));
+    json_object_set_string_member(c, "filename", qemu_chr_filename(chr));
+    json_object_set_boolean_member(c, "frontend-open", qemu_chr_in_use(chr));
+    json_array_add_object_element(opaque, c);
+}
+
+static JsonNode *query_chardev(JsonObject *args, GError **errp)
+{
+    JsonArray *list = json_array_new();
+
+    qemu_chr_foreach(add_chardev, list);
+    return qmp_return_array(list);
+}
+
 static const QmpCommand machine_commands[] = {
     { "query-status", query_status },
     { "stop", stop },
@@ -174,5 +193,6 @@ static const QmpCommand machine_commands[] = {
     { "query-target", query_target },
     { "query-cpus-fast", query_cpus_fast },
     { "query-iothreads", query_iothreads },
+    { "query-chardev", query_chardev },
 };
 QMP_COMMANDS_REGISTER(machine_commands)

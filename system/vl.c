@@ -46,6 +46,7 @@ typedef struct Config {
     bool nographic;
     bool display_none;
     bool nodefaults;
+    GPtrArray *chardevs;        /* of CmdlineOpt */
     GPtrArray *serials;         /* of CmdlineOpt */
     CmdlineOpt debugcon;
     GPtrArray *devices;         /* of CmdlineOpt */
@@ -54,7 +55,7 @@ typedef struct Config {
     GPtrArray *generated;       /* strings made for if=virtio devices */
     const char *qtest;
     const char *qtest_log;
-    GPtrArray *qmps;            /* of CmdlineOpt */
+    GPtrArray *monitors;        /* of CmdlineOpt: -qmp and -mon */
     bool autostart;             /* no -S */
     const char *pidfile;
     bool daemonize;
@@ -318,6 +319,9 @@ static void parse_command_line(Config *c, int argc, char **argv)
         case QEMU_OPTION_display:
             ok = parse_display(c, &o, &err);
             break;
+        case QEMU_OPTION_chardev:
+            g_ptr_array_add(c->chardevs, g_memdup2(&o, sizeof(o)));
+            break;
         case QEMU_OPTION_serial:
             g_ptr_array_add(c->serials, g_memdup2(&o, sizeof(o)));
             break;
@@ -349,7 +353,8 @@ static void parse_command_line(Config *c, int argc, char **argv)
             c->qtest_log = o.arg;
             break;
         case QEMU_OPTION_qmp:
-            g_ptr_array_add(c->qmps, g_memdup2(&o, sizeof(o)));
+        case QEMU_OPTION_mon:
+            g_ptr_array_add(c->monitors, g_memdup2(&o, sizeof(o)));
             break;
         case QEMU_OPTION_S:
             c->autostart = false;
@@ -372,61 +377,67 @@ static void parse_command_line(Config *c, int argc, char **argv)
     }
 }
 
-/* stdio can serve one character device only, as in QEMU. */
-static Chardev *open_chardev(const char *spec, bool *stdio_used,
-                             GError **errp)
+/* -serial and -debugcon; stdio may be taken by -qtest already. */
+static Chardev *open_chardev(const char *label, const char *spec,
+                             bool qtest_stdio, GError **errp)
 {
-    if (!strcmp(spec, "stdio")) {
-        if (*stdio_used) {
-            error_setg(errp, "cannot use stdio by multiple character "
-                       "devices");
-            return NULL;
-        }
-        *stdio_used = true;
+    if (qtest_stdio && !strcmp(spec, "stdio")) {
+        error_setg(errp, "cannot use stdio by multiple character devices");
+        return NULL;
     }
-    return qemu_chr_new(spec, errp);
+    return qemu_chr_new_legacy(label, spec, errp);
 }
+
+static bool user_wants_device(Config *c, const char *name);
 
 static void configure_chardevs(Config *c, MachineState *ms)
 {
     /* -qtest opens its own chardev later, but stdio is taken all the same. */
-    bool stdio_used = c->qtest && !strcmp(c->qtest, "stdio");
+    bool qtest_stdio = c->qtest && !strcmp(c->qtest, "stdio");
     static const CmdlineOpt default_serial = { "-serial", "stdio" };
     GError *err = NULL;
 
-    for (guint i = 0; i < c->qmps->len; i++) {
-        const CmdlineOpt *o = g_ptr_array_index(c->qmps, i);
-        bool uses_stdio = false;
+    for (guint i = 0; i < c->chardevs->len; i++) {
+        const CmdlineOpt *o = g_ptr_array_index(c->chardevs, i);
 
-        if (!strcmp(o->arg, "stdio") && stdio_used) {
-            error_setg(&err, "cannot use stdio by multiple character "
-                       "devices");
+        if (!qemu_chr_new_from_opts(o->arg, &err)) {
             option_error(o, err);
         }
-        if (!monitor_new_qmp(o->arg, &uses_stdio, &err)) {
+    }
+    /* -qmp and -mon, in command-line order, before the serial ports. */
+    for (guint i = 0; i < c->monitors->len; i++) {
+        const CmdlineOpt *o = g_ptr_array_index(c->monitors, i);
+        bool ok = !strcmp(o->name + (o->name[1] == '-'), "-mon")
+                  ? monitor_new_from_mon_opts(o->arg, &err)
+                  : monitor_new_qmp(o->arg, &err);
+
+        if (!ok) {
             option_error(o, err);
         }
-        stdio_used |= uses_stdio;
     }
     if (c->debugcon.arg && strcmp(c->debugcon.arg, "none")) {
-        ms->debugcon = open_chardev(c->debugcon.arg, &stdio_used, &err);
+        ms->debugcon = open_chardev("debugcon", c->debugcon.arg, qtest_stdio,
+                                    &err);
         if (!ms->debugcon) {
             option_error(&c->debugcon, err);
         }
     }
-    if (!c->serials->len && !c->nodefaults) {
+    if (!c->serials->len && !c->nodefaults &&
+        !user_wants_device(c, "isa-serial")) {
         /*
          * -nographic puts COM1 on stdio, unless -debugcon or -qtest has it;
          * with no display it goes nowhere.
          */
         g_ptr_array_add(c->serials, g_memdup2(&default_serial,
                                               sizeof(default_serial)));
-        if (!c->nographic || stdio_used) {
+        if (!c->nographic || qtest_stdio ||
+            (c->debugcon.arg && !strcmp(c->debugcon.arg, "stdio"))) {
             ((CmdlineOpt *)g_ptr_array_index(c->serials, 0))->arg = "null";
         }
     }
     for (guint i = 0; i < c->serials->len; i++) {
         const CmdlineOpt *o = g_ptr_array_index(c->serials, i);
+        g_autofree char *label = NULL;
         Chardev *chr;
 
         if (!strcmp(o->arg, "none")) {
@@ -436,7 +447,8 @@ static void configure_chardevs(Config *c, MachineState *ms)
             error_setg(&err, "too many serial ports (at most 4)");
             option_error(o, err);
         }
-        chr = open_chardev(o->arg, &stdio_used, &err);
+        label = g_strdup_printf("serial%u", ms->nr_serials);
+        chr = open_chardev(label, o->arg, qtest_stdio, &err);
         if (!chr) {
             option_error(o, err);
         }
@@ -538,14 +550,14 @@ static void create_backends_and_devices(Config *c)
     }
 }
 
-/* Does any -device ask for an isa-debug-exit of its own? */
-static bool user_wants_debug_exit(Config *c)
+/* Does any -device ask for a device of type name? */
+static bool user_wants_device(Config *c, const char *name)
 {
     for (guint i = 0; i < c->devices->len; i++) {
         const CmdlineOpt *o = g_ptr_array_index(c->devices, i);
         g_autoptr(QemuOpts) opts = qemu_opts_parse(o->arg, "driver", NULL);
         const char *driver = opts ? qemu_opt_get(opts, "driver") : NULL;
-        if (driver && !strcmp(driver, debug_exit_class.name)) {
+        if (driver && !strcmp(driver, name)) {
             return true;
         }
     }
@@ -566,8 +578,8 @@ static void check_daemonize(Config *c)
         error_report("-nographic cannot be used with -daemonize");
         exit(1);
     }
-    for (guint i = 0; i < c->qmps->len; i++) {
-        const CmdlineOpt *o = g_ptr_array_index(c->qmps, i);
+    for (guint i = 0; i < c->monitors->len; i++) {
+        const CmdlineOpt *o = g_ptr_array_index(c->monitors, i);
         if (!strcmp(o->arg, "stdio")) {
             loc_set_cmdline(o->name, o->arg);
             error_report("cannot use stdio with -daemonize");
@@ -597,12 +609,13 @@ int main(int argc, char **argv)
     };
     int status;
 
+    c.chardevs = g_ptr_array_new_with_free_func(g_free);
     c.serials = g_ptr_array_new_with_free_func(g_free);
     c.devices = g_ptr_array_new_with_free_func(g_free);
     c.drives = g_ptr_array_new_with_free_func(g_free);
     c.objects = g_ptr_array_new_with_free_func(g_free);
     c.generated = g_ptr_array_new_with_free_func(g_free);
-    c.qmps = g_ptr_array_new_with_free_func(g_free);
+    c.monitors = g_ptr_array_new_with_free_func(g_free);
 
     parse_command_line(&c, argc, argv);
     if (!c.accel) {
@@ -619,7 +632,7 @@ int main(int argc, char **argv)
     ms->kernel_filename = (char *)c.kernel;
     ms->kernel_cmdline = (char *)c.append;
     ms->default_devices = !c.nodefaults;
-    ms->user_debug_exit = user_wants_debug_exit(&c);
+    ms->user_debug_exit = user_wants_device(&c, debug_exit_class.name);
     current_machine = ms;
 
     if (c.append && !c.kernel) {
@@ -685,12 +698,14 @@ int main(int argc, char **argv)
     blk_destroy_all();
     iothread_destroy_all();
     current_accel->cleanup();
+    qemu_chr_cleanup_all();
+    g_ptr_array_unref(c.chardevs);
     g_ptr_array_unref(c.serials);
     g_ptr_array_unref(c.devices);
     g_ptr_array_unref(c.drives);
     g_ptr_array_unref(c.objects);
     g_ptr_array_unref(c.generated);
-    g_ptr_array_unref(c.qmps);
+    g_ptr_array_unref(c.monitors);
     os_remove_pidfile();
     bql_unlock();
     return status;

@@ -5,6 +5,7 @@
 #include "chardev/char.h"
 #include "exec/memory.h"
 #include "hw/char/debugcon.h"
+#include "hw/qdev-properties-system.h"
 
 typedef struct DebugconState {
     DeviceState qdev;
@@ -46,10 +47,11 @@ static void debugcon_unrealize(DeviceState *dev)
     DebugconState *s = (DebugconState *)dev;
 
     memory_region_destroy(&s->io);
-    qemu_chr_free(s->chr);
+    /* The chardev property gives the back-end back when the device goes. */
 }
 
 static const Property debugcon_props[] = {
+    DEFINE_PROP_CHR("chardev", DebugconState, chr),
     DEFINE_PROP_UINT32("iobase", DebugconState, iobase, 0xe9),
     DEFINE_PROP_END_OF_LIST(),
 };
@@ -66,13 +68,12 @@ DEVICE_CLASS_REGISTER(debugcon_class)
 
 DeviceState *debugcon_create(Chardev *chr, GError **errp)
 {
-    DebugconState *s = (DebugconState *)qdev_new("isa-debugcon");
+    DeviceState *dev = qdev_new("isa-debugcon");
 
-    s->chr = chr;
-    if (!qdev_realize(DEVICE(s), errp)) {
-        s->chr = NULL;
-        qdev_destroy(DEVICE(s));
+    if (!qdev_prop_set(dev, "chardev", qemu_chr_label(chr), errp) ||
+        !qdev_realize(dev, errp)) {
+        qdev_destroy(dev);
         return NULL;
     }
-    return DEVICE(s);
+    return dev;
 }

@@ -2,10 +2,15 @@
  * A 16550A UART: THR/RBR, IER, IIR/FCR, LCR, MCR, LSR, MSR, SCR, the
  * divisor latch, a 16-byte receive FIFO, loopback, and a level interrupt.
  * Output goes to the back-end at once, so the transmitter is always empty.
+ *
+ * -device isa-serial,chardev=ID,index=N puts it at COM(N+1)'s ports and IRQ
+ * as on a PC; without index=, at the first free one.
  */
 #include "chardev/char.h"
 #include "exec/memory.h"
 #include "hw/char/serial.h"
+#include "hw/qdev-properties-system.h"
+#include "qemu/error-report.h"
 #include "sysemu/accel.h"
 
 #define UART_IER_RDI    0x01    /* received data available */
@@ -37,8 +42,19 @@
 
 #define RX_FIFO_SIZE    16
 
+#define ISA_SERIAL_PORTS 4
+#define FROM_INDEX      UINT32_MAX      /* iobase/irq: COMn's */
+
+static const struct { uint32_t iobase, irq; } com_ports[ISA_SERIAL_PORTS] = {
+    { 0x3f8, 4 }, { 0x2f8, 3 }, { 0x3e8, 4 }, { 0x2e8, 3 },
+};
+
+/* Which indexes realized UARTs hold (BQL). */
+static bool index_used[ISA_SERIAL_PORTS];
+
 typedef struct SerialState {
     DeviceState qdev;
+    int32_t index;              /* -1: the first free one */
     uint32_t iobase;
     uint32_t irq;
     Chardev *chr;
@@ -225,10 +241,35 @@ static void serial_reset(DeviceState *dev)
     serial_update_irq(s);
 }
 
+/* Called with the BQL held, at start-up. */
 static bool serial_realize(DeviceState *dev, GError **errp)
 {
     SerialState *s = (SerialState *)dev;
 
+    if (s->index < 0) {
+        for (s->index = 0; s->index < ISA_SERIAL_PORTS; s->index++) {
+            if (!index_used[s->index]) {
+                break;
+            }
+        }
+    }
+    if (s->index >= ISA_SERIAL_PORTS) {
+        error_setg(errp, "Max. supported number of ISA serial ports is %d.",
+                   ISA_SERIAL_PORTS);
+        return false;
+    }
+    if (index_used[s->index]) {
+        error_setg(errp, "ISA serial port index %d (COM%d) is in use",
+                   s->index, s->index + 1);
+        return false;
+    }
+    index_used[s->index] = true;
+    if (s->iobase == FROM_INDEX) {
+        s->iobase = com_ports[s->index].iobase;
+    }
+    if (s->irq == FROM_INDEX) {
+        s->irq = com_ports[s->index].irq;
+    }
     memory_region_init_io(&s->io, "serial", 8, &serial_ops, s);
     memory_region_map(&s->io, &address_space_io, s->iobase, 0);
     if (s->chr) {
@@ -243,12 +284,19 @@ static void serial_unrealize(DeviceState *dev)
     SerialState *s = (SerialState *)dev;
 
     memory_region_destroy(&s->io);
-    qemu_chr_free(s->chr);
+    index_used[s->index] = false;
+    /* The chardev property gives the back-end back when the device goes. */
 }
 
 static const Property serial_props[] = {
-    DEFINE_PROP_UINT32("iobase", SerialState, iobase, 0x3f8),
-    DEFINE_PROP_UINT32("irq", SerialState, irq, 4),
+    DEFINE_PROP_CHR("chardev", SerialState, chr),
+    DEFINE_PROP("index", SerialState, index, prop_info_int32,
+                .defval = (uint64_t)-1,
+                .desc = "COM1..COM4 = 0..3 (default: the first free one)"),
+    DEFINE_PROP("iobase", SerialState, iobase, prop_info_uint32,
+                .defval = FROM_INDEX, .desc = "default: COMn's"),
+    DEFINE_PROP("irq", SerialState, irq, prop_info_uint32,
+                .defval = FROM_INDEX, .desc = "default: COMn's"),
     DEFINE_PROP_END_OF_LIST(),
 };
 
@@ -257,24 +305,23 @@ static const DeviceClass serial_isa_class = {
     .desc = "16550A UART",
     .instance_size = sizeof(SerialState),
     .props = serial_props,
+    .user_creatable = true,
     .realize = serial_realize,
     .unrealize = serial_unrealize,
     .reset = serial_reset,
 };
 DEVICE_CLASS_REGISTER(serial_isa_class)
 
-DeviceState *serial_isa_create(uint32_t iobase, uint32_t irq, Chardev *chr,
-                               GError **errp)
+DeviceState *serial_isa_create(int index, Chardev *chr, GError **errp)
 {
-    SerialState *s = (SerialState *)qdev_new("isa-serial");
+    DeviceState *dev = qdev_new("isa-serial");
+    g_autofree char *index_str = g_strdup_printf("%d", index);
 
-    s->iobase = iobase;
-    s->irq = irq;
-    s->chr = chr;
-    if (!qdev_realize(DEVICE(s), errp)) {
-        s->chr = NULL;  /* the caller keeps it on failure */
-        qdev_destroy(DEVICE(s));
+    if (!qdev_prop_set(dev, "index", index_str, errp) ||
+        !qdev_prop_set(dev, "chardev", qemu_chr_label(chr), errp) ||
+        !qdev_realize(dev, errp)) {
+        qdev_destroy(dev);
         return NULL;
     }
-    return DEVICE(s);
+    return dev;
 }

@@ -4,7 +4,6 @@
  * interrupt controllers, COM1, the power and reset ports, isa-debug-exit
  * and a PCI host bridge.  See docs/devel/guest-abi.rst for the layout.
  */
-#include "chardev/char.h"
 #include "exec/guest-ram.h"
 #include "hw/boards.h"
 #include "hw/char/debugcon.h"
@@ -17,10 +16,6 @@
 #include "sysemu/accel.h"
 
 MachineState *current_machine;
-
-static const struct { uint32_t iobase, irq; } serial_ports[] = {
-    { 0x3f8, 4 }, { 0x2f8, 3 }, { 0x3e8, 4 }, { 0x2e8, 3 },
-};
 
 static bool create_onboard_devices(MachineState *ms, GError **errp)
 {
@@ -35,17 +30,12 @@ static bool create_onboard_devices(MachineState *ms, GError **errp)
         return false;
     }
     for (unsigned i = 0; i < ms->nr_serials; i++) {
-        if (!serial_isa_create(serial_ports[i].iobase, serial_ports[i].irq,
-                               ms->serials[i], errp)) {
+        if (!serial_isa_create(i, ms->serials[i], errp)) {
             return false;
         }
-        ms->serials[i] = NULL;  /* the device owns it now */
     }
-    if (ms->debugcon) {
-        if (!debugcon_create(ms->debugcon, errp)) {
-            return false;
-        }
-        ms->debugcon = NULL;
+    if (ms->debugcon && !debugcon_create(ms->debugcon, errp)) {
+        return false;
     }
     /* So that guests can always report a status; -nodefaults removes it. */
     if (ms->default_devices && !ms->user_debug_exit) {
@@ -98,8 +88,4 @@ void pvh_machine_cleanup(MachineState *ms)
     }
     pvh_kernel_close();
     guest_ram_cleanup();
-    for (unsigned i = 0; i < ms->nr_serials; i++) {
-        qemu_chr_free(ms->serials[i]);
-    }
-    qemu_chr_free(ms->debugcon);
 }

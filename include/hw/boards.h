@@ -17,9 +17,9 @@ typedef struct MachineState {
     unsigned smp_cpus;
     char *kernel_filename;
     char *kernel_cmdline;
-    Chardev *serials[4];        /* COM1..COM4 back-ends, until realized */
+    Chardev *serials[4];        /* -serial: COM1..COM4's back-ends */
     unsigned nr_serials;
-    Chardev *debugcon;          /* -debugcon back-end, or NULL */
+    Chardev *debugcon;          /* -debugcon's back-end, or NULL */
     bool default_devices;       /* false with -nodefaults */
     bool user_debug_exit;       /* -device isa-debug-exit was given */
 

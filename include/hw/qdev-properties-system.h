@@ -10,8 +10,11 @@
 extern const PropertyInfo prop_info_drive;
 /* An IOThread * field. */
 extern const PropertyInfo prop_info_iothread;
+/* A Chardev * field, claimed by the device; released when it is freed. */
+extern const PropertyInfo prop_info_chardev;
 
 #define DEFINE_PROP_DRIVE(n, s, f) DEFINE_PROP(n, s, f, prop_info_drive)
 #define DEFINE_PROP_IOTHREAD(n, s, f) DEFINE_PROP(n, s, f, prop_info_iothread)
+#define DEFINE_PROP_CHR(n, s, f) DEFINE_PROP(n, s, f, prop_info_chardev)
 
 #endif

@@ -17,16 +17,21 @@
 #define MONITOR_OUTPUT_MAX  (16u << 20)
 
 /*
- * -qmp unix:PATH[,server=on][,wait=off] | stdio.  Main thread, before
- * monitor_start().  *uses_stdio is set for stdio.
+ * -qmp unix:PATH,server=on[,wait=off] | stdio, and -mon chardev=ID[,...]:
+ * monitors on character devices (monitor/monitor-opts.c).  Main thread,
+ * BQL held, after -chardev and before monitor_start().
  */
-bool monitor_new_qmp(const char *spec, bool *uses_stdio, GError **errp);
+bool monitor_new_qmp(const char *spec, GError **errp);
+bool monitor_new_from_mon_opts(const char *optarg, GError **errp);
+
 /*
- * A monitor on a listening socket the caller made (-mon chardev=ID); it
- * takes the fd.  wait: accept the first client before returning.
+ * A monitor on a listening socket (it takes the fd; label as in
+ * query-chardev).  wait: accept the first client before returning.
  */
 bool monitor_new_qmp_listener(int listen_fd, const char *label, bool wait,
                               GError **errp);
+/* A monitor on standard input and output (the caller reserved them). */
+void monitor_new_qmp_stdio(void);
 /* Start the monitor thread.  Main thread, BQL held. */
 void monitor_start(void);
 /*

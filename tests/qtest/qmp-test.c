@@ -289,6 +289,76 @@ static void test_several_monitors(void)
     rmdir(dir);
 }
 
+/* -chardev socket with -mon; query-chardev lists it, in use. */
+static void test_mon_chardev(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("qmp-test-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "mon", NULL);
+    g_autoptr(QTestState) qts = qtest_initf(
+        "-chardev socket,id=mon0,path=%s,server=on,wait=off "
+        "-mon chardev=mon0,id=monitor,mode=control -chardev null,id=n0",
+        path);
+    g_autoptr(QmpTestClient) c = qmp_client_connect(path, false);
+    g_autoptr(JsonObject) r = qmp_client_cmd(c, "{'execute':'query-chardev'}");
+    JsonArray *list = json_node_get_array(qmp_reply_return(r));
+    g_autofree char *filename = g_strdup_printf("unix:%s,server=on", path);
+    bool mon0 = false, n0 = false;
+
+    for (guint i = 0; i < json_array_get_length(list); i++) {
+        JsonObject *o = json_array_get_object_element(list, i);
+        const char *label = json_object_get_string_member(o, "label");
+
+        if (!strcmp(label, "mon0")) {
+            g_assert_cmpstr(json_object_get_string_member(o, "filename"), ==,
+                            filename);
+            g_assert(json_object_get_boolean_member(o, "frontend-open"));
+            mon0 = true;
+        } else if (!strcmp(label, "n0")) {
+            g_assert(!json_object_get_boolean_member(o, "frontend-open"));
+            n0 = true;
+        }
+    }
+    g_assert(mon0 && n0);
+    qmp_client_close(g_steal_pointer(&c));
+    qtest_quit(g_steal_pointer(&qts));
+    g_assert(!g_file_test(path, G_FILE_TEST_EXISTS));
+    rmdir(dir);
+}
+
+static void test_monitor_option_errors(void)
+{
+    static const struct {
+        const char *args, *err;
+    } cases[] = {
+        { "-mon chardev=nope,mode=control",
+          "-mon chardev=nope,mode=control: chardev \"nope\" not found" },
+        { "-chardev null,id=n -mon chardev=n,mode=readline",
+          "-mon chardev=n,mode=readline: only QMP monitors (mode=control) "
+          "are supported, not the human monitor (mode=readline)" },
+        { "-chardev null,id=n -mon chardev=n,mode=control",
+          "-mon chardev=n,mode=control: chardev 'n' is not a listening "
+          "socket (server=on,wait=off)" },
+        { "-qmp tcp:localhost:4444",
+          "-qmp tcp:localhost:4444: 'tcp:localhost:4444' is not a supported "
+          "QMP back-end (unix:PATH,server=on,wait=off or stdio)" },
+        { "-qmp unix:/tmp/x.sock",
+          "-qmp unix:/tmp/x.sock: a QMP socket must be a server (server=on)" },
+        { "-nographic -qmp stdio",
+          "-serial stdio: cannot use stdio by multiple character devices" },
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *args = g_strdup_printf("-accel qtest -display none "
+                                                "%s", cases[i].args);
+        g_autofree char *err = NULL;
+        g_autofree char *expected = g_strdup_printf("qemu-system-x86_64: "
+                                                    "%s\n", cases[i].err);
+
+        g_assert_cmpint(qtest_run_vmm(NULL, args, &err), ==, 1);
+        g_assert_cmpstr(err, ==, expected);
+    }
+}
+
 /* A second client waits until the first leaves, as with QEMU. */
 static void test_one_client_at_a_time(void)
 {
@@ -401,6 +471,9 @@ int main(int argc, char **argv)
     g_test_add_func("/qmp/client-not-reading", test_client_not_reading);
     g_test_add_func("/qmp/several-monitors", test_several_monitors);
     g_test_add_func("/qmp/one-client-at-a-time", test_one_client_at_a_time);
+    g_test_add_func("/qmp/mon-chardev", test_mon_chardev);
+    g_test_add_func("/qmp/monitor-option-errors",
+                    test_monitor_option_errors);
     g_test_add_func("/qmp/schema-matches-commands",
                     test_schema_matches_commands);
     g_test_add_func("/qmp/every-query-answers", test_every_query_answers);
