@@ -306,6 +306,7 @@ static const struct {
     { "pvh-machine", "machine", false },
     { "container", "object", false },
     { "iothread", "object", false },
+    { "secret", "object", false },
     { "cpu", "device", true },
     { "host-x86_64-cpu", "cpu", false },
     { "max-x86_64-cpu", "cpu", false },

@@ -48,7 +48,8 @@ const QemuOptionDef qemu_option_defs[] = {
       "aio=io_uring|threads, readonly=on|off, discard=ignore|unmap, "
       "file.locking=on|off|auto" },
     { "object", QEMU_OPTION_object, true,
-      "object iothread,id=ID[,poll-max-ns=NS]", "an I/O thread" },
+      "object iothread,id=ID[,poll-max-ns=NS]|secret,id=ID,data=|file=",
+      "an I/O thread, or a secret (checked, unused)" },
     { "qtest", QEMU_OPTION_qtest, true, "qtest unix:PATH|stdio",
       "serve the qtest protocol there (with -accel qtest)" },
     { "qtest-log", QEMU_OPTION_qtest_log, true, "qtest-log FILE|none",

@@ -21,6 +21,7 @@
 #include "sysemu/os-posix.h"
 #include "sysemu/qtest.h"
 #include "sysemu/runstate.h"
+#include "sysemu/secret.h"
 #include "sysemu/sysemu.h"
 #include "sysemu/vm-state.h"
 #include "system/vl-options.h"
@@ -470,8 +471,11 @@ static bool create_object(const char *arg, GError **errp)
         return false;
     }
     if (!strcmp(type, "help")) {
-        printf("List of user creatable objects:\n  iothread\n");
+        printf("List of user creatable objects:\n  iothread\n  secret\n");
         exit(0);
+    }
+    if (!strcmp(type, "secret")) {
+        return secret_create(opts, errp);
     }
     if (strcmp(type, "iothread")) {
         error_setg(errp, "Parameter 'qom-type' does not accept value '%s'",

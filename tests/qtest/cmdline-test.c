@@ -62,6 +62,29 @@ static const CmdlineCase cases[] = {
       "found\n" },
     { "/cmdline/object/unknown", "-object foo",
       PROG "-object foo: Parameter 'qom-type' does not accept value 'foo'\n" },
+    /* libvirt passes its master key to every VM as -object secret. */
+    { "/cmdline/object/secret-no-id", "-object secret,data=x",
+      PROG "-object secret,data=x: Parameter 'id' is missing\n" },
+    { "/cmdline/object/secret-no-data", "-object secret,id=s0",
+      PROG "-object secret,id=s0: Either 'data' or 'file' must be given\n" },
+    { "/cmdline/object/secret-both", "-object secret,id=s0,data=x,file=/f",
+      PROG "-object secret,id=s0,data=x,file=/f: 'data' and 'file' cannot "
+      "both be given\n" },
+    { "/cmdline/object/secret-no-file",
+      "-object secret,id=s0,file=/nonexistent",
+      PROG "-object secret,id=s0,file=/nonexistent: Unable to read "
+      "/nonexistent: No such file or directory\n" },
+    { "/cmdline/object/secret-bad-base64",
+      "-object secret,id=s0,data=!!!,format=base64",
+      PROG "-object secret,id=s0,data=!!!,format=base64: Parameter 'data' "
+      "is not valid base64\n" },
+    { "/cmdline/object/secret-bad-format",
+      "-object secret,id=s0,data=x,format=hex",
+      PROG "-object secret,id=s0,data=x,format=hex: Parameter 'format' does "
+      "not accept value 'hex'\n" },
+    { "/cmdline/object/secret-duplicate",
+      "-object iothread,id=s0 -object secret,id=s0,data=x",
+      PROG "-object secret,id=s0,data=x: Duplicate ID 's0' for object\n" },
     { "/cmdline/serial/bad-backend", "-serial bogus:",
       PROG "-serial bogus:: 'bogus:' is not a valid char driver\n" },
     { "/cmdline/serial/two-stdio", "-serial stdio -serial stdio",
@@ -110,6 +133,28 @@ static void test_case(gconstpointer data)
     g_autofree char *args = g_strconcat(BASE_ARGS, c->args, NULL);
 
     assert_vmm_error(NULL, args, c->expected);
+}
+
+/* libvirt's master key: a raw file; and a base64 secret given inline. */
+static void test_secret_accepted(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("secret-XXXXXX", NULL);
+    g_autofree char *key = g_build_filename(dir, "master-key.aes", NULL);
+    g_autofree char *args = NULL;
+    g_autoptr(QTestState) qts = NULL;
+    g_autoptr(JsonObject) r = NULL;
+
+    g_assert(g_file_set_contents(key, "0123456789abcdef0123456789abcdef",
+                                 32, NULL));
+    args = g_strdup_printf("-object secret,id=masterKey0,format=raw,file=%s "
+                           "-object secret,id=s1,format=base64,data=aGVsbG8=",
+                           key);
+    qts = qtest_init(args);
+    r = qtest_qmp(qts, "{'execute':'query-status'}");
+    qmp_reply_return(r);
+    qtest_quit(g_steal_pointer(&qts));
+    g_unlink(key);
+    g_rmdir(dir);
 }
 
 static void test_kernel_not_elf(void)
@@ -288,6 +333,7 @@ int main(int argc, char **argv)
     for (unsigned i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_test_add_data_func(cases[i].path, &cases[i], test_case);
     }
+    g_test_add_func("/cmdline/object/secret-accepted", test_secret_accepted);
     g_test_add_func("/cmdline/kernel/not-elf", test_kernel_not_elf);
     g_test_add_func("/cmdline/m/unbackable", test_ram_unbackable);
     g_test_add_func("/cmdline/accel/kvm-missing", test_kvm_missing);
