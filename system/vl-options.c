@@ -28,8 +28,10 @@ const QemuOptionDef qemu_option_defs[] = {
     { "display", QEMU_OPTION_display, true, "display none", "no display" },
     { "chardev", QEMU_OPTION_chardev, true,
       "chardev null|file|stdio|pty|socket,id=ID[,...]",
-      "a character device: file,path=PATH; socket,path=PATH|fd=N"
-      "[,server=on|off][,wait=on|off]" },
+      "a character device: file,path=PATH[,append=on|off]; "
+      "socket,path=PATH|fd=N[,server=on|off][,wait=on|off]" },
+    { "add-fd", QEMU_OPTION_add_fd, true, "add-fd fd=FD,set=SET[,opaque=..]",
+      "put the inherited fd FD in set SET, opened as /dev/fdset/SET" },
     { "serial", QEMU_OPTION_serial, true,
       "serial stdio|pty|file:PATH|unix:PATH|chardev:ID|null|none",
       "back-end of the next serial port (COM1 first)" },

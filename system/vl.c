@@ -13,6 +13,7 @@
 #include "hw/qdev.h"
 #include "qemu/cutils.h"
 #include "qemu/error-report.h"
+#include "qemu/fdset.h"
 #include "qemu/main-loop.h"
 #include "monitor/monitor.h"
 #include "qemu/option.h"
@@ -226,6 +227,14 @@ static bool parse_smp(Config *c, const CmdlineOpt *o, GError **errp)
     return true;
 }
 
+/* Sets are filled as the command line is read, before anything opens. */
+static bool parse_add_fd(const CmdlineOpt *o, GError **errp)
+{
+    g_autoptr(QemuOpts) opts = qemu_opts_parse(o->arg, NULL, errp);
+
+    return opts && fdset_add(opts, errp);
+}
+
 static bool parse_display(Config *c, const CmdlineOpt *o, GError **errp)
 {
     if (strcmp(o->arg, "none") && !g_str_has_prefix(o->arg, "none,")) {
@@ -322,6 +331,9 @@ static void parse_command_line(Config *c, int argc, char **argv)
             break;
         case QEMU_OPTION_chardev:
             g_ptr_array_add(c->chardevs, g_memdup2(&o, sizeof(o)));
+            break;
+        case QEMU_OPTION_add_fd:
+            ok = parse_add_fd(&o, &err);
             break;
         case QEMU_OPTION_serial:
             g_ptr_array_add(c->serials, g_memdup2(&o, sizeof(o)));
