@@ -1,7 +1,7 @@
 /*
  * QMP commands a management tool probes a VMM with before it runs a VM
  * (libvirt sends each of them once per binary): the command line, and the
- * features this VMM does not have (migration, TPM, SEV, SGX), answered as
+ * features this VMM does not have (TPM, SEV, SGX), answered as
  * absent rather than left for the tool to guess.  Main thread, BQL held.
  */
 #include <string.h>
@@ -39,12 +39,6 @@ static JsonNode *query_command_line_options(JsonObject *args, GError **errp)
         return NULL;
     }
     return qmp_return_array(list);
-}
-
-/* There is no migration, so no migration capability. */
-static JsonNode *query_migrate_capabilities(JsonObject *args, GError **errp)
-{
-    return qmp_return_array(json_array_new());
 }
 
 /* No TPM device and no TPM back-end. */
@@ -95,7 +89,6 @@ static JsonNode *query_sgx_capabilities(JsonObject *args, GError **errp)
 
 static const QmpCommand probe_commands[] = {
     { "query-command-line-options", query_command_line_options },
-    { "query-migrate-capabilities", query_migrate_capabilities },
     { "query-tpm-models", query_tpm_models },
     { "query-tpm-types", query_tpm_types },
     { "query-sev-capabilities", query_sev_capabilities },

@@ -214,7 +214,7 @@ static void test_absent_features(void)
 {
     g_autoptr(QTestState) qts = qtest_init("");
     static const char *const empty[] = {
-        "query-migrate-capabilities", "query-tpm-models", "query-tpm-types",
+        "query-tpm-models", "query-tpm-types",
     };
 
     for (guint i = 0; i < G_N_ELEMENTS(empty); i++) {
@@ -236,6 +236,43 @@ static void test_absent_features(void)
                      : "SGX is not enabled in KVM");
 }
 
+static bool migration_events(QTestState *qts)
+{
+    g_autoptr(JsonNode) ret = cmd_return(qts,
+        "{'execute':'query-migrate-capabilities'}");
+    JsonArray *caps = json_node_get_array(ret);
+    JsonObject *c;
+
+    g_assert_cmpuint(json_array_get_length(caps), ==, 1);
+    c = json_array_get_object_element(caps, 0);
+    g_assert_cmpstr(json_object_get_string_member(c, "capability"), ==,
+                    "events");
+    return json_object_get_boolean_member(c, "state");
+}
+
+/*
+ * No migration; the one capability is "events", which libvirt switches on
+ * for every VM it starts.
+ */
+static void test_migrate_capabilities(void)
+{
+    g_autoptr(QTestState) qts = qtest_init("");
+    g_autoptr(JsonObject) r = NULL, bad = NULL;
+
+    g_assert(!migration_events(qts));
+    r = qtest_qmp(qts, "{'execute':'migrate-set-capabilities','arguments':"
+                  "{'capabilities':[{'capability':'events','state':true}]}}");
+    qmp_reply_return(r);
+    g_assert(migration_events(qts));
+    bad = qtest_qmp(qts, "{'execute':'migrate-set-capabilities','arguments':"
+                    "{'capabilities':[{'capability':'postcopy-ram',"
+                    "'state':true}]}}");
+    g_assert_cmpstr(qmp_reply_error_desc(bad), ==,
+                    "Parameter 'capabilities[0].capability' does not accept "
+                    "value 'postcopy-ram'");
+    g_assert(migration_events(qts));
+}
+
 /* Each command is in query-commands and in the introspected schema. */
 static void test_in_schema(void)
 {
@@ -245,6 +282,7 @@ static void test_in_schema(void)
     static const char *const cmds[] = {
         "query-cpu-definitions", "query-cpu-model-expansion",
         "query-command-line-options", "query-migrate-capabilities",
+        "migrate-set-capabilities",
         "query-tpm-models", "query-tpm-types", "query-sev-capabilities",
         "query-sgx-capabilities",
     };
@@ -276,6 +314,8 @@ int main(int argc, char **argv)
     g_test_add_func("/qmp-probe/command-line-options",
                     test_command_line_options);
     g_test_add_func("/qmp-probe/absent-features", test_absent_features);
+    g_test_add_func("/qmp-probe/migrate-capabilities",
+                    test_migrate_capabilities);
     g_test_add_func("/qmp-probe/in-schema", test_in_schema);
     return g_test_run();
 }
