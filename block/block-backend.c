@@ -34,6 +34,9 @@ struct BlockBackend {
      * one of its sectors, lest one's read undo the other's write. */
     GQueue rmw_active, rmw_waiting;
     char *zero_buf;             /* ZERO_BUF_SIZE zeroes, once needed */
+    BlockAcct acct;             /* the users' requests (accounting.h) */
+    const BlockResizeNotifier *resize_notifier;
+    void *resize_opaque;
 };
 
 static GPtrArray *backends;
@@ -77,6 +80,7 @@ BlockBackend *blk_new(const char *name, BlockFile *file,
     blk->cache_mode = cache;
     blk->engine = engine;
     blk->discard = discard;
+    block_acct_init(&blk->acct);
     if (!backends) {
         backends = g_ptr_array_new();
     }
@@ -113,11 +117,6 @@ BlockBackend *blk_next(BlockBackend *blk)
 const char *blk_get_filename(BlockBackend *blk)
 {
     return blk->file.filename;
-}
-
-void *blk_get_attached_dev(BlockBackend *blk)
-{
-    return blk->dev;
 }
 
 const char *blk_name(BlockBackend *blk)
@@ -179,6 +178,7 @@ void blk_destroy_all(void)
         }
         free(blk->zero_buf);
         file_close(&blk->file);
+        block_acct_destroy(&blk->acct);
         g_free(blk->name);
         g_free(blk);
     }
@@ -201,6 +201,11 @@ void blk_detach_dev(BlockBackend *blk)
     blk->dev = NULL;
 }
 
+void *blk_get_attached_dev(BlockBackend *blk)
+{
+    return blk->dev;
+}
+
 bool blk_set_perm(BlockBackend *blk, uint64_t perm, uint64_t shared,
                   GError **errp)
 {
@@ -210,6 +215,81 @@ bool blk_set_perm(BlockBackend *blk, uint64_t perm, uint64_t shared,
 uint64_t blk_getlength(BlockBackend *blk)
 {
     return blk->file.length;
+}
+
+void blk_set_resize_notifier(BlockBackend *blk,
+                             const BlockResizeNotifier *notifier,
+                             void *opaque)
+{
+    blk->resize_notifier = notifier;
+    blk->resize_opaque = opaque;
+}
+
+/* QEMU's largest image: INT64_MAX rounded down to 1 GiB. */
+#define BLK_MAX_LENGTH  ((uint64_t)INT64_MAX & ~(uint64_t)((1 << 30) - 1))
+
+typedef struct Resize {
+    BlockBackend *blk;
+    uint64_t size;
+    GError *err;
+} Resize;
+
+/*
+ * In blk's context, so that no request of it starts before this returns:
+ * wait until none is in flight, then change the size.  blk's length is
+ * read there and with the BQL held, which the caller holds.
+ */
+static void blk_resize_in_context(void *opaque)
+{
+    Resize *r = opaque;
+    BlockBackend *blk = r->blk;
+
+    blk_drain(blk);
+    if (!blk->file.is_bdev && ftruncate(blk->file.fd, r->size) < 0) {
+        error_setg_errno(&r->err, errno, "Could not resize file");
+        return;
+    }
+    blk->file.length = r->size;
+}
+
+bool blk_resize(BlockBackend *blk, uint64_t size, GError **errp)
+{
+    const BlockResizeNotifier *n = blk->resize_notifier;
+    uint64_t perm = blk->file.perm, shared = blk->file.shared;
+    Resize r = { .blk = blk, .size = size };
+
+    if (size > BLK_MAX_LENGTH) {
+        error_setg(errp, "offset(%" G_GUINT64_FORMAT ") exceeds maximum(%"
+                   G_GUINT64_FORMAT ")", size, BLK_MAX_LENGTH);
+        return false;
+    }
+    if (blk->file.read_only) {
+        error_setg(errp, "Image is read-only");
+        return false;
+    }
+    if (blk->file.is_bdev && size > blk->file.length) {
+        error_setg(errp, "Cannot grow device files");
+        return false;
+    }
+    /* As QEMU's block_resize, a user of the image that resizes it. */
+    if (!file_set_perm(&blk->file, perm | BLK_PERM_RESIZE, shared, errp)) {
+        return false;
+    }
+    if (n && n->prepare && !n->prepare(blk->resize_opaque, size, errp)) {
+        file_set_perm(&blk->file, perm, shared, NULL);
+        return false;
+    }
+    aio_run_sync(blk->ctx, blk_resize_in_context, &r);
+    /* Giving a permission up cannot fail. */
+    file_set_perm(&blk->file, perm, shared, NULL);
+    if (n && n->changed) {
+        n->changed(blk->resize_opaque, blk->file.length);
+    }
+    if (r.err) {
+        g_propagate_error(errp, r.err);
+        return false;
+    }
+    return true;
 }
 
 bool blk_is_read_only(BlockBackend *blk)
@@ -685,24 +765,81 @@ static void blk_rw(BlockBackend *blk, BlockOp op, uint64_t offset,
     }
 }
 
+/*
+ * A user's request, counted when it completes (accounting.h); the block
+ * layer's own steps (bounce chunks, the writes of a write-zeroes) are not
+ * requests of their own.
+ */
+typedef struct AcctReq {
+    BlockBackend *blk;
+    BlockAcctType type;
+    uint64_t bytes;
+    int64_t start_ns;
+    BlockCompletionFunc *cb;
+    void *opaque;
+} AcctReq;
+
+/* In the back-end's AioContext. */
+static void acct_req_done(void *opaque, int ret)
+{
+    AcctReq *r = opaque;
+    BlockCompletionFunc *cb = r->cb;
+    void *cb_opaque = r->opaque;
+
+    block_acct_done(&r->blk->acct, r->type, r->bytes, r->start_ns, ret != 0);
+    g_free(r);
+    cb(cb_opaque, ret);
+}
+
+static AcctReq *acct_req_new(BlockBackend *blk, BlockAcctType type,
+                             uint64_t bytes, BlockCompletionFunc *cb,
+                             void *opaque)
+{
+    AcctReq *r = g_new(AcctReq, 1);
+
+    *r = (AcctReq){
+        .blk = blk, .type = type, .bytes = bytes,
+        .start_ns = block_acct_now(), .cb = cb, .opaque = opaque,
+    };
+    return r;
+}
+
+void blk_get_stats(BlockBackend *blk, BlockAcctStats *out)
+{
+    block_acct_get(&blk->acct, out);
+}
+
+void blk_account_invalid(BlockBackend *blk, BlockAcctType type)
+{
+    block_acct_invalid(&blk->acct, type);
+}
+
 void blk_aio_preadv(BlockBackend *blk, uint64_t offset,
                     const struct iovec *iov, int iovcnt,
                     BlockCompletionFunc *cb, void *opaque)
 {
-    blk_rw(blk, BLOCK_OP_READ, offset, iov, iovcnt, cb, opaque);
+    AcctReq *r = acct_req_new(blk, BLOCK_ACCT_READ,
+                              block_iov_size(iov, iovcnt), cb, opaque);
+
+    blk_rw(blk, BLOCK_OP_READ, offset, iov, iovcnt, acct_req_done, r);
 }
 
 void blk_aio_pwritev(BlockBackend *blk, uint64_t offset,
                      const struct iovec *iov, int iovcnt,
                      BlockCompletionFunc *cb, void *opaque)
 {
-    blk_rw(blk, BLOCK_OP_WRITE, offset, iov, iovcnt, cb, opaque);
+    AcctReq *r = acct_req_new(blk, BLOCK_ACCT_WRITE,
+                              block_iov_size(iov, iovcnt), cb, opaque);
+
+    blk_rw(blk, BLOCK_OP_WRITE, offset, iov, iovcnt, acct_req_done, r);
 }
 
 void blk_aio_flush(BlockBackend *blk, BlockCompletionFunc *cb, void *opaque)
 {
+    AcctReq *r = acct_req_new(blk, BLOCK_ACCT_FLUSH, 0, cb, opaque);
+
     blk_submit(blk, &(BlockIO){
-        .op = BLOCK_OP_FLUSH, .cb = cb, .opaque = opaque,
+        .op = BLOCK_OP_FLUSH, .cb = acct_req_done, .opaque = r,
     });
 }
 
@@ -764,8 +901,8 @@ static void discard_done(void *opaque, int ret)
     fallback_finish(f, ret);
 }
 
-void blk_aio_pdiscard(BlockBackend *blk, uint64_t offset, uint64_t bytes,
-                      BlockCompletionFunc *cb, void *opaque)
+static void blk_pdiscard(BlockBackend *blk, uint64_t offset, uint64_t bytes,
+                         BlockCompletionFunc *cb, void *opaque)
 {
     BlockIO io;
     Fallback *f;
@@ -782,6 +919,13 @@ void blk_aio_pdiscard(BlockBackend *blk, uint64_t offset, uint64_t bytes,
     f->io.cb = discard_done;
     f->io.opaque = f;
     blk_submit(blk, &f->io);
+}
+
+void blk_aio_pdiscard(BlockBackend *blk, uint64_t offset, uint64_t bytes,
+                      BlockCompletionFunc *cb, void *opaque)
+{
+    blk_pdiscard(blk, offset, bytes, acct_req_done,
+                 acct_req_new(blk, BLOCK_ACCT_UNMAP, bytes, cb, opaque));
 }
 
 static void zeroes_write(Fallback *f);
@@ -861,9 +1005,9 @@ static void zeroes_try(Fallback *f)
     blk_submit(f->blk, &f->io);
 }
 
-void blk_aio_pwrite_zeroes(BlockBackend *blk, uint64_t offset, uint64_t bytes,
-                           bool may_unmap, BlockCompletionFunc *cb,
-                           void *opaque)
+static void blk_pwrite_zeroes(BlockBackend *blk, uint64_t offset,
+                              uint64_t bytes, bool may_unmap,
+                              BlockCompletionFunc *cb, void *opaque)
 {
     Fallback *f;
 
@@ -877,6 +1021,14 @@ void blk_aio_pwrite_zeroes(BlockBackend *blk, uint64_t offset, uint64_t bytes,
     f = fallback_new(blk, offset, bytes, cb, opaque);
     f->unmap = may_unmap && blk->discard;
     zeroes_try(f);
+}
+
+void blk_aio_pwrite_zeroes(BlockBackend *blk, uint64_t offset, uint64_t bytes,
+                           bool may_unmap, BlockCompletionFunc *cb,
+                           void *opaque)
+{
+    blk_pwrite_zeroes(blk, offset, bytes, may_unmap, acct_req_done,
+                      acct_req_new(blk, BLOCK_ACCT_WRITE, bytes, cb, opaque));
 }
 
 void blk_io_plug(BlockBackend *blk)

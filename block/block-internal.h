@@ -11,6 +11,7 @@
 
 #include <sys/uio.h>
 
+#include "block/accounting.h"
 #include "block/block-backend.h"
 
 /* n rounded to a multiple of the power of two a. */
@@ -144,6 +145,31 @@ void blk_io_done(BlockBackend *blk, BlockCompletionFunc *cb, void *opaque,
 BlockBackend *blk_new(const char *name, BlockFile *file,
                       BlockCacheMode cache, BlockAioEngine engine,
                       bool discard, GError **errp);
+
+/*
+ * accounting.c: the counters of a back-end (include/block/accounting.h),
+ * by BlockAcctType.  Counted in the back-end's AioContext, read anywhere.
+ */
+typedef struct BlockAcct {
+    GMutex lock;
+    /* Protected by lock */
+    uint64_t bytes[BLOCK_ACCT__MAX];
+    uint64_t ops[BLOCK_ACCT__MAX];
+    uint64_t failed[BLOCK_ACCT__MAX];
+    uint64_t invalid[BLOCK_ACCT__MAX];
+    int64_t total_time_ns[BLOCK_ACCT__MAX];
+    int64_t last_ns;            /* the last completion; -1: none yet */
+} BlockAcct;
+
+void block_acct_init(BlockAcct *a);
+void block_acct_destroy(BlockAcct *a);
+/* CLOCK_MONOTONIC in nanoseconds: a request's start. */
+int64_t block_acct_now(void);
+/* A request of type that started at start_ns completed. */
+void block_acct_done(BlockAcct *a, BlockAcctType type, uint64_t bytes,
+                     int64_t start_ns, bool failed);
+void block_acct_invalid(BlockAcct *a, BlockAcctType type);
+void block_acct_get(BlockAcct *a, BlockAcctStats *out);
 
 /* iov.c: iovec helpers.  offset counts bytes into the iovec's data. */
 uint64_t block_iov_size(const struct iovec *iov, int iovcnt);

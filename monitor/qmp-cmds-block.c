@@ -1,7 +1,9 @@
 /*
  * QMP commands about block devices.  Main thread, BQL held.
  */
+#include "block/accounting.h"
 #include "block/block-backend.h"
+#include "hw/block/virtio-blk-uring-query.h"
 #include "hw/qdev.h"
 #include "monitor/qmp.h"
 #include "qemu/error-report.h"
@@ -68,7 +70,137 @@ static JsonNode *query_block(JsonObject *args, GError **errp)
     return qmp_return_array(list);
 }
 
+static JsonObject *device_stats(BlockBackend *blk)
+{
+    JsonObject *s = json_object_new();
+    BlockAcctStats st;
+
+    blk_get_stats(blk, &st);
+    json_object_set_int_member(s, "rd_bytes", st.rd_bytes);
+    json_object_set_int_member(s, "wr_bytes", st.wr_bytes);
+    json_object_set_int_member(s, "unmap_bytes", st.unmap_bytes);
+    json_object_set_int_member(s, "rd_operations", st.rd_operations);
+    json_object_set_int_member(s, "wr_operations", st.wr_operations);
+    json_object_set_int_member(s, "flush_operations", st.flush_operations);
+    json_object_set_int_member(s, "unmap_operations", st.unmap_operations);
+    /* Requests are never merged here. */
+    json_object_set_int_member(s, "rd_merged", 0);
+    json_object_set_int_member(s, "wr_merged", 0);
+    json_object_set_int_member(s, "unmap_merged", 0);
+    json_object_set_int_member(s, "rd_total_time_ns", st.rd_total_time_ns);
+    json_object_set_int_member(s, "wr_total_time_ns", st.wr_total_time_ns);
+    json_object_set_int_member(s, "flush_total_time_ns",
+                               st.flush_total_time_ns);
+    json_object_set_int_member(s, "unmap_total_time_ns",
+                               st.unmap_total_time_ns);
+    if (st.idle_time_ns >= 0) {
+        json_object_set_int_member(s, "idle_time_ns", st.idle_time_ns);
+    }
+    json_object_set_int_member(s, "failed_rd_operations",
+                               st.failed_rd_operations);
+    json_object_set_int_member(s, "failed_wr_operations",
+                               st.failed_wr_operations);
+    json_object_set_int_member(s, "failed_flush_operations",
+                               st.failed_flush_operations);
+    json_object_set_int_member(s, "failed_unmap_operations",
+                               st.failed_unmap_operations);
+    json_object_set_int_member(s, "invalid_rd_operations",
+                               st.invalid_rd_operations);
+    json_object_set_int_member(s, "invalid_wr_operations",
+                               st.invalid_wr_operations);
+    json_object_set_int_member(s, "invalid_flush_operations",
+                               st.invalid_flush_operations);
+    json_object_set_int_member(s, "invalid_unmap_operations",
+                               st.invalid_unmap_operations);
+    json_object_set_boolean_member(s, "account_invalid", st.account_invalid);
+    json_object_set_boolean_member(s, "account_failed", st.account_failed);
+    json_object_set_array_member(s, "timed_stats", json_array_new());
+    return s;
+}
+
+/*
+ * The passthrough's requests never reach the block layer: what the VMM
+ * sees of them is in the rings' indexes, summed over the device's rings.
+ */
+static JsonObject *uring_stats(DeviceState *dev)
+{
+    VirtioBlkUringQuery q;
+    uint64_t submitted = 0, completed = 0, dropped = 0, overflow = 0;
+    bool any = false;
+
+    for (unsigned i = 0; dev && virtio_blk_uring_query(dev, i, &q); i++) {
+        if (!q.negotiated) {
+            continue;
+        }
+        any = true;
+        submitted += q.submitted;
+        completed += q.completed;
+        dropped += q.state.sq_dropped;
+        overflow += q.state.cq_overflow;
+    }
+    if (!any) {
+        return NULL;
+    }
+    {
+        JsonObject *u = json_object_new();
+
+        json_object_set_int_member(u, "submitted", submitted);
+        json_object_set_int_member(u, "completed", completed);
+        json_object_set_int_member(u, "in-flight", submitted - completed);
+        json_object_set_int_member(u, "sq-dropped", dropped);
+        json_object_set_int_member(u, "cq-overflow", overflow);
+        return u;
+    }
+}
+
+static JsonNode *query_blockstats(JsonObject *args, GError **errp)
+{
+    JsonArray *list = json_array_new();
+
+    for (BlockBackend *blk = blk_next(NULL); blk; blk = blk_next(blk)) {
+        JsonObject *b = json_object_new();
+        DeviceState *dev = blk_get_attached_dev(blk);
+        JsonObject *u = uring_stats(dev);
+
+        json_object_set_string_member(b, "device", blk_name(blk));
+        if (dev && dev->id) {
+            json_object_set_string_member(b, "qdev", dev->id);
+        }
+        json_object_set_object_member(b, "stats", device_stats(blk));
+        if (u) {
+            json_object_set_object_member(b, "x-uring-passthrough", u);
+        }
+        json_array_add_object_element(list, b);
+    }
+    return qmp_return_array(list);
+}
+
+static JsonNode *block_resize(JsonObject *args, GError **errp)
+{
+    const char *device = qmp_arg_str(args, "device");
+    const char *node = qmp_arg_str(args, "node-name");
+    gint64 size = qmp_arg_int(args, "size", 0);
+    BlockBackend *blk = device ? blk_by_name(device) : NULL;
+
+    if (!blk && node) {
+        blk = blk_by_name(node);
+    }
+    if (!blk) {
+        g_set_error(errp, QMP_ERROR, QMP_ERROR_CLASS_DEVICE_NOT_FOUND,
+                    "Cannot find device=%s nor node-name=%s",
+                    device ? device : "", node ? node : "");
+        return NULL;
+    }
+    if (size < 0) {
+        error_setg(errp, "Parameter 'size' expects a >0 size");
+        return NULL;
+    }
+    return blk_resize(blk, size, errp) ? qmp_return_empty() : NULL;
+}
+
 static const QmpCommand block_commands[] = {
     { "query-block", query_block },
+    { "query-blockstats", query_blockstats },
+    { "block_resize", block_resize },
 };
 QMP_COMMANDS_REGISTER(block_commands)

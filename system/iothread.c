@@ -1,6 +1,7 @@
 /*
  * I/O threads.
  */
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -46,6 +47,22 @@ static gpointer iothread_run(gpointer opaque)
         aio_context_iterate(t->ctx, true);
     }
     return NULL;
+}
+
+void iothread_print_help(void)
+{
+    g_autofree char *max_ns = g_strdup_printf("%d",
+                                              IOTHREAD_POLL_MAX_NS_DEFAULT);
+    g_autofree char *shrink = g_strdup_printf("%d",
+                                              IOTHREAD_POLL_SHRINK_DEFAULT);
+
+    printf("iothread options:\n");
+    qemu_print_property_help("poll-grow", "int", "factor the polling time "
+                             "grows by (0: double it)", "0");
+    qemu_print_property_help("poll-max-ns", "int", "longest time to poll "
+                             "before sleeping, in ns", max_ns);
+    qemu_print_property_help("poll-shrink", "int", "divisor the polling time "
+                             "shrinks by (0: drop it)", shrink);
 }
 
 IOThread *iothread_create(QemuOpts *opts, GError **errp)

@@ -7,7 +7,7 @@
 
 const QemuOptionDef qemu_option_defs[] = {
     { "h", QEMU_OPTION_h, false, "h or -help", "display this help and exit" },
-    { "help", QEMU_OPTION_h, false, "help", "display this help and exit" },
+    { "help", QEMU_OPTION_h, false, NULL, NULL },
     { "version", QEMU_OPTION_version, false, "version",
       "display version information and exit" },
     { "accel", QEMU_OPTION_accel, true, "accel kvm|qtest",
@@ -50,8 +50,10 @@ const QemuOptionDef qemu_option_defs[] = {
       "aio=io_uring|threads, readonly=on|off, discard=ignore|unmap, "
       "file.locking=on|off|auto" },
     { "object", QEMU_OPTION_object, true,
-      "object iothread,id=ID[,poll-max-ns=NS]|secret,id=ID,data=|file=",
-      "an I/O thread, or a secret (checked, unused)" },
+      "object iothread,id=ID[,poll-max-ns=NS][,poll-grow=N][,poll-shrink=N]"
+      "|secret,id=ID,data=|file=",
+      "an I/O thread, or a secret (checked, unused); 'help' lists the "
+      "objects, 'iothread,help' the properties" },
     { "qtest", QEMU_OPTION_qtest, true, "qtest unix:PATH|stdio",
       "serve the qtest protocol there (with -accel qtest)" },
     { "qtest-log", QEMU_OPTION_qtest_log, true, "qtest-log FILE|none",

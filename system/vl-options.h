@@ -41,7 +41,7 @@ typedef struct QemuOptionDef {
     const char *name;
     int index;
     bool has_arg;
-    const char *synopsis;
+    const char *synopsis;       /* NULL: an alias, in another's synopsis */
     const char *help;
 } QemuOptionDef;
 

@@ -78,7 +78,12 @@ static void help(void)
     version();
     printf("usage: %s [options]\n\n", QEMU_PROG_NAME);
     for (const QemuOptionDef *o = qemu_option_defs; o->name; o++) {
-        printf("-%-30s %s\n", o->synopsis, o->help);
+        /* A synopsis too long for its column has the text below it. */
+        if (o->synopsis && strlen(o->synopsis) > 30) {
+            printf("-%s\n%32s%s\n", o->synopsis, "", o->help);
+        } else if (o->synopsis) {
+            printf("-%-30s %s\n", o->synopsis, o->help);
+        }
     }
     printf("\nDuring emulation with -nographic, Ctrl-A x exits.\n");
 }
@@ -94,7 +99,7 @@ static G_NORETURN void option_error(const CmdlineOpt *o, GError *err)
 static bool set_accel(Config *c, const char *name, const CmdlineOpt *where,
                       GError **errp)
 {
-    if (!strcmp(name, "help")) {
+    if (is_help_option(name)) {
         printf("Accelerators supported in QEMU binary:\nkvm\nqtest\n");
         exit(0);
     }
@@ -132,7 +137,7 @@ static bool parse_machine(Config *c, const CmdlineOpt *o, GError **errp)
         return false;
     }
     type = qemu_opt_get(opts, "type");
-    if (type && !strcmp(type, "help")) {
+    if (is_help_option(type)) {
         printf("Supported machines are:\n");
         printf("pvh                  Firmware-less PC booting PVH kernels "
                "(default)\n");
@@ -482,10 +487,6 @@ static bool create_object(const char *arg, GError **errp)
         error_setg(errp, "Parameter 'qom-type' is missing");
         return false;
     }
-    if (!strcmp(type, "help")) {
-        printf("List of user creatable objects:\n  iothread\n  secret\n");
-        exit(0);
-    }
     if (!strcmp(type, "secret")) {
         return secret_create(opts, errp);
     }
@@ -528,19 +529,45 @@ static bool create_drive(Config *c, const CmdlineOpt *o, GError **errp)
 static bool create_device(const CmdlineOpt *o, GError **errp)
 {
     g_autoptr(QemuOpts) opts = qemu_opts_parse(o->arg, "driver", errp);
-    bool help_shown = false;
     bool ok;
 
     if (!opts) {
         return false;
     }
     loc_set_cmdline(o->name, o->arg);
-    ok = qdev_device_add(opts, &help_shown, errp) != NULL;
+    ok = qdev_device_add(opts, errp) != NULL;
     loc_set_none();
-    if (help_shown) {
-        exit(0);
-    }
     return ok;
+}
+
+/*
+ * -device and -object that ask for help get it before anything is set up,
+ * so that it needs no -kernel and no accelerator, as in QEMU.
+ */
+static void show_help_if_asked(Config *c)
+{
+    for (guint i = 0; i < c->devices->len; i++) {
+        const CmdlineOpt *o = g_ptr_array_index(c->devices, i);
+        g_autoptr(QemuOpts) opts = qemu_opts_parse(o->arg, "driver", NULL);
+
+        if (opts && qdev_device_help(opts)) {
+            exit(0);
+        }
+    }
+    for (guint i = 0; i < c->objects->len; i++) {
+        const CmdlineOpt *o = g_ptr_array_index(c->objects, i);
+        g_autoptr(QemuOpts) opts = qemu_opts_parse(o->arg, "qom-type", NULL);
+        const char *type = opts ? qemu_opt_get(opts, "qom-type") : NULL;
+
+        if (is_help_option(type)) {
+            printf("List of user creatable objects:\n  iothread\n  secret\n");
+            exit(0);
+        }
+        if (type && !strcmp(type, "iothread") && qemu_opts_has_help(opts)) {
+            iothread_print_help();
+            exit(0);
+        }
+    }
 }
 
 /* -object, -drive, -device, in that order, each in command-line order. */
@@ -634,6 +661,7 @@ int main(int argc, char **argv)
     c.monitors = g_ptr_array_new_with_free_func(g_free);
 
     parse_command_line(&c, argc, argv);
+    show_help_if_asked(&c);
     if (!c.accel) {
         c.accel = c.qtest ? "qtest" : "kvm";
     }

@@ -1,6 +1,7 @@
 /*
  * Option strings in QEMU's syntax.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "qemu/cutils.h"
@@ -167,4 +168,36 @@ bool qemu_opts_check_unused(QemuOpts *opts, GError **errp)
         }
     }
     return true;
+}
+
+bool is_help_option(const char *s)
+{
+    return s && (!strcmp(s, "help") || !strcmp(s, "?"));
+}
+
+bool qemu_opts_has_help(QemuOpts *opts)
+{
+    for (guint i = 0; i < opts->opts->len; i++) {
+        QemuOpt *opt = g_ptr_array_index(opts->opts, i);
+        if (is_help_option(opt->name)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void qemu_print_property_help(const char *name, const char *type,
+                              const char *desc, const char *defval)
+{
+    g_autofree char *head = g_strdup_printf("%s=<%s>", name, type);
+
+    if (!desc && !defval) {
+        printf("  %s\n", head);
+        return;
+    }
+    printf("  %-22s - %s", head, desc ? desc : "");
+    if (defval) {
+        printf(" (default: %s)", defval);
+    }
+    printf("\n");
 }

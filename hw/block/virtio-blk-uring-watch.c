@@ -35,7 +35,23 @@ struct UringWatch {
     uint32_t sq_head, cq_tail;
     gint64 last_progress;       /* when the ring last had none to make */
     bool warned;                /* about this stall */
+    /* Protected by lock: uring_watch_totals() of the ring watched */
+    uint64_t submitted, completed;
+    uint32_t counted_sq_head, counted_cq_tail;
 };
+
+/* Add the indexes' progress since the last call to the totals.  With the
+ * lock held, a ring watched. */
+static void count_progress(UringWatch *w)
+{
+    UringRingState st;
+
+    uring_ring_state_read(w->c.rings, w->c.params, &st);
+    w->submitted += (uint32_t)(st.sq_head - w->counted_sq_head);
+    w->completed += (uint32_t)(st.cq_tail - w->counted_cq_tail);
+    w->counted_sq_head = st.sq_head;
+    w->counted_cq_tail = st.cq_tail;
+}
 
 /*
  * Warn once per stall: work (requests the kernel holds, or SQEs published
@@ -77,6 +93,7 @@ static UringWatchEvent check_ring(UringWatch *w, bool owner_exited)
 {
     const UringWatchConfig *c = &w->c;
 
+    count_progress(w);
     if (owner_exited) {
         return URING_WATCH_OWNER_EXITED;
     }
@@ -169,7 +186,25 @@ void uring_watch_start(UringWatch *w, const UringWatchConfig *config)
     w->generation++;
     w->last_progress = g_get_monotonic_time();
     w->warned = false;
+    w->submitted = w->completed = 0;
+    w->counted_sq_head = w->counted_cq_tail = 0;
+    /* Since negotiation: the ring's indexes started at 0. */
+    count_progress(w);
     g_cond_signal(&w->started);
+    g_mutex_unlock(&w->lock);
+}
+
+void uring_watch_totals(UringWatch *w, uint64_t *submitted,
+                        uint64_t *completed)
+{
+    g_mutex_lock(&w->lock);
+    if (w->watching) {
+        count_progress(w);
+        *submitted = w->submitted;
+        *completed = w->completed;
+    } else {
+        *submitted = *completed = 0;
+    }
     g_mutex_unlock(&w->lock);
 }
 

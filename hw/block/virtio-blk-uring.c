@@ -36,6 +36,7 @@
 #include "exec/memory.h"
 #include "hw/block/virtio-blk-uring-overflow.h"
 #include "hw/block/virtio-blk-uring-owner.h"
+#include "hw/block/virtio-blk-uring-query.h"
 #include "hw/block/virtio-blk-uring-watch.h"
 #include "hw/block/virtio-blk-uring.h"
 #include "hw/virtio/virtio-blk.h"
@@ -118,7 +119,12 @@ struct VirtIOBlkUring {
     UringWatch *watch;              /* the device's watch thread */
     gint withdraw_reason;           /* WithdrawReason: the first one seen */
     gint doorbell_errno;
+    /* Withdrawn from the guest until the device is reset: why (the
+     * query's reason), or NULL */
+    const char *withdrawn;
 };
+
+static void (*withdraw_notifier)(const char *dev_id, const char *reason);
 
 static int uring_register(int fd, unsigned op, const void *arg, unsigned nr)
 {
@@ -225,6 +231,20 @@ static uint64_t fsize_limit(VirtIOBlkUring *u)
     /* Block devices cannot grow; RLIMIT_FSIZE does not apply to them. */
     return blk_is_block_device(u->s->conf.blk) ? UINT64_MAX
                                                 : blk_getlength(u->s->conf.blk);
+}
+
+/*
+ * Change the running ring's file size limit: its owner's soft limit (its
+ * hard limit is none, and it can no longer change either itself).  -errno.
+ */
+static int set_fsize_limit(VirtIOBlkUring *u, uint64_t size)
+{
+    struct rlimit rl = { .rlim_cur = size, .rlim_max = RLIM_INFINITY };
+
+    if (u->owner.pid <= 0 || blk_is_block_device(u->s->conf.blk)) {
+        return 0;
+    }
+    return prlimit(u->owner.pid, RLIMIT_FSIZE, &rl, NULL) < 0 ? -errno : 0;
 }
 
 static int create_ring(VirtIOBlkUring *u, struct io_uring_params *p,
@@ -591,6 +611,7 @@ static void create_cgroup(VirtIOBlkUring *u)
 
 static void withdraw_read(void *opaque);
 static void watch_event(void *opaque, UringWatchEvent event);
+static void tear_down(VirtIOBlkUring *u);
 
 bool virtio_blk_uring_check_unused(const VirtIOBlkConf *c, GError **errp)
 {
@@ -784,6 +805,23 @@ void virtio_blk_uring_set_config(VirtIOBlkUring *u, const uint8_t *config)
     u->msix_vector = vector;
 }
 
+void virtio_blk_uring_set_withdraw_notifier(void (*fn)(const char *dev_id,
+                                                       const char *reason))
+{
+    withdraw_notifier = fn;
+}
+
+/* The passthrough is taken from the guest.  Called with the BQL held. */
+static void set_withdrawn(VirtIOBlkUring *u, const char *reason)
+{
+    DeviceState *dev = blk_get_attached_dev(u->s->conf.blk);
+
+    u->withdrawn = reason;
+    if (withdraw_notifier) {
+        withdraw_notifier(dev ? dev->id : NULL, reason);
+    }
+}
+
 bool virtio_blk_uring_validate_features(VirtIOBlkUring *u)
 {
     g_autoptr(GError) err = NULL;
@@ -800,9 +838,46 @@ bool virtio_blk_uring_validate_features(VirtIOBlkUring *u)
                      u->s->vdev.name, err->message);
         unmap_rings(u);
         destroy_ring(u);
+        set_withdrawn(u, "setup-failed");
         return false;
     }
     return true;
+}
+
+bool virtio_blk_uring_resize_prepare(VirtIOBlkUring *u, uint64_t new_size,
+                                     GError **errp)
+{
+    BlockBackend *blk = u->s->conf.blk;
+    int ret;
+
+    if (new_size >= blk_getlength(blk) || u->ring_fd < 0) {
+        return true;
+    }
+    if (blk_is_block_device(blk)) {
+        error_setg(errp, "uring-passthrough: the guest's io_uring reaches "
+                   "all of the block device: it cannot shrink while the "
+                   "driver uses the passthrough");
+        return false;
+    }
+    ret = set_fsize_limit(u, new_size);
+    if (ret < 0) {
+        error_setg_errno(errp, -ret, "uring-passthrough: cannot lower the "
+                         "io_uring's file size limit");
+        return false;
+    }
+    return true;
+}
+
+void virtio_blk_uring_resized(VirtIOBlkUring *u, uint64_t size)
+{
+    int ret = set_fsize_limit(u, size);
+
+    /* A ring made later takes the image's size from the start. */
+    if (ret < 0) {
+        warn_report("%s: uring-passthrough: cannot set the io_uring's file "
+                    "size limit to the new size: %s", u->label,
+                    g_strerror(-ret));
+    }
 }
 
 /* Ask the main loop to withdraw the rings.  Any thread. */
@@ -834,6 +909,7 @@ static void withdraw_read(void *opaque)
     VirtIOBlkUring *u = opaque;
     g_autofree char *how = NULL;
     g_autofree char *why = NULL;
+    const char *reason;
 
     eventfd_consume(u->withdraw_fd);
     switch (g_atomic_int_get(&u->withdraw_reason)) {
@@ -841,21 +917,25 @@ static void withdraw_read(void *opaque)
         return;                 /* a reset came first */
     case WITHDRAW_OVERFLOW:
         why = g_strdup("the driver let the completion queue overflow");
+        reason = "overflow";
         break;
     case WITHDRAW_OWNER_EXITED:
         how = uring_owner_exit_reason(&u->owner);
         why = g_strdup_printf("the io_uring owner process %s",
                               how ? how : "ended");
+        reason = "owner-exited";
         break;
     default:
         why = g_strdup_printf("cannot wake the SQPOLL thread: %s",
                               g_strerror(g_atomic_int_get(
                                              &u->doorbell_errno)));
+        reason = "doorbell-failed";
         break;
     }
-    virtio_blk_uring_reset(u);
+    tear_down(u);
     virtio_error(&u->s->vdev, "uring-passthrough: %s; rings withdrawn until "
                  "reset", why);
+    set_withdrawn(u, reason);
 }
 
 /* In the device's AioContext; a spurious call finds nothing to do. */
@@ -937,7 +1017,7 @@ void virtio_blk_uring_stop(VirtIOBlkUring *u)
  * submitted ("stops further submission"), and once destroy_ring() returns
  * no request touches guest RAM or the disk.
  */
-void virtio_blk_uring_reset(VirtIOBlkUring *u)
+static void tear_down(VirtIOBlkUring *u)
 {
     virtio_blk_uring_stop(u);
     /* Nothing that could ask for a withdrawal runs any more. */
@@ -953,4 +1033,43 @@ void virtio_blk_uring_reset(VirtIOBlkUring *u)
     if (u->irqfd) {
         u->s->vdev.transport->irqfd_set_vector(u->irqfd, VIRTIO_NO_VECTOR);
     }
+}
+
+void virtio_blk_uring_reset(VirtIOBlkUring *u)
+{
+    tear_down(u);
+    u->withdrawn = NULL;
+}
+
+bool virtio_blk_uring_query(DeviceState *dev, unsigned ring,
+                            VirtioBlkUringQuery *out)
+{
+    VirtIOBlock *s = virtio_blk_pci_get_block(dev);
+    VirtIOBlkUring *u = s ? s->uring : NULL;
+    UringRingState *st = &out->state;
+
+    if (!u || ring != 0) {
+        return false;
+    }
+    *out = (VirtioBlkUringQuery){
+        .negotiated = u->ring_fd >= 0,
+        .active = u->ctx != NULL,
+        .withdrawn = u->withdrawn != NULL,
+        .iopoll = u->setup_flags & IORING_SETUP_IOPOLL,
+        .overflow_check = s->conf.uring_overflow_check,
+        .overflow_cgroup = u->cgroup != NULL,
+    };
+    g_strlcpy(out->reason, u->withdrawn ? u->withdrawn : "",
+              sizeof(out->reason));
+    if (!out->negotiated) {
+        return true;
+    }
+    out->sq_entries = u->layout.sq_entries;
+    out->cq_entries = u->layout.cq_entries;
+    uring_ring_state_read(u->rings, &u->layout, st);
+    uring_ring_state_read_owner(u->owner.pid, st);
+    out->overflowed = (st->sq_flags & IORING_SQ_CQ_OVERFLOW) ||
+                      st->cq_overflow;
+    uring_watch_totals(u->watch, &out->submitted, &out->completed);
+    return true;
 }

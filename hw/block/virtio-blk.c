@@ -10,6 +10,7 @@
 #include <linux/virtio_ids.h>
 #include <string.h>
 
+#include "block/accounting.h"
 #include "hw/block/virtio-blk-uring.h"
 #include "hw/virtio/virtio-blk.h"
 #include "qemu/error-report.h"
@@ -119,6 +120,17 @@ static void req_done(void *opaque, int ret)
     req_complete(opaque, ret ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK);
 }
 
+/*
+ * Refuse a request before it reaches the back-end, which counts it as
+ * invalid (include/block/accounting.h).  In the device's AioContext.
+ */
+static void req_refuse(VirtIOBlockReq *req, BlockAcctType type,
+                       uint8_t status)
+{
+    blk_account_invalid(req->s->conf.blk, type);
+    req_complete(req, status);
+}
+
 /* Copy up to len bytes out of an iovec array, starting at skip. */
 static size_t iov_to_buf(const struct iovec *iov, unsigned cnt, size_t skip,
                          void *buf, size_t len)
@@ -201,6 +213,7 @@ static void handle_discard_write_zeroes(VirtIOBlockReq *req)
     struct virtio_blk_discard_write_zeroes seg;
     uint32_t max = is_wz ? s->conf.max_write_zeroes_sectors
                          : s->conf.max_discard_sectors;
+    BlockAcctType type = is_wz ? BLOCK_ACCT_WRITE : BLOCK_ACCT_UNMAP;
     uint32_t flags, num;
     uint64_t sector;
 
@@ -212,7 +225,7 @@ static void handle_discard_write_zeroes(VirtIOBlockReq *req)
     if (req->size != sizeof(seg) ||
         iov_to_buf(req->iov, req->iovcnt, 0, &seg, sizeof(seg)) !=
         sizeof(seg)) {
-        req_complete(req, VIRTIO_BLK_S_UNSUPP);
+        req_refuse(req, type, VIRTIO_BLK_S_UNSUPP);
         return;
     }
     sector = le64toh(seg.sector);
@@ -220,12 +233,12 @@ static void handle_discard_write_zeroes(VirtIOBlockReq *req)
     flags = le32toh(seg.flags);
     if ((flags & ~VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP) ||
         (!is_wz && flags)) {
-        req_complete(req, VIRTIO_BLK_S_UNSUPP);
+        req_refuse(req, type, VIRTIO_BLK_S_UNSUPP);
         return;
     }
     if (blk_is_read_only(s->conf.blk) || num > max ||
         !range_ok(s, sector, (uint64_t)num << VIRTIO_BLK_SECTOR_BITS)) {
-        req_complete(req, VIRTIO_BLK_S_IOERR);
+        req_refuse(req, type, VIRTIO_BLK_S_IOERR);
         return;
     }
     if (is_wz) {
@@ -267,7 +280,7 @@ static void handle_request(VirtIOBlockReq *req)
     case VIRTIO_BLK_T_IN:
         req_set_data(req, elem->in_sg, elem->in_num, 0, 1);
         if (!req_within_limits(req) || !range_ok(s, req->sector, req->size)) {
-            req_complete(req, VIRTIO_BLK_S_IOERR);
+            req_refuse(req, BLOCK_ACCT_READ, VIRTIO_BLK_S_IOERR);
             return;
         }
         blk_aio_preadv(s->conf.blk, req->sector << VIRTIO_BLK_SECTOR_BITS,
@@ -277,7 +290,7 @@ static void handle_request(VirtIOBlockReq *req)
         req_set_data(req, elem->out_sg, elem->out_num, sizeof(hdr), 0);
         if (blk_is_read_only(s->conf.blk) || !req_within_limits(req) ||
             !range_ok(s, req->sector, req->size)) {
-            req_complete(req, VIRTIO_BLK_S_IOERR);
+            req_refuse(req, BLOCK_ACCT_WRITE, VIRTIO_BLK_S_IOERR);
             return;
         }
         blk_aio_pwritev(s->conf.blk, req->sector << VIRTIO_BLK_SECTOR_BITS,
@@ -564,6 +577,35 @@ static const VirtioDeviceOps virtio_blk_ops = {
     .reset = virtio_blk_reset,
 };
 
+/*
+ * block_resize: the passthrough's file size limit follows the image
+ * (it may refuse), then the guest is told of its new capacity.  Called
+ * with the BQL held.
+ */
+static bool virtio_blk_resize_prepare(void *opaque, uint64_t new_size,
+                                      GError **errp)
+{
+    VirtIOBlock *s = opaque;
+
+    return !s->uring || virtio_blk_uring_resize_prepare(s->uring, new_size,
+                                                        errp);
+}
+
+static void virtio_blk_resized(void *opaque, uint64_t size)
+{
+    VirtIOBlock *s = opaque;
+
+    if (s->uring) {
+        virtio_blk_uring_resized(s->uring, size);
+    }
+    virtio_notify_config(&s->vdev);
+}
+
+static const BlockResizeNotifier virtio_blk_resize_notifier = {
+    .prepare = virtio_blk_resize_prepare,
+    .changed = virtio_blk_resized,
+};
+
 static bool check_conf(VirtIOBlock *s, GError **errp)
 {
     VirtIOBlkConf *c = &s->conf;
@@ -652,11 +694,13 @@ bool virtio_blk_device_realize(VirtIOBlock *s, GError **errp)
     if (s->uring) {
         virtio_blk_uring_realize(s->uring);
     }
+    blk_set_resize_notifier(s->conf.blk, &virtio_blk_resize_notifier, s);
     return true;
 }
 
 void virtio_blk_device_unrealize(VirtIOBlock *s)
 {
+    blk_set_resize_notifier(s->conf.blk, NULL, NULL);
     virtio_reset(&s->vdev);
     if (s->uring) {
         virtio_blk_uring_unrealize(s->uring);

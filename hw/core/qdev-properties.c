@@ -28,8 +28,14 @@ static void default_bool(DeviceState *dev, const Property *prop)
     *(bool *)prop_ptr(dev, prop) = prop->defval;
 }
 
+static char *print_default_bool(const Property *prop)
+{
+    return g_strdup(prop->defval ? "true" : "false");
+}
+
 const PropertyInfo prop_info_bool = {
-    .type = "bool", .set = set_bool, .set_default = default_bool,
+    .type = "bool", .description = "on/off", .set = set_bool,
+    .set_default = default_bool, .print_default = print_default_bool,
 };
 
 /* Integers of every width share one parser with a range check. */
@@ -76,6 +82,11 @@ static bool set_uint(DeviceState *dev, const Property *prop, const char *str,
         *(uint##bits##_t *)prop_ptr(dev, prop) = prop->defval;              \
     }
 
+static char *print_default_uint(const Property *prop)
+{
+    return g_strdup_printf("%" G_GUINT64_FORMAT, prop->defval);
+}
+
 DEFINE_UINT_PROP_INFO(8, 0)
 DEFINE_UINT_PROP_INFO(16, 0)
 DEFINE_UINT_PROP_INFO(32, 0)
@@ -85,21 +96,27 @@ DEFINE_UINT_PROP_INFO(64, 1)
 
 const PropertyInfo prop_info_uint8 = {
     .type = "uint8", .set = set_uint80, .set_default = default_uint80,
+    .print_default = print_default_uint,
 };
 const PropertyInfo prop_info_uint16 = {
     .type = "uint16", .set = set_uint160, .set_default = default_uint160,
+    .print_default = print_default_uint,
 };
 const PropertyInfo prop_info_uint32 = {
     .type = "uint32", .set = set_uint320, .set_default = default_uint320,
+    .print_default = print_default_uint,
 };
 const PropertyInfo prop_info_uint64 = {
     .type = "uint64", .set = set_uint640, .set_default = default_uint640,
+    .print_default = print_default_uint,
 };
 const PropertyInfo prop_info_size32 = {
     .type = "size", .set = set_uint321, .set_default = default_uint321,
+    .print_default = print_default_uint,
 };
 const PropertyInfo prop_info_size = {
     .type = "size", .set = set_uint641, .set_default = default_uint641,
+    .print_default = print_default_uint,
 };
 
 static bool set_int32(DeviceState *dev, const Property *prop, const char *str,
@@ -121,8 +138,14 @@ static void default_int32(DeviceState *dev, const Property *prop)
     *(int32_t *)prop_ptr(dev, prop) = (int32_t)prop->defval;
 }
 
+static char *print_default_int32(const Property *prop)
+{
+    return g_strdup_printf("%" G_GINT32_FORMAT, (int32_t)prop->defval);
+}
+
 const PropertyInfo prop_info_int32 = {
     .type = "int32", .set = set_int32, .set_default = default_int32,
+    .print_default = print_default_int32,
 };
 
 static bool set_string(DeviceState *dev, const Property *prop,
@@ -145,9 +168,14 @@ static void release_string(DeviceState *dev, const Property *prop)
     g_free(*(char **)prop_ptr(dev, prop));
 }
 
+static char *print_default_string(const Property *prop)
+{
+    return prop->defstr ? g_strdup_printf("\"%s\"", prop->defstr) : NULL;
+}
+
 const PropertyInfo prop_info_string = {
     .type = "str", .set = set_string, .set_default = default_string,
-    .release = release_string,
+    .release = release_string, .print_default = print_default_string,
 };
 
 static bool set_on_off_auto(DeviceState *dev, const Property *prop,
@@ -173,7 +201,19 @@ static void default_on_off_auto(DeviceState *dev, const Property *prop)
     *(OnOffAuto *)prop_ptr(dev, prop) = prop->defval;
 }
 
+static char *print_default_on_off_auto(const Property *prop)
+{
+    static const char *const names[] = {
+        [ON_OFF_AUTO_AUTO] = "auto", [ON_OFF_AUTO_ON] = "on",
+        [ON_OFF_AUTO_OFF] = "off",
+    };
+
+    g_assert(prop->defval < G_N_ELEMENTS(names));
+    return g_strdup_printf("\"%s\"", names[prop->defval]);
+}
+
 const PropertyInfo prop_info_on_off_auto = {
-    .type = "OnOffAuto", .set = set_on_off_auto,
-    .set_default = default_on_off_auto,
+    .type = "OnOffAuto", .description = "on/off/auto",
+    .set = set_on_off_auto, .set_default = default_on_off_auto,
+    .print_default = print_default_on_off_auto,
 };

@@ -200,15 +200,52 @@ static void qdev_print_devices(void)
     }
 }
 
+static gint compare_prop_names(gconstpointer a, gconstpointer b)
+{
+    const Property *pa = *(const Property *const *)a;
+    const Property *pb = *(const Property *const *)b;
+
+    return strcmp(pa->name, pb->name);
+}
+
+/* The properties of dc and its ancestors, sorted by name, as QEMU does. */
 static void qdev_print_props(const DeviceClass *dc)
 {
-    printf("%s options:\n", dc->name);
+    g_autoptr(GPtrArray) props = g_ptr_array_new();
+
     for (const DeviceClass *c = dc; c; c = c->parent) {
         for (const Property *p = c->props; p && p->name; p++) {
-            printf("  %-24s <%s>%s%s\n", p->name, p->info->type,
-                   p->desc ? " - " : "", p->desc ? p->desc : "");
+            g_ptr_array_add(props, (gpointer)p);
         }
     }
+    g_ptr_array_sort(props, compare_prop_names);
+    printf("%s options:\n", dc->name);
+    for (guint i = 0; i < props->len; i++) {
+        const Property *p = g_ptr_array_index(props, i);
+        g_autofree char *defval = p->info->print_default ?
+                                  p->info->print_default(p) : NULL;
+
+        qemu_print_property_help(p->name, p->info->type,
+                                 p->desc ? p->desc : p->info->description,
+                                 defval);
+    }
+}
+
+bool qdev_device_help(QemuOpts *opts)
+{
+    const char *driver = qemu_opt_get(opts, "driver");
+    const DeviceClass *dc;
+
+    if (is_help_option(driver)) {
+        qdev_print_devices();
+        return true;
+    }
+    dc = driver ? device_class_find(driver) : NULL;
+    if (!dc || !dc->user_creatable || !qemu_opts_has_help(opts)) {
+        return false;
+    }
+    qdev_print_props(dc);
+    return true;
 }
 
 typedef struct DeviceAddState {
@@ -231,30 +268,19 @@ static bool device_add_prop(void *opaque, const char *name, const char *value,
     return qdev_prop_set(s->dev, name, value, errp);
 }
 
-DeviceState *qdev_device_add(QemuOpts *opts, bool *help_shown, GError **errp)
+DeviceState *qdev_device_add(QemuOpts *opts, GError **errp)
 {
     const char *driver = qemu_opt_get(opts, "driver");
     const DeviceClass *dc;
     DeviceAddState s;
 
-    *help_shown = false;
     if (!driver) {
         error_setg(errp, "Parameter 'driver' is missing");
-        return NULL;
-    }
-    if (!strcmp(driver, "help") || !strcmp(driver, "?")) {
-        qdev_print_devices();
-        *help_shown = true;
         return NULL;
     }
     dc = device_class_find(driver);
     if (!dc || !dc->user_creatable) {
         error_setg(errp, "'%s' is not a valid device model name", driver);
-        return NULL;
-    }
-    if (qemu_opt_get(opts, "help")) {
-        qdev_print_props(dc);
-        *help_shown = true;
         return NULL;
     }
     s.dev = qdev_new(driver);

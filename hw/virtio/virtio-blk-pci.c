@@ -166,3 +166,11 @@ static const PCIDeviceClass virtio_blk_pci_class = {
     .config_write = virtio_pci_config_write,
 };
 DEVICE_CLASS_REGISTER(virtio_blk_pci_class)
+
+VirtIOBlock *virtio_blk_pci_get_block(DeviceState *dev)
+{
+    if (!device_class_is_a(dev->klass, &virtio_blk_pci_class.parent)) {
+        return NULL;
+    }
+    return &((VirtIOBlkPCI *)dev)->blk;
+}

@@ -15,6 +15,13 @@ static const Property virtio_pci_props[] = {
     DEFINE_PROP_ON_OFF_AUTO("disable-legacy", VirtIOPCIProxy, disable_legacy,
                             ON_OFF_AUTO_AUTO),
     DEFINE_PROP_BOOL("disable-modern", VirtIOPCIProxy, disable_modern, false),
+    /*
+     * Packed rings only when asked for, as in QEMU: drivers written
+     * against QEMU take them whenever they are offered.
+     */
+    DEFINE_PROP_BOOL("packed", VirtIOPCIProxy, packed, false),
+    DEFINE_PROP_BOOL("event_idx", VirtIOPCIProxy, event_idx, true),
+    DEFINE_PROP_BOOL("indirect_desc", VirtIOPCIProxy, indirect_desc, true),
     DEFINE_PROP_END_OF_LIST(),
 };
 
@@ -465,6 +472,10 @@ bool virtio_pci_realize(VirtIOPCIProxy *p, VirtIODevice *vdev, GError **errp)
         return false;
     }
     p->vdev = vdev;
+    vdev->ring_features =
+        (p->packed ? 1ULL << VIRTIO_F_RING_PACKED : 0) |
+        (p->event_idx ? 1ULL << VIRTIO_RING_F_EVENT_IDX : 0) |
+        (p->indirect_desc ? 1ULL << VIRTIO_RING_F_INDIRECT_DESC : 0);
     vdev->transport = &virtio_pci_transport;
     vdev->transport_opaque = p;
     g_mutex_init(&p->intx_lock);

@@ -10,11 +10,6 @@
 #include "qemu/error-report.h"
 #include "virtqueue-internal.h"
 
-/* Features every device gets from the core. */
-#define VIRTIO_CORE_FEATURES ((1ULL << VIRTIO_F_VERSION_1) | \
-                              (1ULL << VIRTIO_RING_F_INDIRECT_DESC) | \
-                              (1ULL << VIRTIO_RING_F_EVENT_IDX) | \
-                              (1ULL << VIRTIO_F_RING_PACKED))
 
 void virtio_init(VirtIODevice *vdev, const char *name, uint16_t device_id,
                  size_t config_len, unsigned num_queues, uint16_t queue_size,
@@ -86,9 +81,11 @@ void virtio_reset(VirtIODevice *vdev)
     }
 }
 
+/* The device's features, VERSION_1 and the ring features chosen. */
 uint64_t virtio_get_host_features(VirtIODevice *vdev)
 {
-    return vdev->ops->get_features(vdev) | VIRTIO_CORE_FEATURES;
+    return vdev->ops->get_features(vdev) | (1ULL << VIRTIO_F_VERSION_1) |
+           vdev->ring_features;
 }
 
 static bool virtio_features_ok(VirtIODevice *vdev)
@@ -160,6 +157,17 @@ bool virtio_queue_valid_size(VirtQueue *vq, uint16_t num)
     return num && num <= vq->num_max &&
            (virtio_vdev_has_feature(vq->vdev, VIRTIO_F_RING_PACKED) ||
             !(num & (num - 1)));
+}
+
+void virtio_notify_config(VirtIODevice *vdev)
+{
+    if (!(__atomic_load_n(&vdev->status, __ATOMIC_ACQUIRE) &
+          VIRTIO_CONFIG_S_DRIVER_OK)) {
+        return;
+    }
+    vdev->generation++;
+    g_atomic_int_or(&vdev->isr, 2);
+    vdev->transport->notify_config(vdev);
 }
 
 /* Any thread of the device. */

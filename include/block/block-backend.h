@@ -55,8 +55,6 @@ const char *blk_name(BlockBackend *blk);
 BlockBackend *blk_next(BlockBackend *blk);
 /* The image's file name, as the user gave it. */
 const char *blk_get_filename(BlockBackend *blk);
-/* The device using the back-end (a DeviceState), or NULL. */
-void *blk_get_attached_dev(BlockBackend *blk);
 /*
  * Close every back-end.  Drain first: requests still in flight are dropped
  * and their callbacks never run.
@@ -66,6 +64,8 @@ void blk_destroy_all(void);
 /* One device at a time may use a back-end. */
 bool blk_attach_dev(BlockBackend *blk, void *dev, GError **errp);
 void blk_detach_dev(BlockBackend *blk);
+/* The device attached, or NULL. */
+void *blk_get_attached_dev(BlockBackend *blk);
 
 /*
  * Permissions on the image, QEMU's: what a back-end's user does with it,
@@ -91,6 +91,34 @@ bool blk_set_perm(BlockBackend *blk, uint64_t perm, uint64_t shared,
                   GError **errp);
 
 uint64_t blk_getlength(BlockBackend *blk);
+
+/*
+ * block_resize: make the image size bytes long, as QEMU does for raw
+ * images: a regular file is truncated or extended (sparse), a block device
+ * only shrinks (the guest sees less of it).  It waits for a moment with no
+ * request of blk in flight (in blk's context, so none starts meanwhile),
+ * then changes the size.  Read-only drives are refused, and so are resizes
+ * another process's image locks forbid.  The user's resize notifier sees
+ * it happen.  Called with the BQL held.
+ */
+bool blk_resize(BlockBackend *blk, uint64_t size, GError **errp);
+
+/*
+ * What a back-end's user (its device) is told of a resize, with the BQL
+ * held: prepare(opaque, new_size, errp) before the size changes, which may
+ * refuse (returning false with errp set); if it did not, changed(opaque,
+ * size) after, with the size the image has then (the old one if the
+ * resize failed).  Either may be NULL.
+ */
+typedef struct BlockResizeNotifier {
+    bool (*prepare)(void *opaque, uint64_t new_size, GError **errp);
+    void (*changed)(void *opaque, uint64_t size);
+} BlockResizeNotifier;
+
+/* One notifier per back-end; NULL removes it.  Called with the BQL held. */
+void blk_set_resize_notifier(BlockBackend *blk,
+                             const BlockResizeNotifier *notifier,
+                             void *opaque);
 bool blk_is_read_only(BlockBackend *blk);
 /* Does the guest see a volatile write cache, so that flushes matter? */
 bool blk_enable_write_cache(BlockBackend *blk);

@@ -22,6 +22,10 @@ typedef struct Property Property;
 
 typedef struct PropertyInfo {
     const char *type;           /* as shown by "-device foo,help" */
+    /* Shown by "-device foo,help" for properties without a description. */
+    const char *description;
+    /* The default as "-device foo,help" shows it; NULL: it has none. */
+    char *(*print_default)(const Property *prop);
     bool (*set)(DeviceState *dev, const Property *prop, const char *str,
                 GError **errp);
     void (*set_default)(DeviceState *dev, const Property *prop);
@@ -125,8 +129,14 @@ void device_class_foreach(void (*fn)(const DeviceClass *dc, void *opaque),
 const Property *device_class_prop_next(const DeviceClass **dc,
                                        const Property *prop);
 
-/* -device driver,prop=value,...; NULL after printing help for "help". */
-DeviceState *qdev_device_add(QemuOpts *opts, bool *help_shown, GError **errp);
+/*
+ * If the options of -device ask for help ("help" or "?" as the driver, or
+ * DRIVER,help), print it on stdout and return true.  Needs no machine:
+ * called at start-up, before there is a BQL.
+ */
+bool qdev_device_help(QemuOpts *opts);
+/* -device driver,prop=value,... */
+DeviceState *qdev_device_add(QemuOpts *opts, GError **errp);
 
 #define DEVICE(obj) ((DeviceState *)(obj))
 

@@ -37,4 +37,16 @@ bool qemu_opt_foreach(QemuOpts *opts, QemuOptFn fn, void *opaque,
 /* "Invalid parameter 'key'" for the first key nobody asked for. */
 bool qemu_opts_check_unused(QemuOpts *opts, GError **errp);
 
+/* Does the user ask for help: "help" or "?" (as a value or a bare key)? */
+bool is_help_option(const char *s);
+/* Is there a bare "help" or "?" key among opts? */
+bool qemu_opts_has_help(QemuOpts *opts);
+/*
+ * Print one property of "-device DRIVER,help" or "-object TYPE,help" on
+ * stdout, in QEMU's layout: "  name=<type>", then " - desc (default: ...)"
+ * if it has a description (desc may be "") or a default (defval non-NULL).
+ */
+void qemu_print_property_help(const char *name, const char *type,
+                              const char *desc, const char *defval);
+
 #endif

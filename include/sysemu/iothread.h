@@ -12,6 +12,11 @@
 
 typedef struct IOThread IOThread;
 
+/*
+ * The properties of -object iothread with their defaults, on stdout
+ * ("-object iothread,help").
+ */
+void iothread_print_help(void);
 /* Parse the options of -object iothread and start the thread. */
 IOThread *iothread_create(QemuOpts *opts, GError **errp);
 IOThread *iothread_by_id(const char *id);

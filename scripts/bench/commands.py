@@ -20,8 +20,10 @@ def milliseconds(seconds):
 
 
 def gfio_args(row, rw, iodepth, plan):
+    """lat_percentiles=1 as fio's command has it: lat is what is compared."""
     args = (f"rw={rw} bs={BLOCK_SIZE} iodepth={iodepth} "
-            f"runtime={milliseconds(plan.runtime_s)} ramp_time={milliseconds(plan.ramp_s)}")
+            f"runtime={milliseconds(plan.runtime_s)} ramp_time={milliseconds(plan.ramp_s)} "
+            "lat_percentiles=1")
     return args + " uring=on" if row.passthrough else args
 
 

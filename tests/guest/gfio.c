@@ -68,6 +68,10 @@ struct job {
     uint64_t last_completion_tsc;
     uint64_t poll_tsc;          /* time of the current poll's completions */
     uint64_t submitted;         /* requests, both phases */
+    uint64_t sample_tsc;        /* start of the current sampling period */
+    uint64_t sample_period_tsc; /* GFIO_SAMPLE_NS */
+    uint64_t sample_bytes[2];   /* dir[].bytes and .ios when it started */
+    uint64_t sample_ios[2];
     bool verify_reads;          /* check each block read in the workload */
 };
 
@@ -96,6 +100,8 @@ static void record(struct job *job, const struct slot *s, uint64_t done_tsc)
     latency_stat_add(&d->slat, tsc_to_ns(s->kicked_tsc - s->queued_tsc));
     latency_stat_add(&d->clat, tsc_to_ns(done_tsc - s->kicked_tsc));
     latency_stat_add(&d->lat, tsc_to_ns(done_tsc - s->queued_tsc));
+    gfio_distribution_latency(&job->result->dist,
+                              tsc_to_ns(done_tsc - s->kicked_tsc));
 }
 
 static void mark_written(struct job *job, uint64_t offset)
@@ -171,14 +177,53 @@ static void close_window(struct job *job)
     job->window = WINDOW_CLOSED;
 }
 
+/*
+ * Every GFIO_SAMPLE_NS of the measured interval, a bandwidth and an IOPS
+ * sample of each direction that did I/O in the period, as fio takes them.
+ */
+static void take_samples(struct job *job, uint64_t now)
+{
+    uint64_t ns;
+
+    if (now - job->sample_tsc < job->sample_period_tsc) {
+        return;
+    }
+    ns = tsc_to_ns(now - job->sample_tsc);
+    for (int i = 0; i < 2; i++) {
+        struct gfio_direction_stats *d = &job->result->dir[i];
+        uint64_t bytes = d->bytes - job->sample_bytes[i];
+        uint64_t ios = d->ios - job->sample_ios[i];
+
+        if (ios) {
+            latency_stat_add(&d->bw_samples, u128_saturate(u128_divmod(
+                (u128)bytes * NSEC_PER_SEC, (u128)ns * 1024, NULL)));
+            latency_stat_add(&d->iops_samples, u128_saturate(u128_divmod(
+                (u128)ios * NSEC_PER_SEC, ns, NULL)));
+        }
+        job->sample_bytes[i] = d->bytes;
+        job->sample_ios[i] = d->ios;
+    }
+    job->sample_tsc = now;
+}
+
 static void track_window(struct job *job, uint64_t now)
 {
     if (job->window == WINDOW_BEFORE && now >= job->measure_start_tsc) {
         open_window(job);
+        job->sample_tsc = now;
+    }
+    if (job->window == WINDOW_OPEN) {
+        take_samples(job, now);
     }
     if (job->window == WINDOW_OPEN && job->deadline_tsc && now >= job->deadline_tsc) {
         close_window(job);
     }
+}
+
+/* Is the workload in its measured interval (fio's distributions count)? */
+static bool measuring(const struct job *job)
+{
+    return job->phase == PHASE_WORKLOAD && job->window == WINDOW_OPEN;
 }
 
 /* Choose the next workload request for @s; false when the workload is done. */
@@ -307,11 +352,15 @@ static void run_phase(struct job *job, enum phase phase)
     job->phase = phase;
     for (;;) {
         uint64_t now;
-        uint32_t queued;
+        uint32_t queued, completed;
 
         job->poll_tsc = 0;
-        if (e->poll(e, complete, job)) {
+        completed = e->poll(e, complete, job);
+        if (completed) {
             progress_tsc = job->poll_tsc;
+            if (measuring(job)) {
+                gfio_distribution_complete(&job->result->dist, completed);
+            }
         } else {
             cpu_relax();        /* spare the cache line the device writes */
         }
@@ -336,6 +385,10 @@ static void run_phase(struct job *job, enum phase phase)
 
             e->kick(e);
             kicked = rdtsc();
+            if (measuring(job)) {
+                gfio_distribution_submit(&job->result->dist, queued,
+                                         depth - job->free_count);
+            }
             for (uint32_t i = 0; i < queued; i++) {
                 job->slots[job->batch[i]].kicked_tsc = kicked;
             }
@@ -396,10 +449,13 @@ static void setup_job(struct job *job)
         job->written = alloc_zeroed((job->blocks + 7) / 8, 8);
     }
     job->verify_reads = o->verify && !o->writes;
+    /* clat's histogram also gives the summary line its percentiles */
     for (int d = 0; d < 2; d++) {
-        latency_stat_init(&job->result->dir[d].slat, false);
+        latency_stat_init(&job->result->dir[d].slat, o->slat_percentiles);
         latency_stat_init(&job->result->dir[d].clat, true);
-        latency_stat_init(&job->result->dir[d].lat, true);
+        latency_stat_init(&job->result->dir[d].lat, o->lat_percentiles);
+        latency_stat_init(&job->result->dir[d].bw_samples, false);
+        latency_stat_init(&job->result->dir[d].iops_samples, false);
     }
 }
 
@@ -410,6 +466,7 @@ static void run(struct job *job)
     uint64_t start = rdtsc();
 
     job->measure_start_tsc = start + ns_to_tsc(o->ramp_ns);
+    job->sample_period_tsc = ns_to_tsc(GFIO_SAMPLE_NS);
     if (o->runtime_ns) {
         job->deadline_tsc = job->measure_start_tsc + ns_to_tsc(o->runtime_ns);
     }

@@ -37,6 +37,11 @@ struct gfio_options {
     uint64_t seed;              /* random_seed= */
     uint32_t dev;
     const char *engine;
+    bool json_plus;             /* output-format=json+: latency bins too */
+    /* percentiles (and json+ bins) of slat, clat, lat: fio's *_percentiles= */
+    bool slat_percentiles;
+    bool clat_percentiles;
+    bool lat_percentiles;
 };
 
 /* Parse argv into @o; prints the problem and returns false on error. */
@@ -55,10 +60,44 @@ struct gfio_direction_stats {
     struct latency_stat slat;   /* queued -> handed to the disk (kick) */
     struct latency_stat clat;   /* kick -> completion seen */
     struct latency_stat lat;    /* queued -> completion seen */
+    /* fio's bandwidth (KiB/s) and IOPS samples, one per period with I/O */
+    struct latency_stat bw_samples;
+    struct latency_stat iops_samples;
 };
+
+/* How often bandwidth and IOPS are sampled: fio's bw_avg_time default. */
+#define GFIO_SAMPLE_NS  UINT64_C(500000000)
+
+/* fio's distributions of the measured window (gfio_distribution.c). */
+#define GFIO_DEPTH_BUCKETS      7
+#define GFIO_LATENCY_RANGES     11      /* per unit; ms has one more, >= 2 s */
+
+struct gfio_distribution {
+    uint64_t level[GFIO_DEPTH_BUCKETS];     /* requests, by depth reached */
+    uint64_t submitted;
+    uint64_t submit[GFIO_DEPTH_BUCKETS];    /* kicks, by requests in them */
+    uint64_t submits;
+    uint64_t complete[GFIO_DEPTH_BUCKETS];  /* polls, by completions seen */
+    uint64_t completes;
+    uint64_t range[3][GFIO_LATENCY_RANGES + 1];   /* clat in ns, us, ms */
+    uint64_t latencies;
+};
+
+/* A kick of @n requests that left @depth in flight. */
+void gfio_distribution_submit(struct gfio_distribution *d, uint32_t n,
+                              uint32_t depth);
+/* A poll that saw @n (> 0) completions. */
+void gfio_distribution_complete(struct gfio_distribution *d, uint32_t n);
+/* A request's completion latency. */
+void gfio_distribution_latency(struct gfio_distribution *d, uint64_t ns);
+struct json_writer;
+/* iodepth_level ... latency_ms, as fio prints them. */
+void gfio_distribution_json(struct json_writer *w,
+                            const struct gfio_distribution *d);
 
 struct gfio_result {
     struct gfio_direction_stats dir[2];     /* indexed by enum io_op */
+    struct gfio_distribution dist;
     uint64_t runtime_ns;        /* measured window */
     uint64_t elapsed_ns;        /* whole run, ramp and verification included */
     uint64_t verified_blocks;

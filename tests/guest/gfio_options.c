@@ -90,6 +90,16 @@ static bool parse_verify(const char *s, struct gfio_options *o)
     return true;
 }
 
+/* fio's boolean options: 0 or 1. */
+static bool parse_flag(const char *s, bool *flag)
+{
+    if (strcmp(s, "0") && strcmp(s, "1")) {
+        return false;
+    }
+    *flag = !strcmp(s, "1");
+    return true;
+}
+
 static bool parse_one(const char *key, const char *value, struct gfio_options *o)
 {
     uint64_t v;
@@ -150,6 +160,22 @@ static bool parse_one(const char *key, const char *value, struct gfio_options *o
         o->engine = value;
         return *value;
     }
+    if (!strcmp(key, "output-format")) {
+        if (strcmp(value, "json") && strcmp(value, "json+")) {
+            return false;
+        }
+        o->json_plus = !strcmp(value, "json+");
+        return true;
+    }
+    if (!strcmp(key, "slat_percentiles")) {
+        return parse_flag(value, &o->slat_percentiles);
+    }
+    if (!strcmp(key, "clat_percentiles")) {
+        return parse_flag(value, &o->clat_percentiles);
+    }
+    if (!strcmp(key, "lat_percentiles")) {
+        return parse_flag(value, &o->lat_percentiles);
+    }
     /* uring=on|off: shorthand for engine=uring / engine=virtio-blk */
     if (!strcmp(key, "uring")) {
         if (strcmp(value, "on") && strcmp(value, "off")) {
@@ -166,6 +192,7 @@ bool gfio_parse_options(int argc, char **argv, struct gfio_options *o)
     *o = (struct gfio_options){
         .name = "gfio", .bs = 4096, .iodepth = 1, .rwmixread = 50,
         .seed = DEFAULT_SEED, .engine = "virtio-blk", .stall_ns = DEFAULT_STALL_NS,
+        .clat_percentiles = true,
     };
     parse_rw("read", o);
 

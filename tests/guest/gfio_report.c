@@ -1,6 +1,7 @@
 /*
- * gfio's results: fio's JSON layout (the members fio 3.33 prints that gfio
- * measures) and a one-line summary.  Rates are computed from the measured
+ * gfio's results: fio 3.33's JSON, json or json+ (every member fio prints
+ * but those a guest program cannot measure, tests/guest/README.rst) and a
+ * one-line summary.  Rates are computed from the measured
  * window in nanoseconds with integer arithmetic; fractions are printed with
  * six decimals as fio does.
  */
@@ -15,7 +16,7 @@
 #define MICRO           UINT64_C(1000000)
 
 /* fio's default percentile list, in millionths of a percent */
-static const uint64_t percentiles[] = {
+static const uint64_t percentiles_micro[] = {
     1000000, 5000000, 10000000, 20000000, 30000000, 40000000, 50000000,
     60000000, 70000000, 80000000, 90000000, 95000000, 99000000, 99500000,
     99900000, 99950000, 99990000,
@@ -30,8 +31,28 @@ static uint64_t rate_micro(uint64_t count, uint64_t ns)
     return u128_saturate(u128_divmod((u128)count * NSEC_PER_SEC * MICRO, ns, NULL));
 }
 
+/* json+: the histogram's non-empty buckets, "value in ns" : count. */
+static void bins_json(struct json_writer *w, const struct latency_stat *s)
+{
+    json_begin_object(w, "bins");
+    for (unsigned int b = 0; b < LATENCY_BUCKETS; b++) {
+        char name[24];
+
+        if (s->histogram[b]) {
+            snprintf(name, sizeof(name), "%lu", latency_stat_bucket_value(b));
+            json_uint(w, name, s->histogram[b]);
+        }
+    }
+    json_end_object(w);
+}
+
+/*
+ * min, max, mean, stddev and N; percentiles (and json+ bins) when asked
+ * for, as fio, only if there is a value.
+ */
 static void latency_json(struct json_writer *w, const char *key,
-                         const struct latency_stat *s, bool with_percentiles)
+                         const struct latency_stat *s, bool percentiles,
+                         bool bins)
 {
     json_begin_object(w, key);
     json_uint(w, "min", s->count ? s->min : 0);
@@ -39,22 +60,42 @@ static void latency_json(struct json_writer *w, const char *key,
     json_fixed6(w, "mean", latency_stat_mean_micro(s));
     json_fixed6(w, "stddev", latency_stat_stddev_micro(s));
     json_uint(w, "N", s->count);
-    if (with_percentiles && s->count) {
+    if (percentiles && s->count && s->histogram) {
         json_begin_object(w, "percentile");
-        for (size_t i = 0; i < sizeof(percentiles) / sizeof(percentiles[0]); i++) {
+        for (size_t i = 0; i < sizeof(percentiles_micro) / sizeof(percentiles_micro[0]); i++) {
             char name[24];
 
-            snprintf(name, sizeof(name), "%lu.%06lu", percentiles[i] / MICRO,
-                     percentiles[i] % MICRO);
-            json_uint(w, name, latency_stat_percentile(s, percentiles[i]));
+            snprintf(name, sizeof(name), "%lu.%06lu", percentiles_micro[i] / MICRO,
+                     percentiles_micro[i] % MICRO);
+            json_uint(w, name, latency_stat_percentile(s, percentiles_micro[i]));
         }
         json_end_object(w);
+        if (bins) {
+            bins_json(w, s);
+        }
     }
     json_end_object(w);
 }
 
+/*
+ * bw_agg: the mean sampled bandwidth's share of the group's bandwidth (here
+ * the job's own, @bw_kib), in millionths of a percent, at most 100% as fio.
+ */
+static uint64_t bw_agg_micro(const struct latency_stat *bw, uint64_t bw_kib)
+{
+    uint64_t agg;
+
+    if (!bw_kib) {
+        return 0;
+    }
+    agg = u128_saturate(u128_divmod((u128)latency_stat_mean_micro(bw) * 100, bw_kib,
+                                    NULL));
+    return agg < 100 * MICRO ? agg : 100 * MICRO;
+}
+
 static void direction_json(struct json_writer *w, const char *key,
-                           const struct gfio_direction_stats *d, uint64_t runtime_ns)
+                           const struct gfio_direction_stats *d, uint64_t runtime_ns,
+                           const struct gfio_options *o)
 {
     uint64_t ns = d->ios ? runtime_ns : 0;
     uint64_t bw_bytes = rate_micro(d->bytes, ns) / MICRO;
@@ -69,9 +110,20 @@ static void direction_json(struct json_writer *w, const char *key,
     json_uint(w, "total_ios", d->ios);
     json_uint(w, "short_ios", 0);
     json_uint(w, "drop_ios", 0);
-    latency_json(w, "slat_ns", &d->slat, false);
-    latency_json(w, "clat_ns", &d->clat, true);
-    latency_json(w, "lat_ns", &d->lat, true);
+    latency_json(w, "slat_ns", &d->slat, o->slat_percentiles, o->json_plus);
+    latency_json(w, "clat_ns", &d->clat, o->clat_percentiles, o->json_plus);
+    latency_json(w, "lat_ns", &d->lat, o->lat_percentiles, o->json_plus);
+    json_uint(w, "bw_min", d->bw_samples.count ? d->bw_samples.min : 0);
+    json_uint(w, "bw_max", d->bw_samples.max);
+    json_fixed6(w, "bw_agg", bw_agg_micro(&d->bw_samples, bw_bytes / 1024));
+    json_fixed6(w, "bw_mean", latency_stat_mean_micro(&d->bw_samples));
+    json_fixed6(w, "bw_dev", latency_stat_stddev_micro(&d->bw_samples));
+    json_uint(w, "bw_samples", d->bw_samples.count);
+    json_uint(w, "iops_min", d->iops_samples.count ? d->iops_samples.min : 0);
+    json_uint(w, "iops_max", d->iops_samples.max);
+    json_fixed6(w, "iops_mean", latency_stat_mean_micro(&d->iops_samples));
+    json_fixed6(w, "iops_stddev", latency_stat_stddev_micro(&d->iops_samples));
+    json_uint(w, "iops_samples", d->iops_samples.count);
     json_end_object(w);
 }
 
@@ -95,6 +147,7 @@ static void options_json(struct json_writer *w, int argc, char **argv)
 static void json(int argc, char **argv, const struct gfio_options *o,
                  const struct gfio_result *r)
 {
+    static const struct gfio_direction_stats no_io;
     struct json_writer w = { 0 };
 
     json_begin_object(&w, NULL);
@@ -104,11 +157,24 @@ static void json(int argc, char **argv, const struct gfio_options *o,
     json_string(&w, "jobname", o->name);
     json_uint(&w, "groupid", 0);
     json_uint(&w, "error", r->exit_status);
+    json_uint(&w, "eta", 0);
     json_uint(&w, "elapsed", (r->elapsed_ns + NSEC_PER_SEC / 2) / NSEC_PER_SEC);
     options_json(&w, argc, argv);
-    direction_json(&w, "read", &r->dir[IO_OP_READ], r->runtime_ns);
-    direction_json(&w, "write", &r->dir[IO_OP_WRITE], r->runtime_ns);
+    direction_json(&w, "read", &r->dir[IO_OP_READ], r->runtime_ns, o);
+    direction_json(&w, "write", &r->dir[IO_OP_WRITE], r->runtime_ns, o);
+    /* gfio neither trims nor syncs: fio's members, with nothing in them */
+    direction_json(&w, "trim", &no_io, r->runtime_ns, o);
+    json_begin_object(&w, "sync");
+    json_uint(&w, "total_ios", 0);
+    latency_json(&w, "lat_ns", &no_io.lat, false, false);
+    json_end_object(&w);
     json_uint(&w, "job_runtime", r->runtime_ns / NSEC_PER_MSEC);
+    gfio_distribution_json(&w, &r->dist);
+    /* fio's latency target settings, which gfio does not have: off */
+    json_uint(&w, "latency_depth", o->iodepth);
+    json_uint(&w, "latency_target", 0);
+    json_fixed6(&w, "latency_percentile", 100 * MICRO);
+    json_uint(&w, "latency_window", 0);
     json_end_object(&w);
     json_end_array(&w);
     json_end_object(&w);

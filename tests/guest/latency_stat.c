@@ -29,8 +29,7 @@ static unsigned int bucket_of(uint64_t v)
     return (shift + 1) * SUB_BUCKETS + ((v >> shift) - SUB_BUCKETS);
 }
 
-/* The midpoint of bucket @b's range of values. */
-static uint64_t bucket_value(unsigned int b)
+uint64_t latency_stat_bucket_value(unsigned int b)
 {
     unsigned int shift;
     uint64_t low;
@@ -94,7 +93,7 @@ uint64_t latency_stat_percentile(const struct latency_stat *s, uint64_t percent_
     for (unsigned int b = 0; b < LATENCY_BUCKETS; b++) {
         seen += s->histogram[b];
         if (s->histogram[b] && seen * PERCENT_MICRO >= needed) {
-            v = bucket_value(b);
+            v = latency_stat_bucket_value(b);
             break;
         }
     }

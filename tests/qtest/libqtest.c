@@ -309,12 +309,21 @@ void qtest_kill(QTestState *s)
 
 int qtest_run_vmm(const char *wrapper, const char *args, char **err)
 {
+    return qtest_run_vmm_output(wrapper, args, NULL, err);
+}
+
+int qtest_run_vmm_output(const char *wrapper, const char *args, char **out,
+                         char **err)
+{
     g_autoptr(GError) gerr = NULL;
     g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-    g_autoptr(GString) out = g_string_new(NULL);
+    /* [0] collects stdout (if asked for), [1] stderr */
+    GString *text[2] = { g_string_new(NULL), g_string_new(NULL) };
     gint64 deadline = g_get_monotonic_time() +
                       QTEST_EXIT_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND;
-    struct pollfd pfd = { .events = POLLIN };
+    struct pollfd pfd[2] = {
+        { .fd = -1, .events = POLLIN }, { .fd = -1, .events = POLLIN },
+    };
     char how[64];
     GPid pid;
     int status;
@@ -327,45 +336,58 @@ int qtest_run_vmm(const char *wrapper, const char *args, char **err)
                                   G_SPAWN_DO_NOT_REAP_CHILD |
                                   G_SPAWN_SEARCH_PATH |
                                   G_SPAWN_STDIN_FROM_DEV_NULL |
-                                  G_SPAWN_STDOUT_TO_DEV_NULL,
-                                  vmm_child_setup, NULL, &pid, NULL, NULL,
-                                  &pfd.fd, &gerr)) {
+                                  (out ? 0 : G_SPAWN_STDOUT_TO_DEV_NULL),
+                                  vmm_child_setup, NULL, &pid, NULL,
+                                  out ? &pfd[0].fd : NULL, &pfd[1].fd,
+                                  &gerr)) {
         g_error("cannot start %s: %s", qtest_qemu_binary(), gerr->message);
     }
-    /* Collect stderr until the VMM closes it (exits). */
-    for (;;) {
+    /* Collect both until the VMM closes them (exits). */
+    while (pfd[0].fd >= 0 || pfd[1].fd >= 0) {
         int timeout = (deadline - g_get_monotonic_time()) / 1000;
-        char buf[4096];
-        ssize_t n;
 
-        if (timeout <= 0 || poll(&pfd, 1, timeout) == 0) {
+        if (timeout <= 0 || poll(pfd, 2, timeout) == 0) {
             kill(pid, SIGKILL);
             waitpid(pid, &status, 0);
             g_error("'%s %s' was still running after %d s",
                     qtest_qemu_binary(), args, QTEST_EXIT_TIMEOUT_MS / 1000);
         }
-        n = read(pfd.fd, buf, sizeof(buf));
-        if (n < 0 && errno == EINTR) {
-            continue;
+        for (unsigned i = 0; i < 2; i++) {
+            char buf[4096];
+            ssize_t n;
+
+            if (pfd[i].fd < 0 || !pfd[i].revents) {
+                continue;
+            }
+            n = read(pfd[i].fd, buf, sizeof(buf));
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n <= 0) {
+                close(pfd[i].fd);
+                pfd[i].fd = -1;
+                continue;
+            }
+            g_string_append_len(text[i], buf, n);
         }
-        if (n <= 0) {
-            break;
-        }
-        g_string_append_len(out, buf, n);
     }
-    close(pfd.fd);
     if (!wait_exit(pid, QTEST_EXIT_TIMEOUT_MS, &status)) {
         kill(pid, SIGKILL);
         waitpid(pid, &status, 0);
-        g_error("'%s' closed stderr but did not exit", args);
+        g_error("'%s' closed stdout and stderr but did not exit", args);
     }
     g_spawn_close_pid(pid);
     if (!WIFEXITED(status)) {
         describe_exit(status, how, sizeof(how));
         g_error("'%s %s' died of %s; stderr: %s", qtest_qemu_binary(), args,
-                how, out->str);
+                how, text[1]->str);
     }
-    *err = g_string_free(g_steal_pointer(&out), FALSE);
+    if (out) {
+        *out = g_string_free(text[0], FALSE);
+    } else {
+        g_string_free(text[0], TRUE);
+    }
+    *err = g_string_free(text[1], FALSE);
     return WEXITSTATUS(status);
 }
 

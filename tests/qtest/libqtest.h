@@ -51,6 +51,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(QTestState, qtest_quit)
  * signal.
  */
 int qtest_run_vmm(const char *wrapper, const char *args, char **err);
+/* The same, setting *out to what the VMM wrote to stdout. */
+int qtest_run_vmm_output(const char *wrapper, const char *args, char **out,
+                         char **err);
 
 /*
  * Every VMM started here also has a QMP monitor on a Unix socket; the

@@ -59,7 +59,8 @@ static void fixture_setup(PackedFixture *f, gconstpointer data)
 
     f->image = blk_image_new(IMAGE_SIZE);
     f->qts = qtest_initf("-drive file=%s,if=none,id=d0,format=raw %s "
-                         "-device virtio-blk-pci,drive=d0%s", f->image->path,
+                         "-device virtio-blk-pci,drive=d0,packed=on%s",
+                         f->image->path,
                          iothread ? "-object iothread,id=io0" : "",
                          iothread ? ",iothread=io0" : "");
     blk_image_detach(f->image);
@@ -153,7 +154,10 @@ static void fill(uint8_t *buf, size_t len, unsigned seed)
     }
 }
 
-/* The device offers packed rings; with them, any queue size is valid. */
+/*
+ * With packed=on the device offers packed rings; with them, any queue size
+ * is valid.
+ */
 static void test_negotiation(PackedFixture *f, gconstpointer data)
 {
     QVirtioPCIDevice *d = &f->blk->vdev;

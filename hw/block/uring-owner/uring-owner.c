@@ -11,8 +11,9 @@
  * reads anything it unmaps all but its own image (the kernel's stack,
  * vDSO and vvar included), so a pointer resolves to its few public pages
  * or to nothing; it then limits file size to the image's (writes cannot
- * grow it), drops every capability but CAP_IPC_LOCK (which only decides
- * how pinned guest RAM is accounted), creates the ring, hands it over
+ * grow it; the VMM moves the limit when the image is resized), drops every
+ * capability but CAP_IPC_LOCK (which only decides how pinned guest RAM is
+ * accounted), creates the ring, hands it over
  * (include/hw/block/uring-owner-protocol.h), closes its own copy and
  * waits under a seccomp filter that allows it nothing but to read its
  * channel and exit.
@@ -143,7 +144,12 @@ static int failed(UringOwnerReply *reply, unsigned step, long ret)
 
 static void set_up(const UringOwnerRequest *req, UringOwnerReply *reply)
 {
-    struct rlimit64 fsize = { req->fsize_limit, req->fsize_limit };
+    /*
+     * No hard limit, so that the VMM can move the soft one with the image
+     * (block_resize) without privileges; nothing here can move it once
+     * the seccomp filter is on.
+     */
+    struct rlimit64 fsize = { req->fsize_limit, RLIM64_INFINITY };
     /* The kernel's struct sigaction: handler, flags, restorer, mask */
     unsigned long ignore[4] = { (unsigned long)SIG_IGN, 0, 0, 0 };
     long ret;

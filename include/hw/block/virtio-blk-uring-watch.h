@@ -62,6 +62,17 @@ void uring_watch_free(UringWatch *w);
 /* Watch the ring of config.  Called with the BQL held. */
 void uring_watch_start(UringWatch *w, const UringWatchConfig *config);
 /*
+ * Requests the ring's kernel side took from the SQ (sq_head) and
+ * completed into the CQ (cq_tail) since uring_watch_start(), as 64-bit
+ * totals: the 32-bit indexes wrap, so the thread adds up their progress
+ * at every check (a ring cannot take 2^32 requests between two).  The
+ * indexes are in memory the guest writes too: these are the figures as
+ * they are.  0 when no ring is watched.  Called with the BQL held.
+ */
+void uring_watch_totals(UringWatch *w, uint64_t *submitted,
+                        uint64_t *completed);
+
+/*
  * Stop watching the ring: once this returns, the thread touches nothing of
  * it and fn is not called for it (it waits for at most one check).
  * Called with the BQL held.

@@ -44,4 +44,16 @@ void virtio_blk_uring_stop(VirtIOBlkUring *u);
 /* Device reset: tear the ring down. */
 void virtio_blk_uring_reset(VirtIOBlkUring *u);
 
+/*
+ * block_resize: the running ring's file size limit (RLIMIT_FSIZE of its
+ * owner) follows the image.  Before the image shrinks to new_size the
+ * limit comes down to it, so that no write of the ring lands past the new
+ * end once the file is cut; a block device cannot shrink under a ring,
+ * which would still reach its end.  After the resize the limit is the
+ * image's size.  Called with the BQL held.
+ */
+bool virtio_blk_uring_resize_prepare(VirtIOBlkUring *u, uint64_t new_size,
+                                     GError **errp);
+void virtio_blk_uring_resized(VirtIOBlkUring *u, uint64_t size);
+
 #endif

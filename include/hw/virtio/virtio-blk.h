@@ -82,6 +82,8 @@ typedef struct VirtIOBlock {
 bool virtio_blk_device_realize(VirtIOBlock *s, GError **errp);
 void virtio_blk_device_unrealize(VirtIOBlock *s);
 void virtio_blk_device_free(VirtIOBlock *s);
+/* The virtio-blk device of dev, or NULL if dev is not virtio-blk-pci. */
+VirtIOBlock *virtio_blk_pci_get_block(DeviceState *dev);
 /* The transport hands over its per-queue notification eventfds. */
 void virtio_blk_set_host_notifiers(VirtIOBlock *s, const int *fds);
 

@@ -37,6 +37,10 @@ typedef struct VirtIOPCIProxy {
     uint32_t vectors;
     OnOffAuto disable_legacy;
     bool disable_modern;
+    /* the ring features offered, with QEMU's names and defaults */
+    bool packed;
+    bool event_idx;
+    bool indirect_desc;
 
     VirtIODevice *vdev;
     MemoryRegion modern_bar;

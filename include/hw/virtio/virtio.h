@@ -122,7 +122,12 @@ struct VirtIODevice {
     gint isr;
     bool broken;                /* atomic: see virtio_broken() */
     uint16_t config_vector;
-    uint64_t host_features;
+    /*
+     * Which of VIRTIO_F_RING_PACKED, VIRTIO_RING_F_EVENT_IDX and
+     * VIRTIO_RING_F_INDIRECT_DESC are offered: the transport sets them from
+     * its properties when it is realized.
+     */
+    uint64_t ring_features;
     uint64_t guest_features;
     uint8_t *config;
     size_t config_len;
@@ -189,6 +194,14 @@ static inline bool virtio_broken(VirtIODevice *vdev)
 {
     return __atomic_load_n(&vdev->broken, __ATOMIC_ACQUIRE);
 }
+
+/*
+ * The device's configuration changed (the disk's capacity, say): a new
+ * configuration generation, and the configuration change interrupt (the
+ * config vector with MSI-X, ISR bit 1 without) once the driver is running.
+ * Called with the BQL held.
+ */
+void virtio_notify_config(VirtIODevice *vdev);
 
 /* The driver broke the rules: stop and ask for a reset (NEEDS_RESET). */
 void virtio_error(VirtIODevice *vdev, const char *fmt, ...)

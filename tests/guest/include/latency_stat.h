@@ -32,6 +32,9 @@ void latency_stat_init(struct latency_stat *s, bool with_histogram);
 
 void latency_stat_add(struct latency_stat *s, uint64_t value);
 
+/* The value histogram bucket @b stands for: the midpoint of its range. */
+uint64_t latency_stat_bucket_value(unsigned int b);
+
 /* Mean in millionths (value * 10^6), 0 if empty. */
 uint64_t latency_stat_mean_micro(const struct latency_stat *s);
 
