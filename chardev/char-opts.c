@@ -23,7 +23,7 @@ static bool open_null(Chardev *chr, QemuOpts *opts, GError **errp)
 }
 
 static const char *const no_keys[] = { NULL };
-static const char *const file_keys[] = { "path", NULL };
+static const char *const file_keys[] = { "path", "append", NULL };
 static const char *const socket_keys[] = {
     "path", "fd", "server", "wait", "host", "port", NULL,
 };

@@ -28,8 +28,10 @@ const QemuOptionDef qemu_option_defs[] = {
     { "display", QEMU_OPTION_display, true, "display none", "no display" },
     { "chardev", QEMU_OPTION_chardev, true,
       "chardev null|file|stdio|pty|socket,id=ID[,...]",
-      "a character device: file,path=PATH; socket,path=PATH|fd=N"
-      "[,server=on|off][,wait=on|off]" },
+      "a character device: file,path=PATH[,append=on|off]; "
+      "socket,path=PATH|fd=N[,server=on|off][,wait=on|off]" },
+    { "add-fd", QEMU_OPTION_add_fd, true, "add-fd fd=FD,set=SET[,opaque=..]",
+      "put the inherited fd FD in set SET, opened as /dev/fdset/SET" },
     { "serial", QEMU_OPTION_serial, true,
       "serial stdio|pty|file:PATH|unix:PATH|chardev:ID|null|none",
       "back-end of the next serial port (COM1 first)" },
@@ -54,9 +56,10 @@ const QemuOptionDef qemu_option_defs[] = {
       "aio=, discard=, read-only=, auto-read-only=, locking=), "
       "raw (file=NODE) or null-co (size=, read-zeroes=); JSON too" },
     { "object", QEMU_OPTION_object, true,
-      "object iothread,id=ID[,poll-max-ns=NS][,poll-grow=N][,poll-shrink=N]",
-      "an I/O thread; 'help' lists the objects, 'iothread,help' the "
-      "properties" },
+      "object iothread,id=ID[,poll-max-ns=NS][,poll-grow=N][,poll-shrink=N]"
+      "|secret,id=ID,data=|file=",
+      "an I/O thread, or a secret (checked, unused); 'help' lists the "
+      "objects, 'iothread,help' the properties" },
     { "qtest", QEMU_OPTION_qtest, true, "qtest unix:PATH|stdio",
       "serve the qtest protocol there (with -accel qtest)" },
     { "qtest-log", QEMU_OPTION_qtest_log, true, "qtest-log FILE|none",

@@ -18,6 +18,7 @@ enum {
     QEMU_OPTION_nographic,
     QEMU_OPTION_display,
     QEMU_OPTION_chardev,
+    QEMU_OPTION_add_fd,
     QEMU_OPTION_serial,
     QEMU_OPTION_debugcon,
     QEMU_OPTION_no_reboot,

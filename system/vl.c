@@ -15,6 +15,7 @@
 #include "qemu/cutils.h"
 #include "qemu/error-report.h"
 #include "qemu/keyval-json.h"
+#include "qemu/fdset.h"
 #include "qemu/main-loop.h"
 #include "monitor/monitor.h"
 #include "qemu/option.h"
@@ -23,6 +24,7 @@
 #include "sysemu/os-posix.h"
 #include "sysemu/qtest.h"
 #include "sysemu/runstate.h"
+#include "sysemu/secret.h"
 #include "sysemu/sysemu.h"
 #include "sysemu/vm-state.h"
 #include "system/vl-options.h"
@@ -233,6 +235,14 @@ static bool parse_smp(Config *c, const CmdlineOpt *o, GError **errp)
     return true;
 }
 
+/* Sets are filled as the command line is read, before anything opens. */
+static bool parse_add_fd(const CmdlineOpt *o, GError **errp)
+{
+    g_autoptr(QemuOpts) opts = qemu_opts_parse(o->arg, NULL, errp);
+
+    return opts && fdset_add(opts, errp);
+}
+
 static bool parse_display(Config *c, const CmdlineOpt *o, GError **errp)
 {
     if (strcmp(o->arg, "none") && !g_str_has_prefix(o->arg, "none,")) {
@@ -329,6 +339,9 @@ static void parse_command_line(Config *c, int argc, char **argv)
             break;
         case QEMU_OPTION_chardev:
             g_ptr_array_add(c->chardevs, g_memdup2(&o, sizeof(o)));
+            break;
+        case QEMU_OPTION_add_fd:
+            ok = parse_add_fd(&o, &err);
             break;
         case QEMU_OPTION_serial:
             g_ptr_array_add(c->serials, g_memdup2(&o, sizeof(o)));
@@ -480,6 +493,9 @@ static bool create_object(const char *arg, GError **errp)
         error_setg(errp, "Parameter 'qom-type' is missing");
         return false;
     }
+    if (!strcmp(type, "secret")) {
+        return secret_create(opts, errp);
+    }
     if (strcmp(type, "iothread")) {
         error_setg(errp, "Parameter 'qom-type' does not accept value '%s'",
                    type);
@@ -559,7 +575,7 @@ static void show_help_if_asked(Config *c)
         const char *type = opts ? qemu_opt_get(opts, "qom-type") : NULL;
 
         if (is_help_option(type)) {
-            printf("List of user creatable objects:\n  iothread\n");
+            printf("List of user creatable objects:\n  iothread\n  secret\n");
             exit(0);
         }
         if (type && !strcmp(type, "iothread") && qemu_opts_has_help(opts)) {
@@ -615,13 +631,17 @@ static bool user_wants_device(Config *c, const char *name)
     return false;
 }
 
-/* -daemonize cannot keep a terminal: refuse what would need one. */
+/*
+ * -daemonize cannot keep a terminal: refuse what would need one.  -nographic
+ * needs it only for the default COM1 (libvirt probes with -nographic
+ * -nodefaults -daemonize).
+ */
 static void check_daemonize(Config *c)
 {
     if (!c->daemonize) {
         return;
     }
-    if (c->nographic) {
+    if (c->nographic && !c->nodefaults && !c->serials->len) {
         error_report("-nographic cannot be used with -daemonize");
         exit(1);
     }

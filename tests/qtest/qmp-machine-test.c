@@ -290,14 +290,18 @@ static void test_type_queries(void)
                     "Parameter 'typename' expects a non-abstract device type");
 }
 
-/* -daemonize: the parent returns once the VM is ready; -pidfile names it. */
+/*
+ * -daemonize: the parent returns once the VM is ready; -pidfile names it.
+ * With -nodefaults, -nographic puts nothing on stdio and goes with
+ * -daemonize, as libvirt starts a VMM to probe it.
+ */
 static void test_daemonize_pidfile(void)
 {
     g_autofree char *dir = g_dir_make_tmp("qmp-daemon-XXXXXX", NULL);
     g_autofree char *sock = g_build_filename(dir, "qmp", NULL);
     g_autofree char *pidfile = g_build_filename(dir, "pid", NULL);
     g_autofree char *args = g_strdup_printf(
-        "-accel qtest -display none -nodefaults -S "
+        "-accel qtest -nographic -nodefaults -S "
         "-qmp unix:%s,server=on,wait=off -pidfile %s -daemonize",
         sock, pidfile);
     g_autofree char *err = NULL, *again_err = NULL, *pidtext = NULL;
