@@ -16,7 +16,9 @@
 #include "qemu/main-loop.h"
 #include "qemu/option.h"
 #include "sysemu/accel.h"
+#include "sysemu/hostmem.h"
 #include "sysemu/iothread.h"
+#include "sysemu/machine-opts.h"
 #include "sysemu/qtest.h"
 #include "sysemu/runstate.h"
 #include "system/vl-options.h"
@@ -110,6 +112,19 @@ static bool parse_accel(Config *c, const CmdlineOpt *o, GError **errp)
     return set_accel(c, name, o, errp) && qemu_opts_check_unused(opts, errp);
 }
 
+/* accel=kvm:tcg: the first one this VMM has (QEMU tries them in turn). */
+static const char *first_known_accel(const char *list)
+{
+    g_auto(GStrv) names = g_strsplit(list, ":", -1);
+
+    for (unsigned i = 0; names[i]; i++) {
+        if (accel_find(names[i])) {
+            return accel_find(names[i])->name;
+        }
+    }
+    return g_intern_string(list);
+}
+
 static bool parse_machine(Config *c, const CmdlineOpt *o, GError **errp)
 {
     g_autoptr(QemuOpts) opts = qemu_opts_parse(o->arg, "type", errp);
@@ -125,17 +140,18 @@ static bool parse_machine(Config *c, const CmdlineOpt *o, GError **errp)
                "(default)\n");
         exit(0);
     }
-    if (type && strcmp(type, "pvh")) {
+    if (type && strcmp(type, "pvh") && strcmp(type, "none")) {
         error_setg(errp, "unsupported machine type \"%s\" (-machine help "
                    "lists the supported ones)", type);
         return false;
     }
     accel = qemu_opt_get(opts, "accel");
-    if (accel && !set_accel(c, accel, o, errp)) {
+    if (accel && !set_accel(c, first_known_accel(accel), o, errp)) {
         return false;
     }
     c->machine_opt = *o;
-    return qemu_opts_check_unused(opts, errp);
+    return machine_opts_parse_machine(opts, type, errp) &&
+           qemu_opts_check_unused(opts, errp);
 }
 
 static bool parse_memory(Config *c, const CmdlineOpt *o, GError **errp)
@@ -226,21 +242,6 @@ static bool parse_display(Config *c, const CmdlineOpt *o, GError **errp)
     return true;
 }
 
-static bool parse_name(Config *c, const CmdlineOpt *o, GError **errp)
-{
-    g_autoptr(QemuOpts) opts = qemu_opts_parse(o->arg, "guest", errp);
-    bool b;
-
-    if (!opts) {
-        return false;
-    }
-    /* Only a label here; the keys are accepted as QEMU accepts them. */
-    qemu_opt_get(opts, "guest");
-    qemu_opt_get(opts, "process");
-    return qemu_opt_get_bool(opts, "debug-threads", false, &b, errp) &&
-           qemu_opts_check_unused(opts, errp);
-}
-
 static void parse_command_line(Config *c, int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
@@ -324,7 +325,7 @@ static void parse_command_line(Config *c, int argc, char **argv)
             c->nodefaults = true;
             break;
         case QEMU_OPTION_name:
-            ok = parse_name(c, &o, &err);
+            ok = machine_opts_parse_name(o.arg, &err);
             break;
         case QEMU_OPTION_device:
             g_ptr_array_add(c->devices, g_memdup2(&o, sizeof(o)));
@@ -342,7 +343,8 @@ static void parse_command_line(Config *c, int argc, char **argv)
             c->qtest_log = o.arg;
             break;
         default:
-            g_assert_not_reached();
+            g_assert(machine_opts_handles(def->index));
+            ok = machine_opts_parse(def->index, o.arg, &err);
         }
         if (!ok) {
             option_error(&o, err);
@@ -432,8 +434,12 @@ static bool create_object(const char *arg, GError **errp)
         return false;
     }
     if (!strcmp(type, "help")) {
-        printf("List of user creatable objects:\n  iothread\n");
+        printf("List of user creatable objects:\n  iothread\n"
+               "  memory-backend-file\n  memory-backend-ram\n");
         exit(0);
+    }
+    if (memory_backend_type(type)) {
+        return true;    /* made before the machine: see main() */
     }
     if (strcmp(type, "iothread")) {
         error_setg(errp, "Parameter 'qom-type' does not accept value '%s'",
@@ -494,6 +500,10 @@ static void create_backends_and_devices(Config *c)
 {
     GError *err = NULL;
 
+    if (machine_opts.none && c->devices->len) {
+        error_setg(&err, "No bus to plug devices into with -machine none");
+        option_error(c->devices->pdata[0], err);
+    }
     for (guint i = 0; i < c->objects->len; i++) {
         if (!create_object(((CmdlineOpt *)c->objects->pdata[i])->arg,
                            &err)) {
@@ -526,6 +536,48 @@ static bool user_wants_device(Config *c, const char *name)
     return false;
 }
 
+/*
+ * -object memory-backend-*, before the machine maps guest RAM from the one
+ * -machine memory-backend= names; -m defaults to its size.
+ */
+static GuestRAMBacking configure_guest_ram(Config *c)
+{
+    GuestRAMBacking backing = {
+        .fd = -1,
+        .dump = machine_opts.dump_guest_core,
+    };
+    HostMemoryBackend *be;
+    GError *err = NULL;
+
+    for (guint i = 0; i < c->objects->len; i++) {
+        const CmdlineOpt *o = c->objects->pdata[i];
+        g_autoptr(QemuOpts) opts = qemu_opts_parse(o->arg, "qom-type", NULL);
+        const char *type = opts ? qemu_opt_get(opts, "qom-type") : NULL;
+
+        if (type && memory_backend_type(type) &&
+            !memory_backend_create(opts, &err)) {
+            option_error(o, err);
+        }
+    }
+    if (!machine_opts.memory_backend) {
+        return backing;
+    }
+    be = memory_backend_find(machine_opts.memory_backend);
+    if (!be) {
+        error_report("Memory backend '%s' not found",
+                     machine_opts.memory_backend);
+        exit(1);
+    }
+    if (!c->ram_size) {
+        c->ram_size = memory_backend_size(be);
+    } else if (c->ram_size != memory_backend_size(be)) {
+        error_report("Machine memory size does not match the size of the "
+                     "memory backend");
+        exit(1);
+    }
+    return memory_backend_backing(be, machine_opts.dump_guest_core);
+}
+
 static void system_reset(void)
 {
     current_accel->pause();
@@ -540,9 +592,9 @@ int main(int argc, char **argv)
     g_autoptr(GError) err = NULL;
     /* Static: what it holds stays reachable if an error path exits. */
     static Config c = {
-        .ram_size = DEFAULT_RAM_SIZE,
         .smp_cpus = 1,
     };
+    GuestRAMBacking ram_backing;
     int status;
 
     c.chardevs = g_ptr_array_new_with_free_func(g_free);
@@ -553,6 +605,9 @@ int main(int argc, char **argv)
     c.generated = g_ptr_array_new_with_free_func(g_free);
 
     parse_command_line(&c, argc, argv);
+    if (!machine_opts_apply(&err)) {
+        error_report_err_exit(g_steal_pointer(&err));
+    }
     if (!c.accel) {
         c.accel = c.qtest ? "qtest" : "kvm";
     }
@@ -562,7 +617,12 @@ int main(int argc, char **argv)
     }
     current_accel = accel_find(c.accel);
 
+    ram_backing = configure_guest_ram(&c);
+    if (!c.ram_size) {
+        c.ram_size = DEFAULT_RAM_SIZE;
+    }
     ms->ram_size = c.ram_size;
+    ms->ram_backing = &ram_backing;
     ms->smp_cpus = c.smp_cpus;
     ms->kernel_filename = (char *)c.kernel;
     ms->kernel_cmdline = (char *)c.append;
@@ -574,7 +634,7 @@ int main(int argc, char **argv)
         error_report("-append only allowed with -kernel option");
         exit(1);
     }
-    if (!c.kernel && !strcmp(c.accel, "kvm")) {
+    if (!c.kernel && !strcmp(c.accel, "kvm") && !machine_opts.none) {
         error_report("no kernel given: this machine has no firmware, so "
                      "-kernel is required");
         exit(1);
@@ -598,16 +658,19 @@ int main(int argc, char **argv)
         error_report_err_exit(g_steal_pointer(&err));
     }
     loc_set_none();
-    if (!pvh_machine_init(ms, &err)) {
+    /* -machine none: no RAM, no vCPU, no device; a monitor drives it. */
+    if (!machine_opts.none && !pvh_machine_init(ms, &err)) {
         error_report_err_exit(g_steal_pointer(&err));
     }
     create_backends_and_devices(&c);
 
-    pvh_machine_reset(ms);
+    if (!machine_opts.none) {
+        pvh_machine_reset(ms);
+    }
     if (c.qtest && !qtest_server_init(c.qtest, c.qtest_log, &err)) {
         error_report_err_exit(g_steal_pointer(&err));
     }
-    if (!current_accel->start(ms, &err)) {
+    if (!machine_opts.none && !current_accel->start(ms, &err)) {
         error_report_err_exit(g_steal_pointer(&err));
     }
     status = main_loop_run(system_reset);
@@ -617,11 +680,14 @@ int main(int argc, char **argv)
      * memory slots) outlives them and their I/O threads.
      */
     current_accel->pause();
-    pvh_machine_cleanup(ms);
+    if (!machine_opts.none) {
+        pvh_machine_cleanup(ms);
+    }
     blk_destroy_all();
     iothread_destroy_all();
     current_accel->cleanup();
     qemu_chr_cleanup_all();
+    memory_backend_cleanup_all();
     g_ptr_array_unref(c.chardevs);
     g_ptr_array_unref(c.serials);
     g_ptr_array_unref(c.devices);
