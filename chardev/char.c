@@ -101,6 +101,23 @@ const char *qemu_chr_label(Chardev *chr)
     return chr->label;
 }
 
+const char *qemu_chr_filename(Chardev *chr)
+{
+    return chr->filename;
+}
+
+bool qemu_chr_in_use(Chardev *chr)
+{
+    return chr->in_use;
+}
+
+void qemu_chr_foreach(void (*fn)(Chardev *chr, void *opaque), void *opaque)
+{
+    for (guint i = 0; registry && i < registry->len; i++) {
+        fn(g_ptr_array_index(registry, i), opaque);
+    }
+}
+
 bool qemu_chr_claim(Chardev *chr, GError **errp)
 {
     if (chr->in_use) {

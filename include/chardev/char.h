@@ -58,6 +58,12 @@ Chardev *qemu_chr_new(const char *spec, GError **errp);
 void qemu_chr_free(Chardev *chr);
 
 const char *qemu_chr_label(Chardev *chr);
+/* What QMP's query-chardev calls "filename": "pty:/dev/pts/3", "null"... */
+const char *qemu_chr_filename(Chardev *chr);
+/* Does a front end hold it (query-chardev's "frontend-open")? */
+bool qemu_chr_in_use(Chardev *chr);
+/* Call fn for each registered chardev, in creation order. */
+void qemu_chr_foreach(void (*fn)(Chardev *chr, void *opaque), void *opaque);
 
 /* A front end takes chr; an error if another one holds it. */
 bool qemu_chr_claim(Chardev *chr, GError **errp);
