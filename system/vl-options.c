@@ -75,7 +75,10 @@ const QemuOptionDef qemu_option_defs[] = {
       "aio=io_uring|threads, readonly=on|off, discard=ignore|unmap, "
       "file.locking=on|off|auto" },
     { "object", QEMU_OPTION_object, true,
-      "object iothread,id=ID[,poll-max-ns=NS]", "an I/O thread" },
+      "object iothread,id=ID[,poll-max-ns=NS]", "an I/O thread; also "
+      "memory-backend-ram|memory-backend-file,id=ID,size=SIZE[,mem-path=PATH]"
+      "[,share=on|off][,prealloc=on|off]: guest RAM for -machine "
+      "memory-backend=ID" },
     { "qtest", QEMU_OPTION_qtest, true, "qtest unix:PATH|stdio",
       "serve the qtest protocol there (with -accel qtest)" },
     { "qtest-log", QEMU_OPTION_qtest_log, true, "qtest-log FILE|none",
