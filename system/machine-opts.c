@@ -47,9 +47,9 @@ bool machine_opts_handles(int option)
  */
 static bool parse_cpu(const char *arg, GError **errp)
 {
-    g_auto(GStrv) parts = g_strsplit(arg, ",", 2);
+    g_auto(GStrv) parts = NULL;
 
-    if (!strcmp(parts[0], "help")) {
+    if (!strcmp(arg, "help")) {
         printf("Available CPUs:\n");
         printf("x86 host                  processor with all supported host "
                "features\n");
@@ -57,6 +57,7 @@ static bool parse_cpu(const char *arg, GError **errp)
                "the accelerator in the current host\n");
         exit(0);
     }
+    parts = g_strsplit(arg, ",", 2);
     if (strcmp(parts[0], "host") && strcmp(parts[0], "max")) {
         error_setg(errp, "CPU model '%s' is not supported: the guest gets "
                    "the host's CPU (-cpu host or -cpu max)", parts[0]);

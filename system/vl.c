@@ -401,7 +401,7 @@ static void configure_chardevs(Config *c, MachineState *ms)
     }
     for (guint i = 0; i < c->serials->len; i++) {
         const CmdlineOpt *o = g_ptr_array_index(c->serials, i);
-        g_autofree char *label = NULL;
+        char label[16];     /* on the stack: option_error() exits */
         Chardev *chr;
 
         if (!strcmp(o->arg, "none")) {
@@ -411,7 +411,7 @@ static void configure_chardevs(Config *c, MachineState *ms)
             error_setg(&err, "too many serial ports (at most 4)");
             option_error(o, err);
         }
-        label = g_strdup_printf("serial%u", ms->nr_serials);
+        snprintf(label, sizeof(label), "serial%u", ms->nr_serials);
         chr = open_chardev(label, o->arg, qtest_stdio, &err);
         if (!chr) {
             option_error(o, err);
@@ -551,11 +551,13 @@ static GuestRAMBacking configure_guest_ram(Config *c)
 
     for (guint i = 0; i < c->objects->len; i++) {
         const CmdlineOpt *o = c->objects->pdata[i];
-        g_autoptr(QemuOpts) opts = qemu_opts_parse(o->arg, "qom-type", NULL);
+        QemuOpts *opts = qemu_opts_parse(o->arg, "qom-type", NULL);
         const char *type = opts ? qemu_opt_get(opts, "qom-type") : NULL;
+        bool ok = !type || !memory_backend_type(type) ||
+                  memory_backend_create(opts, &err);
 
-        if (type && memory_backend_type(type) &&
-            !memory_backend_create(opts, &err)) {
+        qemu_opts_free(opts);
+        if (!ok) {
             option_error(o, err);
         }
     }
