@@ -36,6 +36,18 @@ enum {
     QEMU_OPTION_pidfile,
     QEMU_OPTION_daemonize,
     QEMU_OPTION_no_shutdown,
+    QEMU_OPTION_cpu,
+    QEMU_OPTION_overcommit,
+    QEMU_OPTION_rtc,
+    QEMU_OPTION_boot,
+    QEMU_OPTION_no_acpi,
+    QEMU_OPTION_uuid,
+    QEMU_OPTION_msg,
+    QEMU_OPTION_no_user_config,
+    QEMU_OPTION_audiodev,
+    QEMU_OPTION_audio,
+    QEMU_OPTION_sandbox,
+    QEMU_OPTION_run_with,
 };
 
 typedef struct QemuOptionDef {

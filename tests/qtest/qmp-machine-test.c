@@ -139,7 +139,8 @@ static void test_quit(void)
 static void test_identity(void)
 {
     g_autoptr(QTestState) qts = qtest_init(
-        "-name guest=vm-one -smp 2 -object iothread,id=io0");
+        "-name guest=vm-one -smp 2 -object iothread,id=io0 "
+        "-uuid 6f1b3c2e-4a5d-4e8f-9a0b-1c2d3e4f5a6b");
     g_autoptr(JsonObject) name = qtest_qmp(qts, "{'execute':'query-name'}");
     g_autoptr(JsonObject) uuid = qtest_qmp(qts, "{'execute':'query-uuid'}");
     g_autoptr(JsonObject) kvm = qtest_qmp(qts, "{'execute':'query-kvm'}");
@@ -158,7 +159,7 @@ static void test_identity(void)
     g_assert_cmpstr(json_object_get_string_member(ret_obj(name), "name"), ==,
                     "vm-one");
     g_assert_cmpstr(json_object_get_string_member(ret_obj(uuid), "UUID"), ==,
-                    "00000000-0000-0000-0000-000000000000");
+                    "6f1b3c2e-4a5d-4e8f-9a0b-1c2d3e4f5a6b");
     g_assert(!json_object_get_boolean_member(ret_obj(kvm), "enabled"));
     g_assert_cmpstr(json_object_get_string_member(ret_obj(target), "arch"),
                     ==, "x86_64");
@@ -169,7 +170,7 @@ static void test_identity(void)
     g_assert_cmpuint(json_array_get_length(c), ==, 2);
     g_assert_cmpint(json_object_get_int_member(
         json_array_get_object_element(c, 1), "cpu-index"), ==, 1);
-    /* The iothread's thread id is a thread of the VMM, named after it. */
+    /* The iothread's thread id is a thread of the VMM, named as QEMU does. */
     g_assert_cmpuint(json_array_get_length(t), ==, 1);
     io0 = json_array_get_object_element(t, 0);
     g_assert_cmpstr(json_object_get_string_member(io0, "id"), ==, "io0");
@@ -177,7 +178,7 @@ static void test_identity(void)
                                 qtest_pid(qts),
                                 json_object_get_int_member(io0, "thread-id"));
     g_assert(g_file_get_contents(comm_path, &comm, NULL, NULL));
-    g_assert(g_str_has_prefix(comm, "io0"));
+    g_assert(g_str_has_prefix(comm, "IO io0"));
 }
 
 static void test_object_tree(void)
