@@ -14,6 +14,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* The most operations one input runs (the rest of it is ignored). */
-#define FUZZ_MAX_OPS 1024
+#define FUZZ_MAX_OPS 4096
 
 #endif
