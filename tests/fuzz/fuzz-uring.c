@@ -207,22 +207,21 @@ static void wait_and_reap(void)
     }
 }
 
+/*
+ * A write to the extension's fields, any size at any offset (the access
+ * may run past the end of the device configuration structure).
+ */
 static void config_write(FuzzInput *in)
 {
+    const QVirtioPCIRegion *dev = &t.u->vdev.device;
     uint16_t off = VBU_CFG_SQ_ENTRIES +
                    fuzz_u16(in) % (VBU_CFG_END - VBU_CFG_SQ_ENTRIES);
-    unsigned size = fuzz_access_size(fuzz_u8(in), 4);
+    unsigned size = fuzz_access_size(fuzz_u8(in), 8);
     uint64_t value = fuzz_u64(in);
 
-    switch (size) {
-    case 1:
-        qvirtio_pci_config_writeb(&t.u->vdev, off, value);
-        break;
-    case 2:
-        qvirtio_pci_config_writew(&t.u->vdev, off, value);
-        break;
-    default:
-        qvirtio_pci_config_writel(&t.u->vdev, off, value);
+    if (dev->bar) {
+        address_space_stn(&address_space_memory,
+                          dev->bar->addr + dev->offset + off, size, value);
     }
 }
 
