@@ -11,11 +11,14 @@ $(BUILD)/build.ninja:
 check: all
 	meson test -C $(BUILD) --print-errorlogs
 
-# The same tests with AddressSanitizer and LeakSanitizer, in build-asan/.
+# The same tests with AddressSanitizer, LeakSanitizer and UBSan, in
+# build-asan/; undefined behaviour fails the test that meets it.
 check-asan:
 	[ -f build-asan/build.ninja ] || ./configure --enable-asan --builddir=build-asan
 	ninja -C build-asan
-	ASAN_OPTIONS=detect_leaks=1 meson test -C build-asan --print-errorlogs
+	ASAN_OPTIONS=detect_leaks=1 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		meson test -C build-asan --print-errorlogs
 
 # Fuzzing (docs/devel/fuzzing.rst): build the libFuzzer targets with clang
 # in build-fuzz/, or run one: make fuzz FUZZ_TARGET=name FUZZ_SECONDS=N.
