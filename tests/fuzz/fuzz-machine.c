@@ -29,8 +29,8 @@
 #define GUARD_SIZE          (64 * 1024)
 #define GUARD_BYTE          0xa5
 #define CANARY_SIZE         4096
-/* libqos allocates from 1 MiB up; inputs' rings live below this. */
-#define CLEARED_RAM_SIZE    (4ULL << 20)
+/* The targets put rings and buffers from 1 MiB up to this. */
+#define CLEARED_RAM_SIZE    (8ULL << 20)
 
 typedef struct Baseline {
     unsigned threads, fds, children;
