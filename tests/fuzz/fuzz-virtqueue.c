@@ -202,6 +202,15 @@ static void request(FuzzInput *in)
     if (num_free() < (indirect ? 1 : 2 + nseg)) {
         return;
     }
+    /*
+     * libqos names a packed chain by its first slot.  Requests complete out
+     * of order, so that slot may come round again while the chain that had
+     * it is still in flight: wait, as two chains with one buffer ID could
+     * not be told apart.
+     */
+    if (t.pq && t.outstanding[t.pq->avail_idx]) {
+        return;
+    }
     memcpy(hdr, &type, 4);
     memcpy(hdr + 8, &sector, 8);
     bufs[n].addr = buffer(sizeof(hdr), misaligned);
