@@ -21,6 +21,10 @@
  *   COLLECT   consume used entries, checking each against its request
  *   WAIT      let the device finish (bounded), then COLLECT
  *   EVENT     u16 flags, u16 index: the driver's notification suppression
+ *   RAW_CHAIN u8 count, then count x (u16 slot, u64 addr, u32 len,
+ *             u16 flags, u16 next): descriptors written as given into the
+ *             split queue's table, the first slot's made available and
+ *             notified; the driver's bookkeeping no longer holds after it
  *
  * Invariant of this target: a used entry names a chain the driver made
  * available, and reports no more bytes than that chain's device-writable
@@ -46,6 +50,7 @@ enum {
     OP_COLLECT,
     OP_WAIT,
     OP_EVENT,
+    OP_RAW_CHAIN,
     NR_OPS,
 };
 
@@ -343,6 +348,33 @@ static void event(FuzzInput *in)
     }
 }
 
+/* Descriptors as a hostile driver writes them (split queues only). */
+static void raw_chain(FuzzInput *in)
+{
+    unsigned count = 1 + fuzz_u8(in) % MAX_SEGMENTS;
+    uint16_t head = 0;
+
+    for (unsigned i = 0; i < count; i++) {
+        uint16_t slot = fuzz_u16(in);
+        uint64_t addr = fuzz_u64(in);
+        uint32_t len = fuzz_u32(in);
+        uint16_t flags = fuzz_u16(in);
+        uint16_t next = fuzz_u16(in);
+
+        if (t.vq) {
+            slot %= t.vq->size;
+            head = i ? head : slot;
+            qvirtqueue_write_desc(inproc_qtest(), t.vq->desc, slot, addr, len,
+                                  flags, next);
+        }
+    }
+    if (t.vq) {
+        qvirtqueue_add_raw(t.vq, head);
+        qvirtio_pci_queue_notify(&t.vdev, t.vq);
+        t.tainted = true;
+    }
+}
+
 static void run_target_op(unsigned op, FuzzInput *in)
 {
     switch (op) {
@@ -364,6 +396,9 @@ static void run_target_op(unsigned op, FuzzInput *in)
         break;
     case OP_EVENT:
         event(in);
+        break;
+    case OP_RAW_CHAIN:
+        raw_chain(in);
         break;
     default:
         g_assert_not_reached();
