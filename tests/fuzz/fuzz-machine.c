@@ -58,6 +58,19 @@ void fuzz_violation(const char *fmt, ...)
     abort();
 }
 
+/*
+ * g_error() (libqos's timeouts, for one) ends with SIGTRAP, which libFuzzer
+ * does not catch: make it abort, so that the input is saved as a crash.
+ */
+static void log_handler(const gchar *domain, GLogLevelFlags level,
+                        const gchar *message, gpointer opaque)
+{
+    g_log_default_handler(domain, level, message, opaque);
+    if (level & G_LOG_LEVEL_ERROR) {
+        abort();
+    }
+}
+
 static G_NORETURN void setup_failed(const char *what, GError *err)
 {
     fprintf(stderr, "fuzz set-up: %s: %s\n", what,
@@ -275,6 +288,7 @@ void fuzz_machine_init(const FuzzMachineConfig *config,
     g_assert(n <= FUZZ_MAX_IMAGES);
     make_files(n);
     atexit(remove_files);
+    g_log_set_default_handler(log_handler, NULL);
 
     main_loop_init();
     bql_lock();
