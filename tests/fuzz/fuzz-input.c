@@ -177,6 +177,7 @@ static void bar_access(FuzzInput *in, bool write)
     if (!bar_location(devfn, bar, &addr, &is_io)) {
         return;
     }
+    raw_write |= write;
     if (is_io) {
         size = MIN(size, 4);
         if (write) {
@@ -187,7 +188,6 @@ static void bar_access(FuzzInput *in, bool write)
                               size);
         }
     } else if (write) {
-        raw_write = true;
         address_space_stn(&address_space_memory, addr + offset, size, value);
     } else {
         address_space_ldn(&address_space_memory, addr + offset, size);
@@ -201,6 +201,7 @@ void fuzz_run_common_op(unsigned op, FuzzInput *in)
         unsigned size = fuzz_access_size(fuzz_u8(in), 4);
         uint16_t port = fuzz_u16(in);
 
+        raw_write = true;
         address_space_stn(&address_space_io, port, size, fuzz_u32(in));
         break;
     }
@@ -264,6 +265,7 @@ void fuzz_run_common_op(unsigned op, FuzzInput *in)
         unsigned size = fuzz_access_size(fuzz_u8(in), 4);
         bool write = op == FUZZ_OP_PCI_CFG_WRITE;
 
+        raw_write |= write;
         pci_config_access(devfn, offset, size, write,
                           write ? fuzz_u32(in) : 0);
         break;

@@ -51,10 +51,12 @@ unsigned fuzz_access_size(uint8_t sel, unsigned max);
 void fuzz_run_common_op(unsigned op, FuzzInput *in);
 
 /*
- * Whether any operation since the last call wrote guest memory the
- * harness does not control (MEM_WRITE, MEM_WRITE_BUF, MEMSET, BAR_WRITE):
- * structured requests posted before such a write no longer have a known
- * size (fuzz-virtqueue.c, fuzz-uring.c).
+ * Whether any operation since the last call wrote behind the driver's
+ * back: guest memory or a BAR (MEM_WRITE, MEM_WRITE_BUF, MEMSET,
+ * BAR_WRITE), PCI configuration or an I/O port (PCI_CFG_WRITE, IO_WRITE:
+ * they can move BARs or turn decoding off).  From then on, what libqos
+ * believes of the device and its rings may be false (fuzz-virtqueue.c,
+ * fuzz-uring.c).
  */
 bool fuzz_take_raw_write(void);
 

@@ -19,14 +19,16 @@
  *   DOORBELL   ring it anyway
  *   REAP       consume CQEs, checking each against its SQE
  *   WAIT       let the kernel finish (bounded), then REAP
- *   RENEGOTIATE  u8 set-up byte: reset and set up again
+ *   RENEGOTIATE  u8 set-up byte: reset and set up again (at most
+ *              MAX_RENEGOTIATIONS times an input: each makes a ring and
+ *              its owner process, which takes milliseconds)
  *   CONFIG_WRITE u16 offset, u8 size, u64 value: the extension's fields
  *   CQ_FLAGS   u32
  *
  * Invariant of this target: a CQE's result is never more bytes than its
- * SQE asked for.  It is checked until the input writes guest memory or
- * BARs behind the driver's back or resets the machine, as in
- * fuzz-virtqueue.c.
+ * SQE asked for.  It is checked until the input writes guest memory, a
+ * BAR, PCI configuration or a port behind the driver's back or resets
+ * the machine, as in fuzz-virtqueue.c.
  *
  * Called with the BQL held, in the VMM's main thread.
  */
@@ -61,6 +63,7 @@ enum {
 /* user_data of the SQEs made here, by slot; raw ones have others. */
 #define USER_DATA_BASE  0x5a5a000000000000ULL
 #define MAX_TRACKED     256
+#define MAX_RENEGOTIATIONS 4
 
 static const char *const drives[] = {
     "if=none,id=d0,cache=none,aio=io_uring", NULL,
@@ -74,6 +77,7 @@ typedef struct Target {
     bool ready;                 /* the passthrough is negotiated */
     bool tainted;
     uint32_t next;              /* SQEs made so far */
+    unsigned renegotiations;
     unsigned in_flight;         /* published and not reaped */
     bool outstanding[MAX_TRACKED];
     uint32_t len[MAX_TRACKED];
@@ -248,9 +252,14 @@ static void run_target_op(unsigned op, FuzzInput *in)
     case OP_WAIT:
         wait_and_reap();
         break;
-    case OP_RENEGOTIATE:
-        set_up(fuzz_u8(in));
+    case OP_RENEGOTIATE: {
+        uint8_t cfg = fuzz_u8(in);
+
+        if (t.renegotiations++ < MAX_RENEGOTIATIONS) {
+            set_up(cfg);
+        }
         break;
+    }
     case OP_CONFIG_WRITE:
         config_write(in);
         break;
@@ -294,6 +303,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_machine_begin_input();
     t.tainted = false;
     t.next = 0;
+    t.renegotiations = 0;
     set_up(fuzz_u8(&in));
     fuzz_take_raw_write();
     for (unsigned n = 0; in.left && n < FUZZ_MAX_OPS; n++) {

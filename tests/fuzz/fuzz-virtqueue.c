@@ -28,8 +28,8 @@
  *
  * Invariant of this target: a used entry names a chain the driver made
  * available, and reports no more bytes than that chain's device-writable
- * buffers hold.  It is checked until the input writes guest memory or
- * device registers behind the driver's back (a raw operation) or resets
+ * buffers hold.  It is checked until the input writes guest memory, a
+ * BAR, PCI configuration or a port behind the driver's back or resets
  * the machine; from then on the target's own operations do nothing.
  *
  * Called with the BQL held, in the VMM's main thread.
