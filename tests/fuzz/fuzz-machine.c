@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,16 +95,56 @@ static void write_file(const char *path, const uint8_t *data, size_t len,
     close(fd);
 }
 
+#define FILES_DIR       "/var/tmp"
+#define FILES_PREFIX    "qemu-uring-fuzz-"
+
+static void remove_dir(const char *path)
+{
+    g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
+    const char *name;
+
+    while (d && (name = g_dir_read_name(d))) {
+        g_autofree char *file = g_build_filename(path, name, NULL);
+        unlink(file);
+    }
+    rmdir(path);
+}
+
+/*
+ * A target that crashed or was killed could not remove its files: remove
+ * those of processes that are gone (the directories are named after the
+ * process ID).
+ */
+static void remove_stale_files(void)
+{
+    g_autoptr(GDir) d = g_dir_open(FILES_DIR, 0, NULL);
+    const char *name;
+
+    while (d && (name = g_dir_read_name(d))) {
+        long pid;
+        char *end;
+
+        if (!g_str_has_prefix(name, FILES_PREFIX)) {
+            continue;
+        }
+        pid = strtol(name + strlen(FILES_PREFIX), &end, 10);
+        if (pid > 0 && *end == '-' && kill(pid, 0) < 0 && errno == ESRCH) {
+            g_autofree char *path = g_build_filename(FILES_DIR, name, NULL);
+            remove_dir(path);
+        }
+    }
+}
+
 /*
  * Images and the canary go in a directory of /var/tmp (/tmp may be a tmpfs
- * without O_DIRECT, which cache=none needs).  Their names are removed at
- * exit; the VMM keeps the images open.
+ * without O_DIRECT, which cache=none needs), removed at exit.
  */
 static void make_files(unsigned n)
 {
     uint8_t sector[512];
 
-    dir = g_strdup("/var/tmp/qemu-uring-fuzz-XXXXXX");
+    remove_stale_files();
+    dir = g_strdup_printf(FILES_DIR "/" FILES_PREFIX "%d-XXXXXX", getpid());
     if (!g_mkdtemp(dir)) {
         setup_failed(dir, NULL);
     }
@@ -123,11 +164,7 @@ static void make_files(unsigned n)
 
 static void remove_files(void)
 {
-    for (unsigned i = 0; i < nr_images; i++) {
-        unlink(image_paths[i]);
-    }
-    unlink(canary_path);
-    rmdir(dir);
+    remove_dir(dir);
 }
 
 /* Map a guard area at host address addr (nothing may be there yet). */
