@@ -6,7 +6,8 @@
 set -e
 PKGS="build-essential meson ninja-build pkg-config liburing-dev libglib2.0-dev
 libjson-glib-dev qemu-system-x86 fio python3 python3-matplotlib
-libvirt-daemon-driver-qemu libvirt-clients"
+libvirt-daemon-driver-qemu libvirt-clients
+clang libclang-rt-14-dev"
 missing=""
 for p in $PKGS; do
     dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
