@@ -186,9 +186,9 @@ static JsonNode *block_resize(JsonObject *args, GError **errp)
         blk = blk_by_name(node);
     }
     if (!blk) {
-        g_set_error(errp, QMP_ERROR, QMP_ERROR_CLASS_DEVICE_NOT_FOUND,
-                    "Cannot find device=%s nor node-name=%s",
-                    device ? device : "", node ? node : "");
+        /* QEMU 7.2's words and class (a GenericError) */
+        error_setg(errp, "Cannot find device='%s' nor node-name='%s'",
+                   device ? device : "", node ? node : "");
         return NULL;
     }
     if (size < 0) {
