@@ -5,6 +5,7 @@
  * the object tree; -daemonize and -pidfile.
  */
 #include <signal.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -249,6 +250,28 @@ static void test_object_tree(void)
     blk_image_free(img2);
 }
 
+/* block_resize finds -blockdev nodes by node-name, as libvirt names them. */
+static void test_resize_blockdev_node(void)
+{
+    BlkImage *img = blk_image_new(1 << 20);
+    g_autoptr(QTestState) qts = qtest_initf(
+        "-blockdev driver=file,node-name=proto,filename=%s "
+        "-blockdev driver=raw,node-name=fmt,file=proto "
+        "-device virtio-blk-pci,drive=fmt,id=disk0", img->path);
+    g_autoptr(JsonObject) r = qtest_qmp(qts, "{'execute':'block_resize',"
+        "'arguments':{'node-name':'fmt','size':2097152}}");
+    g_autoptr(JsonObject) none = qtest_qmp(qts, "{'execute':'block_resize',"
+        "'arguments':{'node-name':'nope','size':2097152}}");
+    struct stat st;
+
+    qmp_reply_return(r);
+    g_assert_cmpint(fstat(img->fd, &st), ==, 0);
+    g_assert_cmpint(st.st_size, ==, 2 << 20);
+    g_assert_cmpstr(qmp_reply_error_desc(none), ==,
+                    "Cannot find device='' nor node-name='nope'");
+    blk_image_free(img);
+}
+
 static void test_type_queries(void)
 {
     g_autoptr(QTestState) qts = qtest_init("");
@@ -367,6 +390,8 @@ int main(int argc, char **argv)
     g_test_add_func("/qmp-machine/identity", test_identity);
     g_test_add_func("/qmp-machine/object-tree", test_object_tree);
     g_test_add_func("/qmp-machine/type-queries", test_type_queries);
+    g_test_add_func("/qmp-machine/resize-blockdev-node",
+                    test_resize_blockdev_node);
     g_test_add_func("/qmp-machine/daemonize-pidfile", test_daemonize_pidfile);
     g_test_add_func("/qmp-machine/daemonize-errors", test_daemonize_errors);
     return g_test_run();
