@@ -21,6 +21,10 @@ struct BlockBackend {
     BlockCacheMode cache_mode;
     BlockAioEngine engine;
     bool discard;
+    bool read_only;             /* the file's, or a raw node's read-only=on */
+    bool no_flush;              /* cache.no-flush=on: flushes do nothing */
+    bool null_co;               /* no file, no engine: blk_new_null() */
+    bool read_zeroes;           /* null-co: reads return zeroes */
     void *dev;
     AioContext *ctx;
     UringEngine *ring;          /* aio=io_uring */
@@ -52,6 +56,18 @@ static uint64_t bounce_chunk_size(uint32_t align)
     return MAX(BOUNCE_CHUNK, align);
 }
 
+/* Name blk and add it to the registry. */
+static void blk_register(BlockBackend *blk, const char *name)
+{
+    blk->name = g_strdup(name);
+    blk->read_only = blk->file.read_only;
+    block_acct_init(&blk->acct);
+    if (!backends) {
+        backends = g_ptr_array_new();
+    }
+    g_ptr_array_add(backends, blk);
+}
+
 BlockBackend *blk_new(const char *name, BlockFile *file,
                       BlockCacheMode cache, BlockAioEngine engine,
                       bool discard, GError **errp)
@@ -75,16 +91,29 @@ BlockBackend *blk_new(const char *name, BlockFile *file,
             ROUND_UP(MAX(BLK_BOUNCE_BUDGET, chunk), chunk),
             MAX(file->align, 4096), chunk);
     }
-    blk->name = g_strdup(name);
     blk->file = *file;
     blk->cache_mode = cache;
     blk->engine = engine;
     blk->discard = discard;
-    block_acct_init(&blk->acct);
-    if (!backends) {
-        backends = g_ptr_array_new();
-    }
-    g_ptr_array_add(backends, blk);
+    blk_register(blk, name);
+    return blk;
+}
+
+BlockBackend *blk_new_null(const char *name, uint64_t size, bool read_only,
+                           bool read_zeroes)
+{
+    BlockBackend *blk = g_new0(BlockBackend, 1);
+
+    blk->ctx = qemu_get_aio_context();
+    /* No fd, no lock, no alignment: what file-posix.c reads of it. */
+    blk->file = (BlockFile){
+        .fd = -1, .filename = g_strdup("null-co://"), .read_only = read_only,
+        .shared = BLK_PERM_ALL, .align = 1, .length = size,
+    };
+    blk->cache_mode = BLOCK_CACHE_WRITEBACK;
+    blk->null_co = true;
+    blk->read_zeroes = read_zeroes;
+    blk_register(blk, name);
     return blk;
 }
 
@@ -294,7 +323,23 @@ bool blk_resize(BlockBackend *blk, uint64_t size, GError **errp)
 
 bool blk_is_read_only(BlockBackend *blk)
 {
-    return blk->file.read_only;
+    return blk->read_only;
+}
+
+void blk_set_read_only(BlockBackend *blk)
+{
+    g_assert(!blk->dev);
+    blk->read_only = true;
+}
+
+void blk_set_no_flush(BlockBackend *blk, bool no_flush)
+{
+    blk->no_flush = no_flush;
+}
+
+void blk_set_discard(BlockBackend *blk, bool discard)
+{
+    blk->discard = discard;
 }
 
 bool blk_enable_write_cache(BlockBackend *blk)
@@ -390,7 +435,12 @@ static ThreadPool *blk_thread_pool(BlockBackend *blk)
 
 static void blk_submit(BlockBackend *blk, const BlockIO *io)
 {
-    if (blk->ring && io->op != BLOCK_OP_BLKDISCARD &&
+    if (blk->null_co) {
+        if (io->op == BLOCK_OP_READ && blk->read_zeroes) {
+            block_iov_memset(io->iov, io->iovcnt, 0, 0, io->bytes);
+        }
+        blk_complete_later(blk, io->cb, io->opaque, 0);
+    } else if (blk->ring && io->op != BLOCK_OP_BLKDISCARD &&
         io->op != BLOCK_OP_BLKZEROOUT) {
         blk->in_flight++;
         uring_engine_submit(blk->ring, io);
@@ -410,7 +460,7 @@ static bool blk_check_request(BlockBackend *blk, uint64_t offset,
 {
     int ret = 0;
 
-    if (write && blk->file.read_only) {
+    if (write && blk->read_only) {
         ret = -EROFS;
     } else if (offset > blk->file.length ||
                bytes > blk->file.length - offset) {
@@ -836,8 +886,13 @@ void blk_aio_pwritev(BlockBackend *blk, uint64_t offset,
 
 void blk_aio_flush(BlockBackend *blk, BlockCompletionFunc *cb, void *opaque)
 {
-    AcctReq *r = acct_req_new(blk, BLOCK_ACCT_FLUSH, 0, cb, opaque);
+    AcctReq *r;
 
+    if (blk->no_flush) {
+        blk_complete_later(blk, cb, opaque, 0);
+        return;
+    }
+    r = acct_req_new(blk, BLOCK_ACCT_FLUSH, 0, cb, opaque);
     blk_submit(blk, &(BlockIO){
         .op = BLOCK_OP_FLUSH, .cb = acct_req_done, .opaque = r,
     });

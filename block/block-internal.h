@@ -65,10 +65,13 @@ typedef struct BlockFile {
 /*
  * Open an image, with the permissions of a drive no device uses yet:
  * consistent read, everything shared (docs/system/image-locking.rst).
+ * auto_read_only: if the image cannot be written (EACCES, EPERM, EROFS),
+ * open it read-only instead (f->read_only tells).
  */
 bool file_open(BlockFile *f, const char *filename, BlockCacheMode cache,
-               bool read_only, bool locking, GError **errp);
-/* Closing drops the locks. */
+               bool read_only, bool auto_read_only, bool locking,
+               GError **errp);
+/* Closing drops the locks; nothing to do for null-co's (fd -1). */
 void file_close(BlockFile *f);
 /*
  * Hold perm and let others have shared (BLK_PERM_*): lock the image for
@@ -170,6 +173,26 @@ void block_acct_done(BlockAcct *a, BlockAcctType type, uint64_t bytes,
                      int64_t start_ns, bool failed);
 void block_acct_invalid(BlockAcct *a, BlockAcctType type);
 void block_acct_get(BlockAcct *a, BlockAcctStats *out);
+
+/* null-co's size when none is given, as in QEMU. */
+#define NULL_CO_DEFAULT_SIZE    (1ULL << 30)
+
+/*
+ * null-co: a back-end of size bytes without a file or engine, whose
+ * requests all succeed in a bottom half of its context; reads fill the
+ * buffers with zeroes if read_zeroes, else leave them as they are.
+ * blk_get_fd() is -1.
+ */
+BlockBackend *blk_new_null(const char *name, uint64_t size, bool read_only,
+                           bool read_zeroes);
+/*
+ * What a format node over the back-end changes (blockdev.c), before any
+ * device uses it: read-only (one way only), flushes that do nothing
+ * (cache.no-flush), and whether discards reach the image.
+ */
+void blk_set_read_only(BlockBackend *blk);
+void blk_set_no_flush(BlockBackend *blk, bool no_flush);
+void blk_set_discard(BlockBackend *blk, bool discard);
 
 /* iov.c: iovec helpers.  offset counts bytes into the iovec's data. */
 uint64_t block_iov_size(const struct iovec *iov, int iovcnt);

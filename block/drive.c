@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "block-internal.h"
+#include "block/blockdev.h"
 #include "qemu/cutils.h"
 #include "qemu/error-report.h"
 
@@ -64,31 +65,58 @@ static bool parse_choice(const char *name, const char *value,
     return false;
 }
 
-/* A letter, then letters, digits, '-', '.' and '_'. */
-static bool id_wellformed(const char *id)
-{
-    if (!g_ascii_isalpha(id[0])) {
-        return false;
-    }
-    for (const char *p = id + 1; *p; p++) {
-        if (!g_ascii_isalnum(*p) && !strchr("-._", *p)) {
-            return false;
-        }
-    }
-    return true;
-}
-
 /* prefix0, prefix1, ...: the first one not taken. */
 static char *drive_auto_id(const char *prefix)
 {
     for (unsigned i = 0;; i++) {
         char *id = g_strdup_printf("%s%u", prefix, i);
 
-        if (!blk_by_name(id)) {
+        if (!blk_by_name(id) && !blockdev_node_exists(id)) {
             return id;
         }
         g_free(id);
     }
+}
+
+/*
+ * The null-co driver's options, read whatever the file; *is_null tells
+ * whether file names it.
+ */
+static bool drive_null_opts(QemuOpts *opts, const char *file, bool *is_null,
+                            uint64_t *size, bool *read_zeroes,
+                            GError **errp)
+{
+    uint64_t file_size, raw_size;
+
+    *is_null = file && g_str_has_prefix(file, "null-co:");
+    if (!qemu_opt_get_bool(opts, "file.read-zeroes", false, read_zeroes,
+                           errp) ||
+        !qemu_opt_get_size(opts, "file.size", NULL_CO_DEFAULT_SIZE,
+                           &file_size, errp) ||
+        !qemu_opt_get_size(opts, "size", 0, &raw_size, errp)) {
+        return false;
+    }
+    if (!*is_null) {
+        const char *key = qemu_opt_get(opts, "size") ? "size"
+                          : qemu_opt_get(opts, "file.size") ? "file.size"
+                          : qemu_opt_get(opts, "file.read-zeroes")
+                            ? "file.read-zeroes" : NULL;
+        if (key) {
+            error_setg(errp, "Parameter '%s' is only supported with "
+                       "file=null-co://", key);
+            return false;
+        }
+        return true;
+    }
+    if (strcmp(file, "null-co://")) {
+        error_setg(errp, "The only allowed filename for this driver is "
+                   "'null-co://'");
+        return false;
+    }
+    /* size= is the raw format's: a view of the first size bytes. */
+    *size = qemu_opt_get(opts, "size") ? MIN(raw_size, file_size)
+                                       : file_size;
+    return true;
 }
 
 BlockBackend *drive_new(QemuOpts *opts, bool *if_virtio, GError **errp)
@@ -104,12 +132,17 @@ BlockBackend *drive_new(QemuOpts *opts, bool *if_virtio, GError **errp)
     /* The file protocol's option, as QEMU names it under a format. */
     const char *locking_str = qemu_opt_get(opts, "file.locking");
     int cache, aio, discard, locking;
-    bool read_only = false, virtio;
+    bool read_only = false, auto_read_only, virtio, is_null, read_zeroes;
+    uint64_t null_size = 0;
     g_autofree char *auto_id = NULL;
     BlockFile image;
     BlockBackend *blk;
 
-    if (!qemu_opts_check_unused(opts, errp)) {
+    if (!drive_null_opts(opts, file, &is_null, &null_size, &read_zeroes,
+                         errp) ||
+        !qemu_opt_get_bool(opts, "auto-read-only", false, &auto_read_only,
+                           errp) ||
+        !qemu_opts_check_unused(opts, errp)) {
         return NULL;
     }
     if (iface && strcmp(iface, "none") && strcmp(iface, "virtio")) {
@@ -154,20 +187,30 @@ BlockBackend *drive_new(QemuOpts *opts, bool *if_virtio, GError **errp)
     }
     if (!id) {
         id = auto_id = drive_auto_id(virtio ? "virtio" : "none");
+    } else if (blockdev_node_exists(id)) {
+        error_setg(errp, "Device name '%s' conflicts with an existing node "
+                   "name", id);
+        return NULL;
     } else if (blk_by_name(id)) {
         error_setg(errp, "Duplicate ID '%s' for drive", id);
         return NULL;
     }
 
-    if (!file_open(&image, file, cache, read_only, locking, errp)) {
-        return NULL;
+    if (is_null) {
+        blk = blk_new_null(id, null_size, read_only, read_zeroes);
+        blk_set_discard(blk, discard);
+    } else {
+        if (!file_open(&image, file, cache, read_only, auto_read_only,
+                       locking, errp)) {
+            return NULL;
+        }
+        blk = blk_new(id, &image, cache, aio, discard, errp);
+        if (!blk) {
+            file_close(&image);
+            return NULL;
+        }
     }
-    blk = blk_new(id, &image, cache, aio, discard, errp);
-    if (!blk) {
-        file_close(&image);
-        return NULL;
-    }
-    if (!format) {
+    if (!format && !is_null) {
         warn_report("Image format was not specified for '%s', so raw is "
                     "assumed; add format=raw to say so", file);
     }

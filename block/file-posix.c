@@ -267,7 +267,8 @@ static bool file_probe(BlockFile *f, const char *filename, bool direct,
 }
 
 bool file_open(BlockFile *f, const char *filename, BlockCacheMode cache,
-               bool read_only, bool locking, GError **errp)
+               bool read_only, bool auto_read_only, bool locking,
+               GError **errp)
 {
     int flags = file_open_flags(cache, read_only);
 
@@ -276,6 +277,12 @@ bool file_open(BlockFile *f, const char *filename, BlockCacheMode cache,
         .read_only = read_only, .locking = locking, .shared = BLK_PERM_ALL,
     };
     f->fd = open(filename, flags);
+    if (f->fd < 0 && auto_read_only && !read_only &&
+        (errno == EACCES || errno == EPERM || errno == EROFS)) {
+        flags = file_open_flags(cache, true);
+        f->read_only = true;
+        f->fd = open(filename, flags);
+    }
     if (f->fd < 0) {
         if (errno == EINVAL && (flags & O_DIRECT)) {
             error_setg(errp, "Could not open '%s': %s\n"
@@ -300,7 +307,9 @@ bool file_open(BlockFile *f, const char *filename, BlockCacheMode cache,
 void file_close(BlockFile *f)
 {
     /* Closing the last descriptor of the description drops its locks. */
-    close(f->fd);
+    if (f->fd >= 0) {
+        close(f->fd);
+    }
     f->fd = -1;
     g_clear_pointer(&f->filename, g_free);
 }

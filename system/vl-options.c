@@ -47,8 +47,14 @@ const QemuOptionDef qemu_option_defs[] = {
     { "drive", QEMU_OPTION_drive, true,
       "drive file=PATH,if=none|virtio,id=ID[,format=raw][,cache=..][,aio=..]",
       "a disk image: cache=none|writeback|directsync|writethrough, "
-      "aio=io_uring|threads, readonly=on|off, discard=ignore|unmap, "
-      "file.locking=on|off|auto" },
+      "aio=io_uring|threads, readonly=on|off, auto-read-only=on|off, "
+      "discard=ignore|unmap, file.locking=on|off|auto; "
+      "file=null-co:// (file.read-zeroes=on, size=) has no image" },
+    { "blockdev", QEMU_OPTION_blockdev, true,
+      "blockdev driver=file|raw|null-co,node-name=NAME[,...]",
+      "a block node: file (filename=, cache.direct=, cache.no-flush=, "
+      "aio=, discard=, read-only=, auto-read-only=, locking=), "
+      "raw (file=NODE) or null-co (size=, read-zeroes=); JSON too" },
     { "object", QEMU_OPTION_object, true,
       "object iothread,id=ID[,poll-max-ns=NS][,poll-grow=N][,poll-shrink=N]"
       "|secret,id=ID,data=|file=",

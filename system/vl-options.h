@@ -26,6 +26,7 @@ enum {
     QEMU_OPTION_name,
     QEMU_OPTION_device,
     QEMU_OPTION_drive,
+    QEMU_OPTION_blockdev,
     QEMU_OPTION_object,
     QEMU_OPTION_qtest,
     QEMU_OPTION_qtest_log,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "block/block-backend.h"
+#include "block/blockdev.h"
 #include "chardev/char.h"
 #include "config-host.h"
 #include "hw/boards.h"
@@ -14,6 +15,7 @@
 #include "qemu/cutils.h"
 #include "qemu/error-report.h"
 #include "qemu/fdset.h"
+#include "qemu/keyval-json.h"
 #include "qemu/main-loop.h"
 #include "monitor/monitor.h"
 #include "qemu/option.h"
@@ -53,6 +55,7 @@ typedef struct Config {
     CmdlineOpt debugcon;
     GPtrArray *devices;         /* of CmdlineOpt */
     GPtrArray *drives;          /* of CmdlineOpt */
+    GPtrArray *blockdevs;       /* of CmdlineOpt */
     GPtrArray *objects;         /* of CmdlineOpt */
     GPtrArray *generated;       /* strings made for if=virtio devices */
     const char *qtest;
@@ -361,6 +364,9 @@ static void parse_command_line(Config *c, int argc, char **argv)
         case QEMU_OPTION_drive:
             g_ptr_array_add(c->drives, g_memdup2(&o, sizeof(o)));
             break;
+        case QEMU_OPTION_blockdev:
+            g_ptr_array_add(c->blockdevs, g_memdup2(&o, sizeof(o)));
+            break;
         case QEMU_OPTION_object:
             g_ptr_array_add(c->objects, g_memdup2(&o, sizeof(o)));
             break;
@@ -476,7 +482,7 @@ static void configure_chardevs(Config *c, MachineState *ms)
 
 static bool create_object(const char *arg, GError **errp)
 {
-    g_autoptr(QemuOpts) opts = qemu_opts_parse(arg, "qom-type", errp);
+    g_autoptr(QemuOpts) opts = qemu_opts_parse_dict(arg, "qom-type", errp);
     const char *type;
 
     if (!opts) {
@@ -496,6 +502,13 @@ static bool create_object(const char *arg, GError **errp)
         return false;
     }
     return iothread_create(opts, errp) != NULL;
+}
+
+static bool create_blockdev(const CmdlineOpt *o, GError **errp)
+{
+    g_autoptr(QemuOpts) opts = qemu_opts_parse_dict(o->arg, "driver", errp);
+
+    return opts && blockdev_create(opts, errp);
 }
 
 /* Open a drive; if=virtio asks for a virtio-blk-pci device for it. */
@@ -528,7 +541,7 @@ static bool create_drive(Config *c, const CmdlineOpt *o, GError **errp)
 
 static bool create_device(const CmdlineOpt *o, GError **errp)
 {
-    g_autoptr(QemuOpts) opts = qemu_opts_parse(o->arg, "driver", errp);
+    g_autoptr(QemuOpts) opts = qemu_opts_parse_dict(o->arg, "driver", errp);
     bool ok;
 
     if (!opts) {
@@ -548,7 +561,8 @@ static void show_help_if_asked(Config *c)
 {
     for (guint i = 0; i < c->devices->len; i++) {
         const CmdlineOpt *o = g_ptr_array_index(c->devices, i);
-        g_autoptr(QemuOpts) opts = qemu_opts_parse(o->arg, "driver", NULL);
+        g_autoptr(QemuOpts) opts = qemu_opts_parse_dict(o->arg, "driver",
+                                                         NULL);
 
         if (opts && qdev_device_help(opts)) {
             exit(0);
@@ -556,7 +570,8 @@ static void show_help_if_asked(Config *c)
     }
     for (guint i = 0; i < c->objects->len; i++) {
         const CmdlineOpt *o = g_ptr_array_index(c->objects, i);
-        g_autoptr(QemuOpts) opts = qemu_opts_parse(o->arg, "qom-type", NULL);
+        g_autoptr(QemuOpts) opts = qemu_opts_parse_dict(o->arg, "qom-type",
+                                                         NULL);
         const char *type = opts ? qemu_opt_get(opts, "qom-type") : NULL;
 
         if (is_help_option(type)) {
@@ -570,7 +585,10 @@ static void show_help_if_asked(Config *c)
     }
 }
 
-/* -object, -drive, -device, in that order, each in command-line order. */
+/*
+ * -object, -blockdev, -drive, -device, in that order, each in command-line
+ * order.
+ */
 static void create_backends_and_devices(Config *c)
 {
     GError *err = NULL;
@@ -579,6 +597,11 @@ static void create_backends_and_devices(Config *c)
         if (!create_object(((CmdlineOpt *)c->objects->pdata[i])->arg,
                            &err)) {
             option_error(c->objects->pdata[i], err);
+        }
+    }
+    for (guint i = 0; i < c->blockdevs->len; i++) {
+        if (!create_blockdev(c->blockdevs->pdata[i], &err)) {
+            option_error(c->blockdevs->pdata[i], err);
         }
     }
     for (guint i = 0; i < c->drives->len; i++) {
@@ -598,7 +621,8 @@ static bool user_wants_device(Config *c, const char *name)
 {
     for (guint i = 0; i < c->devices->len; i++) {
         const CmdlineOpt *o = g_ptr_array_index(c->devices, i);
-        g_autoptr(QemuOpts) opts = qemu_opts_parse(o->arg, "driver", NULL);
+        g_autoptr(QemuOpts) opts = qemu_opts_parse_dict(o->arg, "driver",
+                                                         NULL);
         const char *driver = opts ? qemu_opt_get(opts, "driver") : NULL;
         if (driver && !strcmp(driver, name)) {
             return true;
@@ -656,6 +680,7 @@ int main(int argc, char **argv)
     c.serials = g_ptr_array_new_with_free_func(g_free);
     c.devices = g_ptr_array_new_with_free_func(g_free);
     c.drives = g_ptr_array_new_with_free_func(g_free);
+    c.blockdevs = g_ptr_array_new_with_free_func(g_free);
     c.objects = g_ptr_array_new_with_free_func(g_free);
     c.generated = g_ptr_array_new_with_free_func(g_free);
     c.monitors = g_ptr_array_new_with_free_func(g_free);
@@ -740,6 +765,7 @@ int main(int argc, char **argv)
     monitor_cleanup();
     pvh_machine_cleanup(ms);
     blk_destroy_all();
+    blockdev_close_all();
     iothread_destroy_all();
     current_accel->cleanup();
     qemu_chr_cleanup_all();
@@ -747,6 +773,7 @@ int main(int argc, char **argv)
     g_ptr_array_unref(c.serials);
     g_ptr_array_unref(c.devices);
     g_ptr_array_unref(c.drives);
+    g_ptr_array_unref(c.blockdevs);
     g_ptr_array_unref(c.objects);
     g_ptr_array_unref(c.generated);
     g_ptr_array_unref(c.monitors);

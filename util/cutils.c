@@ -132,3 +132,16 @@ char *size_to_str(uint64_t bytes)
     return g_strdup_printf("%.1f %s", (double)bytes / (1ULL << (10 * (i + 1))),
                            units[i]);
 }
+
+bool id_wellformed(const char *id)
+{
+    if (!g_ascii_isalpha(id[0])) {
+        return false;
+    }
+    for (const char *p = id + 1; *p; p++) {
+        if (!g_ascii_isalnum(*p) && !strchr("-._", *p)) {
+            return false;
+        }
+    }
+    return true;
+}

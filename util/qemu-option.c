@@ -44,18 +44,33 @@ static const char *get_token(const char *p, char stop, GString *out)
     return p;
 }
 
+QemuOpts *qemu_opts_new(void)
+{
+    QemuOpts *opts = g_new0(QemuOpts, 1);
+
+    opts->opts = g_ptr_array_new_with_free_func(qemu_opt_free);
+    return opts;
+}
+
+void qemu_opt_set(QemuOpts *opts, const char *name, const char *value)
+{
+    QemuOpt *opt = g_new0(QemuOpt, 1);
+
+    opt->name = g_strdup(name);
+    opt->value = g_strdup(value);
+    g_ptr_array_add(opts->opts, opt);
+}
+
 QemuOpts *qemu_opts_parse(const char *params, const char *implied_key,
                           GError **errp)
 {
-    QemuOpts *opts = g_new0(QemuOpts, 1);
+    QemuOpts *opts = qemu_opts_new();
     const char *p = params;
     bool first = true;
 
-    opts->opts = g_ptr_array_new_with_free_func(qemu_opt_free);
     while (*p) {
         g_autoptr(GString) key = g_string_new(NULL);
         g_autoptr(GString) value = g_string_new(NULL);
-        QemuOpt *opt;
 
         p = get_token(p, '=', key);
         if (*p == '=') {
@@ -72,10 +87,7 @@ QemuOpts *qemu_opts_parse(const char *params, const char *implied_key,
             qemu_opts_free(opts);
             return NULL;
         }
-        opt = g_new0(QemuOpt, 1);
-        opt->name = g_string_free(g_steal_pointer(&key), FALSE);
-        opt->value = g_string_free(g_steal_pointer(&value), FALSE);
-        g_ptr_array_add(opts->opts, opt);
+        qemu_opt_set(opts, key->str, value->str);
         first = false;
         if (*p == ',') {
             p++;
@@ -158,14 +170,24 @@ bool qemu_opt_foreach(QemuOpts *opts, QemuOptFn fn, void *opaque,
     return true;
 }
 
-bool qemu_opts_check_unused(QemuOpts *opts, GError **errp)
+const char *qemu_opts_first_unused(QemuOpts *opts)
 {
     for (guint i = 0; i < opts->opts->len; i++) {
         QemuOpt *opt = g_ptr_array_index(opts->opts, i);
         if (!opt->used) {
-            error_setg(errp, "Invalid parameter '%s'", opt->name);
-            return false;
+            return opt->name;
         }
+    }
+    return NULL;
+}
+
+bool qemu_opts_check_unused(QemuOpts *opts, GError **errp)
+{
+    const char *name = qemu_opts_first_unused(opts);
+
+    if (name) {
+        error_setg(errp, "Invalid parameter '%s'", name);
+        return false;
     }
     return true;
 }

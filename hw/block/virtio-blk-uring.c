@@ -640,6 +640,12 @@ VirtIOBlkUring *virtio_blk_uring_new(VirtIOBlock *s, GError **errp)
     long host_cpus = sysconf(_SC_NPROCESSORS_CONF);
     VirtIOBlkUring *u;
 
+    /* The kernel serves the guest's ring from a file: null-co has none. */
+    if (blk_get_fd(c->blk) < 0) {
+        error_setg(errp, "uring-passthrough=on needs a drive on an image "
+                   "file or a block device, not null-co");
+        return NULL;
+    }
     if (c->uring_entries == 0 || c->uring_entries > URING_MAX_ENTRIES) {
         error_setg(errp, "uring-entries must be between 1 and %d",
                    URING_MAX_ENTRIES);

@@ -474,7 +474,7 @@ static void virtio_blk_reset(VirtIODevice *vdev)
     if (s->uring) {
         virtio_blk_uring_reset(s->uring);
     }
-    s->wce = s->conf.blk ? blk_enable_write_cache(s->conf.blk) : false;
+    s->wce = s->wce_default;
     for (unsigned i = 0; s->queues && i < vdev->num_queues; i++) {
         VirtIOBlockQueue *q = &s->queues[i];
         q->free = NULL;
@@ -491,9 +491,15 @@ static uint64_t virtio_blk_get_features(VirtIODevice *vdev)
     uint64_t f = (1ULL << VIRTIO_BLK_F_SIZE_MAX) |
                  (1ULL << VIRTIO_BLK_F_SEG_MAX) |
                  (1ULL << VIRTIO_BLK_F_BLK_SIZE) |
-                 (1ULL << VIRTIO_BLK_F_TOPOLOGY) |
-                 (1ULL << VIRTIO_BLK_F_FLUSH);
+                 (1ULL << VIRTIO_BLK_F_TOPOLOGY);
 
+    /*
+     * As QEMU: FLUSH (the spec's old name for it is WCE) when there is a
+     * write cache to flush, or the guest may turn one on.
+     */
+    if (s->wce_default || s->conf.config_wce) {
+        f |= 1ULL << VIRTIO_BLK_F_FLUSH;
+    }
     if (s->conf.config_wce) {
         f |= 1ULL << VIRTIO_BLK_F_CONFIG_WCE;
     }
@@ -667,6 +673,11 @@ bool virtio_blk_device_realize(VirtIOBlock *s, GError **errp)
     if (!check_conf(s, errp)) {
         return false;
     }
+    /* write-cache=auto: a cache mode with a volatile cache shows one. */
+    s->wce_default = s->conf.write_cache == ON_OFF_AUTO_AUTO
+                     ? blk_enable_write_cache(s->conf.blk)
+                     : s->conf.write_cache == ON_OFF_AUTO_ON;
+    s->wce = s->wce_default;
     if (s->conf.uring_passthrough) {
         s->uring = virtio_blk_uring_new(s, errp);
         if (!s->uring) {

@@ -3,6 +3,7 @@
  * chardev=.
  */
 #include "block/block-backend.h"
+#include "block/blockdev.h"
 #include "chardev/char.h"
 #include "hw/qdev-properties-system.h"
 #include "qemu/error-report.h"
@@ -12,7 +13,8 @@ static bool set_drive(DeviceState *dev, const Property *prop, const char *str,
                       GError **errp)
 {
     BlockBackend **p = (BlockBackend **)((char *)dev + prop->offset);
-    BlockBackend *blk = blk_by_name(str);
+    /* A -drive's id, or a -blockdev's node name, as in QEMU. */
+    BlockBackend *blk = blk_by_name(str) ?: blockdev_backend(str);
 
     if (!blk) {
         error_setg(errp, "Drive '%s' not found", str);

@@ -21,7 +21,26 @@ static PCIDevice *bus_devices[256];
 static uint64_t next_mmio = PCI_MMIO_WINDOW_BASE;
 static uint64_t next_io = PCI_IO_WINDOW_BASE;
 
+/*
+ * bus=: the one bus there is, which QEMU's PC machines (and so libvirt)
+ * name pci.0.  Nothing to store.
+ */
+static bool set_bus(DeviceState *dev, const Property *prop, const char *str,
+                    GError **errp)
+{
+    if (strcmp(str, "pci.0")) {
+        error_setg(errp, "Bus '%s' not found", str);
+        return false;
+    }
+    return true;
+}
+
+static const PropertyInfo prop_info_pci_bus = {
+    .type = "str", .set = set_bus,
+};
+
 static const Property pci_props[] = {
+    { .name = "bus", .info = &prop_info_pci_bus },
     DEFINE_PROP_STRING("addr", PCIDevice, addr),
     DEFINE_PROP_BOOL("multifunction", PCIDevice, multifunction, false),
     DEFINE_PROP_END_OF_LIST(),

@@ -4,6 +4,7 @@
 #include <linux/virtio_ids.h>
 
 #include "hw/block/virtio-blk-uring.h"
+#include "hw/bootindex.h"
 #include "hw/qdev-properties-system.h"
 #include "hw/virtio/virtio-blk.h"
 #include "hw/virtio/virtio-pci.h"
@@ -48,29 +49,37 @@ static void virtio_blk_pci_drop_perm(VirtIOBlkPCI *d)
     g_assert(ok);
 }
 
+/* Called with the BQL held. */
 static bool virtio_blk_pci_realize(DeviceState *dev, GError **errp)
 {
     VirtIOBlkPCI *d = (VirtIOBlkPCI *)dev;
 
+    if (!bootindex_add(d->blk.conf.bootindex, dev, errp)) {
+        return false;
+    }
     /* After the device has checked its properties, the drive's among them. */
     if (!virtio_blk_device_realize(&d->blk, errp)) {
+        bootindex_del(dev);
         return false;
     }
     if (!virtio_blk_pci_take_perm(d, errp)) {
         virtio_blk_device_unrealize(&d->blk);
         virtio_blk_device_free(&d->blk);
+        bootindex_del(dev);
         return false;
     }
     if (!virtio_pci_realize(&d->proxy, &d->blk.vdev, errp)) {
         virtio_blk_device_unrealize(&d->blk);
         virtio_blk_device_free(&d->blk);
         virtio_blk_pci_drop_perm(d);
+        bootindex_del(dev);
         return false;
     }
     virtio_blk_set_host_notifiers(&d->blk, d->proxy.host_notifiers);
     return true;
 }
 
+/* Called with the BQL held. */
 static void virtio_blk_pci_unrealize(DeviceState *dev)
 {
     VirtIOBlkPCI *d = (VirtIOBlkPCI *)dev;
@@ -79,6 +88,7 @@ static void virtio_blk_pci_unrealize(DeviceState *dev)
     virtio_pci_unrealize(&d->proxy);
     virtio_blk_device_free(&d->blk);
     virtio_blk_pci_drop_perm(d);
+    bootindex_del(dev);
 }
 
 static void virtio_blk_pci_reset(DeviceState *dev)
@@ -109,6 +119,12 @@ static const Property virtio_blk_pci_props[] = {
     BLK_PROP("discard", discard, prop_info_bool, .defval = true),
     BLK_PROP("write-zeroes", write_zeroes, prop_info_bool, .defval = true),
     BLK_PROP("config-wce", config_wce, prop_info_bool, .defval = true),
+    BLK_PROP("write-cache", write_cache, prop_info_on_off_auto,
+             .defval = ON_OFF_AUTO_AUTO,
+             .desc = "the write cache the guest sees (auto: the drive's)"),
+    DEFINE_PROP("bootindex", VirtIOBlkPCI, blk.conf.bootindex,
+                prop_info_int32, .defval = (uint64_t)-1,
+                .desc = "boot order (kept; no firmware reads it)"),
     BLK_PROP("share-rw", share_rw, prop_info_bool, .defval = false,
              .desc = "let other processes write the image too"),
     BLK_PROP("max-discard-sectors", max_discard_sectors, prop_info_uint32,

@@ -4,8 +4,11 @@
  *
  *   -drive file=PATH,if=none|virtio,id=ID,format=raw,
  *          cache=none|writeback|directsync|writethrough,
- *          aio=io_uring|threads,readonly=on|off,discard=ignore|unmap,
- *          file.locking=on|off|auto
+ *          aio=io_uring|threads,readonly=on|off,auto-read-only=on|off,
+ *          discard=ignore|unmap,file.locking=on|off|auto
+ *   -drive file=null-co://,...,file.read-zeroes=on|off,size=SIZE
+ *
+ * and -blockdev's protocol nodes (include/block/blockdev.h).
  *
  * A back-end belongs to one AioContext at a time (the main loop's, or the
  * iothread of the device using it): requests are made from that context's
@@ -126,7 +129,7 @@ bool blk_enable_write_cache(BlockBackend *blk);
 bool blk_discard_enabled(BlockBackend *blk);
 BlockCacheMode blk_get_cache_mode(BlockBackend *blk);
 BlockAioEngine blk_get_aio_engine(BlockBackend *blk);
-/* The open file (for the io_uring passthrough). */
+/* The open file (for the io_uring passthrough); -1 for null-co. */
 int blk_get_fd(BlockBackend *blk);
 bool blk_is_block_device(BlockBackend *blk);
 /* Offset, length and buffer alignment O_DIRECT needs (1 without it). */

@@ -18,6 +18,11 @@ bool parse_size(const char *str, uint64_t default_unit, uint64_t *out);
 bool parse_uint64(const char *str, uint64_t *out);
 /* on/off, yes/no, true/false. */
 bool parse_bool(const char *str, bool *out);
+/*
+ * An identifier as QEMU wants ids and node names: a letter, then letters,
+ * digits, '-', '.' and '_'.
+ */
+bool id_wellformed(const char *id);
 /* "64 MiB", "1.5 GiB", "512 bytes": for messages (g_free the result). */
 char *size_to_str(uint64_t bytes);
 

@@ -10,6 +10,7 @@
 #define QEMU_OPTION_H
 
 #include <glib.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct QemuOpts QemuOpts;
@@ -17,6 +18,10 @@ typedef struct QemuOpts QemuOpts;
 QemuOpts *qemu_opts_parse(const char *params, const char *implied_key,
                           GError **errp);
 void qemu_opts_free(QemuOpts *opts);
+/* Empty options, for a caller that sets them (keyval-json.c). */
+QemuOpts *qemu_opts_new(void);
+/* Append name=value; a later value for a name wins, as in parsing. */
+void qemu_opt_set(QemuOpts *opts, const char *name, const char *value);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(QemuOpts, qemu_opts_free)
 
 /* The last value given for name, or NULL; marks name used. */
@@ -34,6 +39,8 @@ typedef bool (*QemuOptFn)(void *opaque, const char *name, const char *value,
 bool qemu_opt_foreach(QemuOpts *opts, QemuOptFn fn, void *opaque,
                       GError **errp);
 
+/* The first key nobody asked for, or NULL. */
+const char *qemu_opts_first_unused(QemuOpts *opts);
 /* "Invalid parameter 'key'" for the first key nobody asked for. */
 bool qemu_opts_check_unused(QemuOpts *opts, GError **errp);
 

@@ -32,8 +32,13 @@ def _drive(image, aio):
     return drive + ",aio=io_uring" if aio else drive
 
 
+# null-co's default size (1 GiB): reads return zeroes, writes go nowhere.
+NULL_DRIVE = "file=null-co://,if=none,id=d0,format=raw,file.read-zeroes=on"
+
+
 def vmm_command(row, tools, image, rw, iodepth, plan):
-    """gfio in our VMM: virtqueues (with or without an iothread) or the passthrough."""
+    """gfio in our VMM: virtqueues (with or without an iothread, on the image
+    or on null-co) or the passthrough."""
     device = "virtio-blk-pci,drive=d0"
     cmd = [str(tools.vmm), "-accel", "kvm", "-m", GUEST_RAM, "-nographic",
            "-kernel", str(tools.gfio)]
@@ -42,7 +47,8 @@ def vmm_command(row, tools, image, rw, iodepth, plan):
         device += ",iothread=io1"
     if row.passthrough:
         device += ",uring-passthrough=on"
-    cmd += ["-drive", _drive(image, aio=not row.passthrough), "-device", device,
+    drive = NULL_DRIVE if row.null else _drive(image, aio=not row.passthrough)
+    cmd += ["-drive", drive, "-device", device,
             "-append", gfio_args(row, rw, iodepth, plan)]
     return cmd
 

@@ -10,6 +10,7 @@ class Row:
     sqpoll: bool = False        # fio only
     iothread: bool = False
     passthrough: bool = False   # ours only
+    null: bool = False          # ours only: a null-co drive, no disk
 
     @property
     def in_vm(self):
@@ -21,6 +22,8 @@ ROWS = (
     Row("host-fio-nosqpoll", "fio"),
     Row("vq", "vmm"),
     Row("vq-iothread", "vmm", iothread=True),
+    # The VMM's own cost per request, without this machine's noisy disk.
+    Row("vq-null", "vmm", null=True),
     Row("passthrough", "vmm", passthrough=True),
     Row("qemu-vq", "qemu"),
     Row("qemu-vq-iothread", "qemu", iothread=True),

@@ -89,6 +89,24 @@ static void strip_cr(char *s)
     *d = 0;
 }
 
+/* Wait until the disk has served reads (query-blockstats says so). */
+static void vm_wait_reads(RunningVM *vm)
+{
+    for (int i = 0; i < 3000; i++) {
+        g_autoptr(JsonObject) r = qmp_client_cmd(vm->qmp, "{'execute':"
+                                                 "'query-blockstats'}");
+        JsonObject *d0 = json_array_get_object_element(
+            json_node_get_array(qmp_reply_return(r)), 0);
+
+        if (json_object_get_int_member(json_object_get_object_member(
+                d0, "stats"), "rd_operations") > 0) {
+            return;
+        }
+        g_usleep(10000);
+    }
+    g_error("the guest read nothing within 30 s");
+}
+
 static int vm_wait_exit(RunningVM *vm)
 {
     int status;
@@ -131,6 +149,7 @@ static void test_powerdown_honoured(void)
     JsonObject *data;
 
     g_free(vm_wait_console(vm, "gfio: measure begin"));
+    vm_wait_reads(vm);
     r = qmp_client_cmd(vm->qmp, "{'execute':'system_powerdown'}");
     qmp_reply_return(r);
     ev = qmp_client_event_wait(vm->qmp, "POWERDOWN");

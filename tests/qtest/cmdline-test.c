@@ -98,6 +98,31 @@ static const CmdlineCase cases[] = {
     { "/cmdline/object/secret-duplicate",
       "-object iothread,id=s0 -object secret,id=s0,data=x",
       PROG "-object secret,id=s0,data=x: Duplicate ID 's0' for object\n" },
+    /* QEMU's JSON syntax: nested objects are dotted keys, true is on. */
+    { "/cmdline/json/device-unknown-property",
+      "-device '{\"driver\":\"isa-debug-exit\",\"iobase\":244,"
+      "\"x\":{\"y\":true}}'",
+      PROG "-device {\"driver\":\"isa-debug-exit\",\"iobase\":244,"
+      "\"x\":{\"y\":true}}: Property 'isa-debug-exit.x.y' not found\n" },
+    { "/cmdline/json/device-bool", "-device '{\"driver\":\"isa-debug-exit\","
+      "\"iosize\":false}'",
+      PROG "-device {\"driver\":\"isa-debug-exit\",\"iosize\":false}: "
+      "Parameter 'iosize' expects a number\n" },
+    { "/cmdline/json/device-no-driver", "-device '{\"id\":\"x\"}'",
+      PROG "-device {\"id\":\"x\"}: Parameter 'driver' is missing\n" },
+    { "/cmdline/json/object-unknown", "-object '{\"qom-type\":\"foo\","
+      "\"id\":\"x\"}'",
+      PROG "-object {\"qom-type\":\"foo\",\"id\":\"x\"}: Parameter "
+      "'qom-type' does not accept value 'foo'\n" },
+    { "/cmdline/json/truncated", "-device '{\"driver\":'",
+      PROG "-device {\"driver\":: JSON parse error at character 10, "
+      "unexpected end of file, expected character `}'\n" },
+    { "/cmdline/json/list", "-device '{\"driver\":[1]}'",
+      PROG "-device {\"driver\":[1]}: Invalid parameter type for 'driver', "
+      "expected: a string, number or boolean\n" },
+    { "/cmdline/json/null", "-device '{\"driver\":null}'",
+      PROG "-device {\"driver\":null}: Invalid parameter type for 'driver', "
+      "expected: a string, number or boolean\n" },
     { "/cmdline/serial/bad-backend", "-serial bogus:",
       PROG "-serial bogus:: 'bogus:' is not a valid char driver\n" },
     { "/cmdline/serial/two-stdio", "-serial stdio -serial stdio",

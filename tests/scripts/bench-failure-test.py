@@ -3,7 +3,7 @@
 
 The tools are replaced by bench_fake_tool.py (fio, our VMM, stock QEMU), so
 that chosen runs fail in chosen ways and the whole benchmark takes seconds:
-every row runs twice (two rounds), and five of the fourteen runs fail.
+every row runs twice (two rounds), and five of the sixteen runs fail.
 """
 import json
 import os
@@ -24,6 +24,7 @@ PLAN = {
     "host-fio-nosqpoll": ["empty", "error"],
     "vq": ["ok"],
     "vq-iothread": ["empty", "ok"],
+    "vq-null": ["ok"],
     "passthrough": ["stall", "ok"],
     "qemu-vq": ["crash", "ok"],
     "qemu-vq-iothread": ["ok"],
@@ -107,6 +108,14 @@ class BenchFailedRuns(unittest.TestCase):
                     self.assertEqual(record["iops"], 10000.0)
                     self.assertEqual(record["lat_p50_ns"], 44000)
                     self.assertEqual(record["iops_ratio_to_baseline"], 1.0)
+
+    def test_vq_null_runs_on_null_co(self):
+        """vq-null: the vq row's device on a null-co drive, no image."""
+        command = self.records()[("vq-null", 1)]["command"]
+        self.assertIn("file=null-co://,if=none,id=d0,format=raw,"
+                      "file.read-zeroes=on", command)
+        self.assertIn("virtio-blk-pci,drive=d0", command)
+        self.assertFalse(any("disk.img" in arg for arg in command), command)
 
     def test_json_keeps_the_guest_report_of_a_failed_run(self):
         console = self.records()[("passthrough", 1)]["console"]

@@ -29,7 +29,8 @@ def row_of(argv):
         return next(a.partition("=")[2] for a in argv if a.startswith("--name="))
     line = " ".join(argv)
     name = ("passthrough" if "uring-passthrough=on" in line
-            else "vq-iothread" if "iothread=io1" in line else "vq")
+            else "vq-iothread" if "iothread=io1" in line
+            else "vq-null" if "null-co://" in line else "vq")
     return "qemu-" + name if "-debugcon" in argv else name
 
 

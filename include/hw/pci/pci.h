@@ -1,8 +1,8 @@
 /*
  * PCI devices on the machine's single bus.
  *
- * A PCI device type derives from "pci-device" (whose properties are addr=
- * and multifunction=) and describes itself with a PCIDeviceClass.  The bus
+ * A PCI device type derives from "pci-device" (whose properties are bus=,
+ * addr= and multifunction=) and describes itself with a PCIDeviceClass.  The bus
  * owns configuration space accesses; BARs are memory regions that the bus
  * maps into the memory or I/O address space wherever the guest programs
  * them, while decoding is enabled in the command register.

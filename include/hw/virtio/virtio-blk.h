@@ -41,6 +41,8 @@ typedef struct VirtIOBlkConf {
     bool discard;
     bool write_zeroes;
     bool config_wce;
+    OnOffAuto write_cache;      /* auto: the drive's cache mode decides */
+    int32_t bootindex;          /* -1: none */
     bool share_rw;              /* other processes may write the image */
     uint32_t max_discard_sectors;
     uint32_t max_write_zeroes_sectors;
@@ -69,6 +71,7 @@ typedef struct VirtIOBlock {
     VirtIOBlkConf conf;
     AioContext *ctx;            /* where the queues are served */
     bool wce;                   /* the guest-visible write cache is on */
+    bool wce_default;           /* ... after a reset: write-cache= */
     bool dataplane_started;
     VirtIOBlockQueue *queues;
     VirtIOBlkUring *uring;      /* the passthrough, if configured */

@@ -1,0 +1,38 @@
+/*
+ * -blockdev: block nodes, as QEMU's -blockdev names and stacks them.
+ *
+ *   -blockdev driver=file,node-name=NAME,filename=PATH[,cache.direct=on|off]
+ *             [,cache.no-flush=on|off][,aio=threads|io_uring|native]
+ *             [,discard=ignore|unmap][,read-only=on|off]
+ *             [,auto-read-only=on|off][,locking=on|off|auto]
+ *   -blockdev driver=null-co,node-name=NAME[,size=BYTES][,read-zeroes=on|off]
+ *   -blockdev driver=raw,node-name=NAME,file=NODE[,read-only=on|off]
+ *             [,cache.direct=on|off][,cache.no-flush=on|off]
+ *             [,discard=ignore|unmap]
+ *
+ * file and null-co nodes are protocol nodes: each opens a BlockBackend of
+ * that name.  A raw node is a format node over one protocol node (its
+ * file=) and adds no data layout: a device given its name uses the
+ * protocol node's back-end, made read-only or flush-less as the raw node
+ * says.  Each protocol node has at most one raw node over it.
+ *
+ * All of it runs in the main thread with the BQL held, before devices are
+ * created (blockdev_create()) and after they are gone
+ * (blockdev_close_all()).
+ */
+#ifndef BLOCK_BLOCKDEV_H
+#define BLOCK_BLOCKDEV_H
+
+#include "block/block-backend.h"
+#include "qemu/option.h"
+
+/* One -blockdev: its options, from key=value or JSON. */
+bool blockdev_create(QemuOpts *opts, GError **errp);
+/* Is there a node of that name? */
+bool blockdev_node_exists(const char *node_name);
+/* The back-end a device with drive=node_name uses, or NULL. */
+BlockBackend *blockdev_backend(const char *node_name);
+/* Forget every node, once blk_destroy_all() has closed their back-ends. */
+void blockdev_close_all(void);
+
+#endif
