@@ -461,7 +461,8 @@ static void configure_chardevs(Config *c, MachineState *ms)
     }
     for (guint i = 0; i < c->serials->len; i++) {
         const CmdlineOpt *o = g_ptr_array_index(c->serials, i);
-        g_autofree char *label = NULL;
+        /* On the stack: option_error() exits, and a heap label would leak. */
+        char label[16];
         Chardev *chr;
 
         if (!strcmp(o->arg, "none")) {
@@ -471,7 +472,7 @@ static void configure_chardevs(Config *c, MachineState *ms)
             error_setg(&err, "too many serial ports (at most 4)");
             option_error(o, err);
         }
-        label = g_strdup_printf("serial%u", ms->nr_serials);
+        snprintf(label, sizeof(label), "serial%u", ms->nr_serials);
         chr = open_chardev(label, o->arg, qtest_stdio, &err);
         if (!chr) {
             option_error(o, err);
