@@ -14,8 +14,8 @@
 #include "hw/qdev.h"
 #include "qemu/cutils.h"
 #include "qemu/error-report.h"
-#include "qemu/keyval-json.h"
 #include "qemu/fdset.h"
+#include "qemu/keyval-json.h"
 #include "qemu/main-loop.h"
 #include "monitor/monitor.h"
 #include "qemu/option.h"
@@ -460,7 +460,8 @@ static void configure_chardevs(Config *c, MachineState *ms)
     }
     for (guint i = 0; i < c->serials->len; i++) {
         const CmdlineOpt *o = g_ptr_array_index(c->serials, i);
-        char label[16];     /* on the stack: option_error() exits */
+        /* On the stack: option_error() exits, and a heap label would leak. */
+        char label[16];
         Chardev *chr;
 
         if (!strcmp(o->arg, "none")) {
