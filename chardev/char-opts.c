@@ -23,7 +23,7 @@ static bool open_null(Chardev *chr, QemuOpts *opts, GError **errp)
 }
 
 static const char *const no_keys[] = { NULL };
-static const char *const file_keys[] = { "path", NULL };
+static const char *const file_keys[] = { "path", "append", NULL };
 static const char *const socket_keys[] = {
     "path", "fd", "server", "wait", "host", "port", NULL,
 };
@@ -108,15 +108,16 @@ static void print_backends(void)
 
 Chardev *qemu_chr_new_from_opts(const char *optarg, GError **errp)
 {
-    g_autoptr(QemuOpts) opts = qemu_opts_parse(optarg, "backend", errp);
+    g_autoptr(QemuOpts) opts = NULL;
     const char *id;
 
-    if (!opts) {
-        return NULL;
-    }
-    if (!g_strcmp0(qemu_opt_get(opts, "backend"), "help")) {
+    if (!strcmp(optarg, "help")) {
         print_backends();
         exit(0);
+    }
+    opts = qemu_opts_parse(optarg, "backend", errp);
+    if (!opts) {
+        return NULL;
     }
     id = qemu_opt_get(opts, "id");
     if (!id) {

@@ -72,10 +72,15 @@ void qmp_client_unref(QmpClient *c)
     }
 }
 
-/* A GSource in the monitor context, or attached there from another thread. */
-static void attach(GSource *src, gpointer func, gpointer data)
+/*
+ * A GSource in the monitor context, or attached there from another thread.
+ * destroy (may be NULL) runs when the source goes, dispatched or not: at
+ * the latest when monitor_cleanup() drops the context.
+ */
+static void attach(GSource *src, gpointer func, gpointer data,
+                   GDestroyNotify destroy)
 {
-    g_source_set_callback(src, func, data, NULL);
+    g_source_set_callback(src, func, data, destroy);
     g_source_attach(src, mon_ctx);
 }
 
@@ -87,7 +92,6 @@ static gboolean flush_scheduled(gpointer opaque)
     c->out_scheduled = false;
     g_mutex_unlock(&monitor_lock);
     client_flush(c);
-    qmp_client_unref(c);
     return G_SOURCE_REMOVE;
 }
 
@@ -101,7 +105,8 @@ static void schedule_flush_locked(QmpClient *c)
     }
     c->out_scheduled = true;
     src = g_idle_source_new();
-    attach(src, flush_scheduled, qmp_client_ref(c));
+    attach(src, flush_scheduled, qmp_client_ref(c),
+           (GDestroyNotify)qmp_client_unref);
     g_source_unref(src);
 }
 
@@ -251,7 +256,7 @@ static void client_resume_input(QmpClient *c)
     if (!c->in_source) {
         c->in_source = g_unix_fd_source_new(c->in_fd, G_IO_IN | G_IO_HUP |
                                             G_IO_ERR);
-        attach(c->in_source, client_readable, c);
+        attach(c->in_source, client_readable, c, NULL);
     }
 }
 
@@ -273,7 +278,7 @@ static void client_flush(QmpClient *c)
         if (n < 0 && errno == EAGAIN) {
             if (!c->out_source) {
                 c->out_source = g_unix_fd_source_new(c->out_fd, G_IO_OUT);
-                attach(c->out_source, client_writable, c);
+                attach(c->out_source, client_writable, c, NULL);
             }
             break;
         }
@@ -415,7 +420,7 @@ static gboolean monitor_accept(gint fd, GIOCondition cond, gpointer opaque)
 static void monitor_accept_resume(Monitor *mon)
 {
     mon->accept_source = g_unix_fd_source_new(mon->listen_fd, G_IO_IN);
-    attach(mon->accept_source, monitor_accept, mon);
+    attach(mon->accept_source, monitor_accept, mon, NULL);
 }
 
 static gpointer monitor_thread(gpointer opaque)
@@ -551,7 +556,7 @@ void monitor_cleanup(void)
     }
     if (mon_thread) {
         src = g_timeout_source_new(10);
-        attach(src, flush_all, &deadline);
+        attach(src, flush_all, &deadline, NULL);
         g_source_unref(src);
         g_thread_join(mon_thread);
         mon_thread = NULL;

@@ -3,6 +3,7 @@
  */
 #include "block/accounting.h"
 #include "block/block-backend.h"
+#include "block/blockdev.h"
 #include "hw/block/virtio-blk-uring-query.h"
 #include "hw/qdev.h"
 #include "monitor/qmp.h"
@@ -182,13 +183,14 @@ static JsonNode *block_resize(JsonObject *args, GError **errp)
     gint64 size = qmp_arg_int(args, "size", 0);
     BlockBackend *blk = device ? blk_by_name(device) : NULL;
 
+    /* A node name is a -blockdev node's (file, raw or null-co). */
     if (!blk && node) {
-        blk = blk_by_name(node);
+        blk = blockdev_backend(node);
     }
     if (!blk) {
-        g_set_error(errp, QMP_ERROR, QMP_ERROR_CLASS_DEVICE_NOT_FOUND,
-                    "Cannot find device=%s nor node-name=%s",
-                    device ? device : "", node ? node : "");
+        /* QEMU 7.2's words and class (a GenericError) */
+        error_setg(errp, "Cannot find device='%s' nor node-name='%s'",
+                   device ? device : "", node ? node : "");
         return NULL;
     }
     if (size < 0) {

@@ -12,7 +12,7 @@
 #include "sysemu/accel.h"
 #include "sysemu/iothread.h"
 #include "sysemu/runstate.h"
-#include "sysemu/sysemu.h"
+#include "sysemu/machine-opts.h"
 #include "sysemu/vm-state.h"
 
 #define MAX_CPUS    64
@@ -64,8 +64,8 @@ static JsonNode *query_name(JsonObject *args, GError **errp)
 {
     JsonObject *o = json_object_new();
 
-    if (qemu_name) {
-        json_object_set_string_member(o, "name", qemu_name);
+    if (machine_opts.name) {
+        json_object_set_string_member(o, "name", machine_opts.name);
     }
     return qmp_return_object(o);
 }
@@ -73,9 +73,14 @@ static JsonNode *query_name(JsonObject *args, GError **errp)
 static JsonNode *query_uuid(JsonObject *args, GError **errp)
 {
     JsonObject *o = json_object_new();
+    const uint8_t *u = machine_opts.uuid;
+    g_autofree char *uuid = g_strdup_printf(
+        "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+        "%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2], u[3], u[4], u[5],
+        u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
 
-    json_object_set_string_member(o, "UUID", qemu_uuid ? qemu_uuid :
-                                  "00000000-0000-0000-0000-000000000000");
+    /* Without -uuid the nil UUID, as QEMU reports it. */
+    json_object_set_string_member(o, "UUID", uuid);
     return qmp_return_object(o);
 }
 

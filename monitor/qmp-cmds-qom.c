@@ -306,8 +306,10 @@ static const struct {
     { "pvh-machine", "machine", false },
     { "container", "object", false },
     { "iothread", "object", false },
+    { "secret", "object", false },
     { "cpu", "device", true },
     { "host-x86_64-cpu", "cpu", false },
+    { "max-x86_64-cpu", "cpu", false },
 };
 
 static const char *parent_of(const char *type)

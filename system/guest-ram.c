@@ -11,12 +11,29 @@ static GuestRAMRange ranges[2];
 static unsigned nr_ranges;
 static uint64_t reserved_size;
 
-bool guest_ram_init(uint64_t ram_size, GError **errp)
+/* Touch every page now, so that a shortage shows at start, not at run. */
+static bool prealloc(void *addr, uint64_t size, GError **errp)
 {
+    if (madvise(addr, size, MADV_POPULATE_WRITE) < 0) {
+        error_setg_errno(errp, errno, "cannot preallocate guest memory "
+                         "'pc.ram'");
+        return false;
+    }
+    return true;
+}
+
+bool guest_ram_init(uint64_t ram_size, const GuestRAMBacking *backing,
+                    GError **errp)
+{
+    static const GuestRAMBacking anonymous = { .fd = -1, .dump = true };
     uint64_t low = MIN(ram_size, GUEST_RAM_LOW_MAX);
     uint64_t high = ram_size - low;
+    uint64_t offset = 0;
     void *p;
 
+    if (!backing) {
+        backing = &anonymous;
+    }
     ranges[0] = (GuestRAMRange){ 0, low };
     nr_ranges = 1;
     reserved_size = low;
@@ -44,22 +61,32 @@ bool guest_ram_init(uint64_t ram_size, GError **errp)
     }
     for (unsigned i = 0; i < nr_ranges; i++) {
         void *r = guest_ram_host_addr(ranges[i].gpa);
+        int flags = (backing->shared ? MAP_SHARED : MAP_PRIVATE) |
+                    (backing->fd < 0 ? MAP_ANONYMOUS : 0) | MAP_FIXED;
 
         /*
          * Without MAP_NORESERVE, so that the kernel's overcommit policy
-         * says at once whether it can back the RAM, as for QEMU's.
+         * says at once whether it can back the RAM, as for QEMU's.  A
+         * file's ranges follow each other in it, low RAM first.
          */
-        if (mmap(r, ranges[i].size, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) ==
-            MAP_FAILED) {
+        if (mmap(r, ranges[i].size, PROT_READ | PROT_WRITE, flags,
+                 backing->fd, backing->fd < 0 ? 0 : offset) == MAP_FAILED) {
             error_setg_errno(errp, errno, "cannot set up guest memory "
                              "'pc.ram'");
             guest_ram_cleanup();
             return false;
         }
+        offset += ranges[i].size;
         /* Huge pages cut TLB misses; DONTFORK keeps helper forks cheap. */
         madvise(r, ranges[i].size, MADV_HUGEPAGE);
         madvise(r, ranges[i].size, MADV_DONTFORK);
+        if (!backing->dump) {
+            madvise(r, ranges[i].size, MADV_DONTDUMP);
+        }
+        if (backing->prealloc && !prealloc(r, ranges[i].size, errp)) {
+            guest_ram_cleanup();
+            return false;
+        }
     }
     return true;
 }

@@ -69,6 +69,7 @@ IOThread *iothread_create(QemuOpts *opts, GError **errp)
 {
     const char *id = qemu_opt_get(opts, "id");
     uint64_t max_ns, grow, shrink;
+    g_autofree char *thread_name = NULL;
     IOThread *t;
 
     if (!id) {
@@ -96,7 +97,9 @@ IOThread *iothread_create(QemuOpts *opts, GError **errp)
     aio_context_set_poll_params(t->ctx, max_ns, grow, shrink);
     g_mutex_init(&t->init_lock);
     g_cond_init(&t->init_cond);
-    t->thread = g_thread_new(id, iothread_run, t);
+    /* As QEMU names it with -name debug-threads=on. */
+    thread_name = g_strdup_printf("IO %s", id);
+    t->thread = g_thread_new(thread_name, iothread_run, t);
     /* Wait until the context knows its thread (aio_run_sync needs it). */
     g_mutex_lock(&t->init_lock);
     while (!t->running) {

@@ -18,6 +18,7 @@ enum {
     QEMU_OPTION_nographic,
     QEMU_OPTION_display,
     QEMU_OPTION_chardev,
+    QEMU_OPTION_add_fd,
     QEMU_OPTION_serial,
     QEMU_OPTION_debugcon,
     QEMU_OPTION_no_reboot,
@@ -35,6 +36,18 @@ enum {
     QEMU_OPTION_pidfile,
     QEMU_OPTION_daemonize,
     QEMU_OPTION_no_shutdown,
+    QEMU_OPTION_cpu,
+    QEMU_OPTION_overcommit,
+    QEMU_OPTION_rtc,
+    QEMU_OPTION_boot,
+    QEMU_OPTION_no_acpi,
+    QEMU_OPTION_uuid,
+    QEMU_OPTION_msg,
+    QEMU_OPTION_no_user_config,
+    QEMU_OPTION_audiodev,
+    QEMU_OPTION_audio,
+    QEMU_OPTION_sandbox,
+    QEMU_OPTION_run_with,
 };
 
 typedef struct QemuOptionDef {

@@ -14,17 +14,20 @@
 #include "hw/qdev.h"
 #include "qemu/cutils.h"
 #include "qemu/error-report.h"
+#include "qemu/fdset.h"
 #include "qemu/keyval-json.h"
 #include "qemu/main-loop.h"
 #include "monitor/monitor.h"
 #include "qemu/option.h"
 #include "sysemu/accel.h"
 #include "hw/block/uring-sqpoll.h"
+#include "sysemu/hostmem.h"
 #include "sysemu/iothread.h"
 #include "sysemu/os-posix.h"
+#include "sysemu/machine-opts.h"
 #include "sysemu/qtest.h"
 #include "sysemu/runstate.h"
-#include "sysemu/sysemu.h"
+#include "sysemu/secret.h"
 #include "sysemu/vm-state.h"
 #include "system/vl-options.h"
 
@@ -65,8 +68,6 @@ typedef struct Config {
     bool daemonize;
 } Config;
 
-const char *qemu_name;
-const char *qemu_uuid;
 
 static void version(void)
 {
@@ -130,6 +131,19 @@ static bool parse_accel(Config *c, const CmdlineOpt *o, GError **errp)
     return set_accel(c, name, o, errp) && qemu_opts_check_unused(opts, errp);
 }
 
+/* accel=kvm:tcg: the first one this VMM has (QEMU tries them in turn). */
+static const char *first_known_accel(const char *list)
+{
+    g_auto(GStrv) names = g_strsplit(list, ":", -1);
+
+    for (unsigned i = 0; names[i]; i++) {
+        if (accel_find(names[i])) {
+            return accel_find(names[i])->name;
+        }
+    }
+    return g_intern_string(list);
+}
+
 static bool parse_machine(Config *c, const CmdlineOpt *o, GError **errp)
 {
     g_autoptr(QemuOpts) opts = qemu_opts_parse(o->arg, "type", errp);
@@ -145,17 +159,18 @@ static bool parse_machine(Config *c, const CmdlineOpt *o, GError **errp)
                "(default)\n");
         exit(0);
     }
-    if (type && strcmp(type, "pvh")) {
+    if (type && strcmp(type, "pvh") && strcmp(type, "none")) {
         error_setg(errp, "unsupported machine type \"%s\" (-machine help "
                    "lists the supported ones)", type);
         return false;
     }
     accel = qemu_opt_get(opts, "accel");
-    if (accel && !set_accel(c, accel, o, errp)) {
+    if (accel && !set_accel(c, first_known_accel(accel), o, errp)) {
         return false;
     }
     c->machine_opt = *o;
-    return qemu_opts_check_unused(opts, errp);
+    return machine_opts_parse_machine(opts, type, errp) &&
+           qemu_opts_check_unused(opts, errp);
 }
 
 static bool parse_memory(Config *c, const CmdlineOpt *o, GError **errp)
@@ -234,6 +249,14 @@ static bool parse_smp(Config *c, const CmdlineOpt *o, GError **errp)
     return true;
 }
 
+/* Sets are filled as the command line is read, before anything opens. */
+static bool parse_add_fd(const CmdlineOpt *o, GError **errp)
+{
+    g_autoptr(QemuOpts) opts = qemu_opts_parse(o->arg, NULL, errp);
+
+    return opts && fdset_add(opts, errp);
+}
+
 static bool parse_display(Config *c, const CmdlineOpt *o, GError **errp)
 {
     if (strcmp(o->arg, "none") && !g_str_has_prefix(o->arg, "none,")) {
@@ -244,21 +267,6 @@ static bool parse_display(Config *c, const CmdlineOpt *o, GError **errp)
     }
     c->display_none = true;
     return true;
-}
-
-static bool parse_name(Config *c, const CmdlineOpt *o, GError **errp)
-{
-    g_autoptr(QemuOpts) opts = qemu_opts_parse(o->arg, "guest", errp);
-    bool b;
-
-    if (!opts) {
-        return false;
-    }
-    /* The keys are accepted as QEMU accepts them; the name is reported. */
-    qemu_name = g_strdup(qemu_opt_get(opts, "guest"));
-    qemu_opt_get(opts, "process");
-    return qemu_opt_get_bool(opts, "debug-threads", false, &b, errp) &&
-           qemu_opts_check_unused(opts, errp);
 }
 
 static void parse_command_line(Config *c, int argc, char **argv)
@@ -331,6 +339,9 @@ static void parse_command_line(Config *c, int argc, char **argv)
         case QEMU_OPTION_chardev:
             g_ptr_array_add(c->chardevs, g_memdup2(&o, sizeof(o)));
             break;
+        case QEMU_OPTION_add_fd:
+            ok = parse_add_fd(&o, &err);
+            break;
         case QEMU_OPTION_serial:
             g_ptr_array_add(c->serials, g_memdup2(&o, sizeof(o)));
             break;
@@ -344,7 +355,7 @@ static void parse_command_line(Config *c, int argc, char **argv)
             c->nodefaults = true;
             break;
         case QEMU_OPTION_name:
-            ok = parse_name(c, &o, &err);
+            ok = machine_opts_parse_name(o.arg, &err);
             break;
         case QEMU_OPTION_device:
             g_ptr_array_add(c->devices, g_memdup2(&o, sizeof(o)));
@@ -381,7 +392,8 @@ static void parse_command_line(Config *c, int argc, char **argv)
             no_shutdown = true;
             break;
         default:
-            g_assert_not_reached();
+            g_assert(machine_opts_handles(def->index));
+            ok = machine_opts_parse(def->index, o.arg, &err);
         }
         if (!ok) {
             option_error(&o, err);
@@ -449,7 +461,8 @@ static void configure_chardevs(Config *c, MachineState *ms)
     }
     for (guint i = 0; i < c->serials->len; i++) {
         const CmdlineOpt *o = g_ptr_array_index(c->serials, i);
-        g_autofree char *label = NULL;
+        /* On the stack: option_error() exits, and a heap label would leak. */
+        char label[16];
         Chardev *chr;
 
         if (!strcmp(o->arg, "none")) {
@@ -459,7 +472,7 @@ static void configure_chardevs(Config *c, MachineState *ms)
             error_setg(&err, "too many serial ports (at most 4)");
             option_error(o, err);
         }
-        label = g_strdup_printf("serial%u", ms->nr_serials);
+        snprintf(label, sizeof(label), "serial%u", ms->nr_serials);
         chr = open_chardev(label, o->arg, qtest_stdio, &err);
         if (!chr) {
             option_error(o, err);
@@ -483,6 +496,12 @@ static bool create_object(const char *arg, GError **errp)
     }
     if (!strcmp(type, "uring-sqpoll")) {
         return uring_sqpoll_create(opts, errp) != NULL;
+    }
+    if (!strcmp(type, "secret")) {
+        return secret_create(opts, errp);
+    }
+    if (memory_backend_type(type)) {
+        return true;    /* made before the machine: see main() */
     }
     if (strcmp(type, "iothread")) {
         error_setg(errp, "Parameter 'qom-type' does not accept value '%s'",
@@ -564,6 +583,7 @@ static void show_help_if_asked(Config *c)
 
         if (is_help_option(type)) {
             printf("List of user creatable objects:\n  iothread\n"
+                   "  memory-backend-file\n  memory-backend-ram\n  secret\n"
                    "  uring-sqpoll\n");
             exit(0);
         }
@@ -582,6 +602,10 @@ static void create_backends_and_devices(Config *c)
 {
     GError *err = NULL;
 
+    if (machine_opts.none && c->devices->len) {
+        error_setg(&err, "No bus to plug devices into with -machine none");
+        option_error(c->devices->pdata[0], err);
+    }
     for (guint i = 0; i < c->objects->len; i++) {
         if (!create_object(((CmdlineOpt *)c->objects->pdata[i])->arg,
                            &err)) {
@@ -620,13 +644,62 @@ static bool user_wants_device(Config *c, const char *name)
     return false;
 }
 
-/* -daemonize cannot keep a terminal: refuse what would need one. */
+/*
+ * -object memory-backend-*, before the machine maps guest RAM from the one
+ * -machine memory-backend= names; -m defaults to its size.
+ */
+static GuestRAMBacking configure_guest_ram(Config *c)
+{
+    GuestRAMBacking backing = {
+        .fd = -1,
+        .dump = machine_opts.dump_guest_core,
+    };
+    HostMemoryBackend *be;
+    GError *err = NULL;
+
+    for (guint i = 0; i < c->objects->len; i++) {
+        const CmdlineOpt *o = c->objects->pdata[i];
+        QemuOpts *opts = qemu_opts_parse(o->arg, "qom-type", NULL);
+        const char *type = opts ? qemu_opt_get(opts, "qom-type") : NULL;
+        bool ok = !type || !memory_backend_type(type) ||
+                  memory_backend_create(opts, &err);
+
+        qemu_opts_free(opts);
+        if (!ok) {
+            option_error(o, err);
+        }
+    }
+    if (!machine_opts.memory_backend) {
+        return backing;
+    }
+    be = memory_backend_find(machine_opts.memory_backend);
+    if (!be) {
+        error_report("Memory backend '%s' not found",
+                     machine_opts.memory_backend);
+        exit(1);
+    }
+    if (!c->ram_size) {
+        c->ram_size = memory_backend_size(be);
+    } else if (c->ram_size != memory_backend_size(be)) {
+        error_report("Machine memory size does not match the size of the "
+                     "memory backend");
+        exit(1);
+    }
+    return memory_backend_backing(be, machine_opts.dump_guest_core);
+}
+
+
+/*
+ * -daemonize cannot keep a terminal: refuse what would need one.  -nographic
+ * needs it only for the default COM1 (libvirt probes with -nographic
+ * -nodefaults -daemonize).
+ */
 static void check_daemonize(Config *c)
 {
     if (!c->daemonize) {
         return;
     }
-    if (c->nographic) {
+    if (c->nographic && !c->nodefaults && !c->serials->len) {
         error_report("-nographic cannot be used with -daemonize");
         exit(1);
     }
@@ -655,10 +728,10 @@ int main(int argc, char **argv)
     g_autoptr(GError) err = NULL;
     /* Static: what it holds stays reachable if an error path exits. */
     static Config c = {
-        .ram_size = DEFAULT_RAM_SIZE,
         .smp_cpus = 1,
         .autostart = true,
     };
+    GuestRAMBacking ram_backing;
     int status;
 
     c.chardevs = g_ptr_array_new_with_free_func(g_free);
@@ -672,6 +745,9 @@ int main(int argc, char **argv)
 
     parse_command_line(&c, argc, argv);
     show_help_if_asked(&c);
+    if (!machine_opts_apply(&err)) {
+        error_report_err_exit(g_steal_pointer(&err));
+    }
     if (!c.accel) {
         c.accel = c.qtest ? "qtest" : "kvm";
     }
@@ -681,7 +757,12 @@ int main(int argc, char **argv)
     }
     current_accel = accel_find(c.accel);
 
+    ram_backing = configure_guest_ram(&c);
+    if (!c.ram_size) {
+        c.ram_size = DEFAULT_RAM_SIZE;
+    }
     ms->ram_size = c.ram_size;
+    ms->ram_backing = &ram_backing;
     ms->smp_cpus = c.smp_cpus;
     ms->kernel_filename = (char *)c.kernel;
     ms->kernel_cmdline = (char *)c.append;
@@ -693,7 +774,7 @@ int main(int argc, char **argv)
         error_report("-append only allowed with -kernel option");
         exit(1);
     }
-    if (!c.kernel && !strcmp(c.accel, "kvm")) {
+    if (!c.kernel && !strcmp(c.accel, "kvm") && !machine_opts.none) {
         error_report("no kernel given: this machine has no firmware, so "
                      "-kernel is required");
         exit(1);
@@ -726,17 +807,20 @@ int main(int argc, char **argv)
         error_report_err_exit(g_steal_pointer(&err));
     }
     loc_set_none();
-    if (!pvh_machine_init(ms, &err)) {
+    /* -machine none: no RAM, no vCPU, no device; a monitor drives it. */
+    if (!machine_opts.none && !pvh_machine_init(ms, &err)) {
         error_report_err_exit(g_steal_pointer(&err));
     }
     create_backends_and_devices(&c);
 
-    pvh_machine_reset(ms);
+    if (!machine_opts.none) {
+        pvh_machine_reset(ms);
+    }
     if (c.qtest && !qtest_server_init(c.qtest, c.qtest_log, &err)) {
         error_report_err_exit(g_steal_pointer(&err));
     }
     monitor_start();
-    if (!vm_launch(c.autostart, &err)) {
+    if (!machine_opts.none && !vm_launch(c.autostart, &err)) {
         error_report_err_exit(g_steal_pointer(&err));
     }
     os_daemonize_ready();
@@ -748,13 +832,16 @@ int main(int argc, char **argv)
      */
     current_accel->pause();
     monitor_cleanup();
-    pvh_machine_cleanup(ms);
+    if (!machine_opts.none) {
+        pvh_machine_cleanup(ms);
+    }
     uring_sqpoll_destroy_all();
     blk_destroy_all();
     blockdev_close_all();
     iothread_destroy_all();
     current_accel->cleanup();
     qemu_chr_cleanup_all();
+    memory_backend_cleanup_all();
     g_ptr_array_unref(c.chardevs);
     g_ptr_array_unref(c.serials);
     g_ptr_array_unref(c.devices);

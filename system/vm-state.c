@@ -5,6 +5,7 @@
 #include "hw/boards.h"
 #include "monitor/monitor.h"
 #include "sysemu/accel.h"
+#include "sysemu/machine-opts.h"
 #include "sysemu/runstate.h"
 #include "sysemu/vm-state.h"
 #include "qemu/error-report.h"
@@ -59,7 +60,8 @@ bool vm_start(GError **errp)
         error_setg(errp, "Resetting the Virtual Machine is required");
         return false;
     }
-    if (!vcpus_started) {
+    /* -machine none has no vCPU to start. */
+    if (!vcpus_started && !machine_opts.none) {
         if (!current_accel->start(current_machine, errp)) {
             return false;
         }
@@ -100,7 +102,9 @@ static void send_cause_event(const char *event, ShutdownCause cause)
 static void system_reset(ShutdownCause cause)
 {
     current_accel->pause();
-    pvh_machine_reset(current_machine);
+    if (!machine_opts.none) {
+        pvh_machine_reset(current_machine);
+    }
     send_cause_event("RESET", cause);
     if (state == RUN_STATE_RUNNING) {
         current_accel->resume();

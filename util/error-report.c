@@ -11,6 +11,12 @@
 G_DEFINE_QUARK(qemu-error-quark, qemu_error)
 
 static char *current_loc;
+static bool with_timestamp;
+
+void error_report_set_timestamp(bool on)
+{
+    with_timestamp = on;
+}
 
 void loc_set_cmdline(const char *opt, const char *arg)
 {
@@ -54,6 +60,12 @@ void error_setg_errno(GError **errp, int err, const char *fmt, ...)
 
 static void vreport(const char *kind, const char *fmt, va_list ap)
 {
+    if (with_timestamp) {
+        g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+        g_autofree char *stamp = g_date_time_format(now,
+                                                    "%Y-%m-%dT%H:%M:%S.%fZ");
+        fprintf(stderr, "%s ", stamp);
+    }
     fprintf(stderr, "%s: ", QEMU_PROG_NAME);
     if (current_loc) {
         fprintf(stderr, "%s: ", current_loc);

@@ -13,6 +13,7 @@
 #include "qemu/error-report.h"
 #include "qemu/main-loop.h"
 #include "sysemu/accel.h"
+#include "sysemu/kvm.h"
 #include "sysemu/runstate.h"
 
 /* Where Intel's VMX wants its private pages; reserved in the e820 map. */
@@ -403,6 +404,11 @@ static bool kvm_get_supported_cpuid(GError **errp)
     }
     error_setg_errno(errp, errno, "kvm: KVM_GET_SUPPORTED_CPUID failed");
     return false;
+}
+
+const struct kvm_cpuid2 *kvm_supported_cpuid(void)
+{
+    return kvm_state.cpuid;
 }
 
 static bool kvm_init(MachineState *ms, GError **errp)

@@ -25,7 +25,6 @@
 #include "sysemu/accel.h"
 #include "sysemu/qtest.h"
 #include "sysemu/runstate.h"
-#include "qtest-block.h"
 
 #define QTEST_NR_GSIS       256
 /* The most bytes one read, write or memset request may cover. */
@@ -498,23 +497,6 @@ static void cmd_endianness(const char *name, char **args)
     qtest_send("OK little");
 }
 
-/* The test-only commands of qtest-block.h, which make their reply. */
-static void cmd_block(const char *name, char **args)
-{
-    g_autofree char *reply = NULL;
-
-    if (!strcmp(name, "x-blockstats")) {
-        reply = qtest_block_stats(args);
-    } else if (!strcmp(name, "x-block-resize")) {
-        reply = qtest_block_resize(args);
-    } else if (!strcmp(name, "x-query-virtio-blk-uring")) {
-        reply = qtest_uring_query(args);
-    } else {
-        reply = qtest_uring_withdrawals(args);
-    }
-    qtest_send("%s", reply);
-}
-
 typedef struct QTestCommand {
     const char *name;
     void (*fn)(const char *name, char **args);
@@ -547,10 +529,6 @@ static const QTestCommand commands[] = {
     { "irq_intercept_in", cmd_irq_intercept, 1, 1, "QOM-PATH" },
     { "irq_intercept_out", cmd_irq_intercept, 1, 2, "QOM-PATH [NAME]" },
     { "endianness", cmd_endianness, 0, 0, "" },
-    { "x-blockstats", cmd_block, 1, 1, "DRIVE" },
-    { "x-block-resize", cmd_block, 2, 2, "DRIVE SIZE" },
-    { "x-query-virtio-blk-uring", cmd_block, 1, 1, "DRIVE" },
-    { "x-uring-withdrawals", cmd_block, 0, 0, "" },
 };
 
 static void qtest_process_line(char *line)

@@ -52,7 +52,7 @@ static bool create_onboard_devices(MachineState *ms, GError **errp)
 
 bool pvh_machine_init(MachineState *ms, GError **errp)
 {
-    if (!guest_ram_init(ms->ram_size, errp)) {
+    if (!guest_ram_init(ms->ram_size, ms->ram_backing, errp)) {
         return false;
     }
     for (unsigned i = 0; i < guest_ram_nr_ranges(); i++) {

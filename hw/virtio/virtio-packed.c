@@ -123,8 +123,7 @@ bool packed_ring_pop(VirtQueue *vq, VirtQueueElement *elem)
             wrap = !wrap;
         }
     } while (d.flags & VRING_DESC_F_NEXT);
-    elem->out_sg = elem->sg;
-    elem->in_sg = elem->sg + elem->out_num;
+    virtqueue_elem_set_sg(elem);
     elem->index = d.id;             /* the chain's last descriptor has it */
     elem->ndescs = n;
     vq->last_avail_idx = i;

@@ -311,6 +311,16 @@ bool virtqueue_elem_map(VirtQueue *vq, VirtQueueElement *elem, uint64_t gpa,
     return true;
 }
 
+void virtqueue_elem_set_sg(VirtQueueElement *elem)
+{
+    elem->out_sg = elem->sg;
+    /*
+     * A chain of zero-length buffers maps nothing, and an element that
+     * never mapped anything has no storage: no pointer arithmetic on NULL.
+     */
+    elem->in_sg = elem->sg ? elem->sg + elem->out_num : NULL;
+}
+
 static struct vring_desc read_desc(const struct vring_desc *table,
                                    unsigned i)
 {
@@ -382,8 +392,7 @@ static bool virtqueue_map_chain(VirtQueue *vq, unsigned head,
         }
         i = d.next;
     }
-    elem->out_sg = elem->sg;
-    elem->in_sg = elem->sg + elem->out_num;
+    virtqueue_elem_set_sg(elem);
     return true;
 }
 

@@ -15,6 +15,11 @@
  */
 bool virtqueue_elem_map(VirtQueue *vq, VirtQueueElement *elem, uint64_t gpa,
                         uint32_t len, bool writable);
+/*
+ * Once the chain is mapped: point out_sg and in_sg into elem's storage.
+ * In the device's AioContext, as the pop that maps the chain.
+ */
+void virtqueue_elem_set_sg(VirtQueueElement *elem);
 
 /* The ring's three areas, checked; false after virtio_error. */
 bool packed_ring_map(VirtQueue *vq);

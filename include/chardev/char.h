@@ -58,12 +58,12 @@ Chardev *qemu_chr_new(const char *spec, GError **errp);
 void qemu_chr_free(Chardev *chr);
 
 const char *qemu_chr_label(Chardev *chr);
-/* What query-chardev calls it: "pty:/dev/pts/3", "unix:PATH,server=on"... */
+/* What QMP's query-chardev calls "filename": "pty:/dev/pts/3", "null"... */
 const char *qemu_chr_filename(Chardev *chr);
 bool qemu_chr_is_stdio(Chardev *chr);
-/* Whether a front end holds it (query-chardev's frontend-open). */
+/* Does a front end hold it (query-chardev's "frontend-open")? */
 bool qemu_chr_in_use(Chardev *chr);
-/* Every registered chardev, in creation order. */
+/* Call fn for each registered chardev, in creation order. */
 void qemu_chr_foreach(void (*fn)(Chardev *chr, void *opaque), void *opaque);
 
 /* A front end takes chr; an error if another one holds it. */

@@ -27,8 +27,20 @@ typedef struct GuestRAMRange {
     uint64_t size;
 } GuestRAMRange;
 
-/* Map ram_size bytes of guest RAM; one or two ranges. */
-bool guest_ram_init(uint64_t ram_size, GError **errp);
+/* Where guest RAM comes from (-object memory-backend-*, -machine). */
+typedef struct GuestRAMBacking {
+    int fd;                     /* a file to map from offset 0; -1: anonymous */
+    bool shared;                /* MAP_SHARED: writes reach the file */
+    bool prealloc;              /* populate every page at start */
+    bool dump;                  /* in core dumps (dump-guest-core) */
+} GuestRAMBacking;
+
+/*
+ * Map ram_size bytes of guest RAM (one or two ranges) from backing, or
+ * anonymous private memory if it is NULL.  Called with the BQL held.
+ */
+bool guest_ram_init(uint64_t ram_size, const GuestRAMBacking *backing,
+                    GError **errp);
 void guest_ram_cleanup(void);
 
 unsigned guest_ram_nr_ranges(void);

@@ -8,12 +8,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "exec/guest-ram.h"
 #include "exec/memory.h"
 
 typedef struct Chardev Chardev;
 
 typedef struct MachineState {
     uint64_t ram_size;
+    const GuestRAMBacking *ram_backing;     /* what guest RAM maps */
     unsigned smp_cpus;
     char *kernel_filename;
     char *kernel_cmdline;

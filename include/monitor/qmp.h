@@ -12,6 +12,7 @@
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
+#include <stdbool.h>
 
 #define QMP_ERROR qmp_error_quark()
 GQuark qmp_error_quark(void);

@@ -9,6 +9,7 @@
 #define QEMU_ERROR_REPORT_H
 
 #include <glib.h>
+#include <stdbool.h>
 
 #define QEMU_ERROR qemu_error_quark()
 GQuark qemu_error_quark(void);
@@ -27,6 +28,9 @@ void info_report(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 void error_report_err(GError *err);
 /* Report err and exit(1). */
 G_NORETURN void error_report_err_exit(GError *err);
+
+/* -msg timestamp=on: prefix each message with the UTC time, as QEMU does. */
+void error_report_set_timestamp(bool on);
 
 /*
  * The location prefix: while a command-line option is being processed,

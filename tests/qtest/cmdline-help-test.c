@@ -34,7 +34,7 @@ static const char *const virtio_blk_pci_props[] = {
     NULL,
 };
 static const char *const object_list[] = {
-    "List of user creatable objects:", "  iothread", NULL,
+    "List of user creatable objects:", "  iothread", "  secret", NULL,
 };
 static const char *const iothread_props[] = {
     "iothread options:",

@@ -87,6 +87,42 @@ static const CmdlineCase cases[] = {
     { "/cmdline/json/null", "-device '{\"driver\":null}'",
       PROG "-device {\"driver\":null}: Invalid parameter type for 'driver', "
       "expected: a string, number or boolean\n" },
+    /* libvirt hands the VMM its files as -add-fd sets. */
+    { "/cmdline/add-fd/no-fd", "-add-fd set=0",
+      PROG "-add-fd set=0: Parameter 'fd' is missing\n" },
+    { "/cmdline/add-fd/no-set", "-add-fd fd=5",
+      PROG "-add-fd fd=5: Parameter 'set' is missing\n" },
+    { "/cmdline/add-fd/stdio", "-add-fd set=0,fd=2",
+      PROG "-add-fd set=0,fd=2: fd cannot be a standard I/O stream\n" },
+    { "/cmdline/add-fd/not-open", "-add-fd set=0,fd=99",
+      PROG "-add-fd set=0,fd=99: fd is not valid or already in use\n" },
+    { "/cmdline/add-fd/no-such-set",
+      "-chardev file,id=c0,path=/dev/fdset/3",
+      PROG "-chardev file,id=c0,path=/dev/fdset/3: Could not open "
+      "'/dev/fdset/3': No such file or directory\n" },
+    /* libvirt passes its master key to every VM as -object secret. */
+    { "/cmdline/object/secret-no-id", "-object secret,data=x",
+      PROG "-object secret,data=x: Parameter 'id' is missing\n" },
+    { "/cmdline/object/secret-no-data", "-object secret,id=s0",
+      PROG "-object secret,id=s0: Either 'data' or 'file' must be given\n" },
+    { "/cmdline/object/secret-both", "-object secret,id=s0,data=x,file=/f",
+      PROG "-object secret,id=s0,data=x,file=/f: 'data' and 'file' cannot "
+      "both be given\n" },
+    { "/cmdline/object/secret-no-file",
+      "-object secret,id=s0,file=/nonexistent",
+      PROG "-object secret,id=s0,file=/nonexistent: Unable to read "
+      "/nonexistent: No such file or directory\n" },
+    { "/cmdline/object/secret-bad-base64",
+      "-object secret,id=s0,data=!!!,format=base64",
+      PROG "-object secret,id=s0,data=!!!,format=base64: Parameter 'data' "
+      "is not valid base64\n" },
+    { "/cmdline/object/secret-bad-format",
+      "-object secret,id=s0,data=x,format=hex",
+      PROG "-object secret,id=s0,data=x,format=hex: Parameter 'format' does "
+      "not accept value 'hex'\n" },
+    { "/cmdline/object/secret-duplicate",
+      "-object iothread,id=s0 -object secret,id=s0,data=x",
+      PROG "-object secret,id=s0,data=x: Duplicate ID 's0' for object\n" },
     { "/cmdline/serial/bad-backend", "-serial bogus:",
       PROG "-serial bogus:: 'bogus:' is not a valid char driver\n" },
     { "/cmdline/serial/two-stdio", "-serial stdio -serial stdio",
@@ -135,6 +171,56 @@ static void test_case(gconstpointer data)
     g_autofree char *args = g_strconcat(BASE_ARGS, c->args, NULL);
 
     assert_vmm_error(NULL, args, c->expected);
+}
+
+/* libvirt's master key: a raw file; and a base64 secret given inline. */
+static void test_secret_accepted(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("secret-XXXXXX", NULL);
+    g_autofree char *key = g_build_filename(dir, "master-key.aes", NULL);
+    g_autofree char *args = NULL;
+    g_autoptr(QTestState) qts = NULL;
+    g_autoptr(JsonObject) r = NULL;
+
+    g_assert(g_file_set_contents(key, "0123456789abcdef0123456789abcdef",
+                                 32, NULL));
+    args = g_strdup_printf("-object secret,id=masterKey0,format=raw,file=%s "
+                           "-object secret,id=s1,format=base64,data=aGVsbG8=",
+                           key);
+    qts = qtest_init(args);
+    r = qtest_qmp(qts, "{'execute':'query-status'}");
+    qmp_reply_return(r);
+    qtest_quit(g_steal_pointer(&qts));
+    g_unlink(key);
+    g_rmdir(dir);
+}
+
+/*
+ * libvirt's serial console: the file opened by libvirt, inherited as fd 5
+ * and named /dev/fdset/0; the guest's output is appended to what it had.
+ */
+static void test_add_fd_console(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("add-fd-XXXXXX", NULL);
+    g_autofree char *log = g_build_filename(dir, "console", NULL);
+    g_autofree char *wrapper = g_strdup_printf(
+        "sh -c 'exec \"$0\" \"$@\" 5>>%s'", log);
+    g_autofree char *args = g_strdup_printf(
+        "-accel kvm -display none -nodefaults -kernel %s -append exit=0 "
+        "-add-fd set=0,fd=5,opaque=serial0-source "
+        "-chardev file,id=c0,path=/dev/fdset/0,append=on "
+        "-device isa-serial,chardev=c0,index=0",
+        g_getenv("QTEST_GUEST_KERNEL"));
+    g_autofree char *err = NULL, *out = NULL;
+
+    g_assert(g_file_set_contents(log, "before\n", -1, NULL));
+    g_assert_cmpint(qtest_run_vmm(wrapper, args, &err), ==, 0);
+    g_assert_cmpstr(err, ==, "");
+    g_assert(g_file_get_contents(log, &out, NULL, NULL));
+    g_assert(g_str_has_prefix(out, "before\n"));
+    g_assert(strstr(out, "Hello from the guest!"));
+    g_unlink(log);
+    g_rmdir(dir);
 }
 
 static void test_kernel_not_elf(void)
@@ -313,6 +399,8 @@ int main(int argc, char **argv)
     for (unsigned i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_test_add_data_func(cases[i].path, &cases[i], test_case);
     }
+    g_test_add_func("/cmdline/object/secret-accepted", test_secret_accepted);
+    g_test_add_func("/cmdline/add-fd/console", test_add_fd_console);
     g_test_add_func("/cmdline/kernel/not-elf", test_kernel_not_elf);
     g_test_add_func("/cmdline/m/unbackable", test_ram_unbackable);
     g_test_add_func("/cmdline/accel/kvm-missing", test_kvm_missing);

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -137,7 +138,9 @@ static char *vmm_pty(QTestState *qts)
         g_autofree char *link = g_build_filename(dir, name, NULL);
         g_autofree char *target = g_file_read_link(link, NULL);
 
-        if (target && g_str_has_prefix(target, "/dev/pts/")) {
+        /* Not stdin, stdout or stderr: they may be the test's terminal. */
+        if (atoi(name) > 2 && target &&
+            g_str_has_prefix(target, "/dev/pts/")) {
             return g_steal_pointer(&target);
         }
     }

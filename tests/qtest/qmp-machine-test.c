@@ -5,6 +5,7 @@
  * the object tree; -daemonize and -pidfile.
  */
 #include <signal.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -139,7 +140,8 @@ static void test_quit(void)
 static void test_identity(void)
 {
     g_autoptr(QTestState) qts = qtest_init(
-        "-name guest=vm-one -smp 2 -object iothread,id=io0");
+        "-name guest=vm-one -smp 2 -object iothread,id=io0 "
+        "-uuid 6f1b3c2e-4a5d-4e8f-9a0b-1c2d3e4f5a6b");
     g_autoptr(JsonObject) name = qtest_qmp(qts, "{'execute':'query-name'}");
     g_autoptr(JsonObject) uuid = qtest_qmp(qts, "{'execute':'query-uuid'}");
     g_autoptr(JsonObject) kvm = qtest_qmp(qts, "{'execute':'query-kvm'}");
@@ -158,7 +160,7 @@ static void test_identity(void)
     g_assert_cmpstr(json_object_get_string_member(ret_obj(name), "name"), ==,
                     "vm-one");
     g_assert_cmpstr(json_object_get_string_member(ret_obj(uuid), "UUID"), ==,
-                    "00000000-0000-0000-0000-000000000000");
+                    "6f1b3c2e-4a5d-4e8f-9a0b-1c2d3e4f5a6b");
     g_assert(!json_object_get_boolean_member(ret_obj(kvm), "enabled"));
     g_assert_cmpstr(json_object_get_string_member(ret_obj(target), "arch"),
                     ==, "x86_64");
@@ -169,7 +171,7 @@ static void test_identity(void)
     g_assert_cmpuint(json_array_get_length(c), ==, 2);
     g_assert_cmpint(json_object_get_int_member(
         json_array_get_object_element(c, 1), "cpu-index"), ==, 1);
-    /* The iothread's thread id is a thread of the VMM, named after it. */
+    /* The iothread's thread id is a thread of the VMM, named as QEMU does. */
     g_assert_cmpuint(json_array_get_length(t), ==, 1);
     io0 = json_array_get_object_element(t, 0);
     g_assert_cmpstr(json_object_get_string_member(io0, "id"), ==, "io0");
@@ -177,7 +179,7 @@ static void test_identity(void)
                                 qtest_pid(qts),
                                 json_object_get_int_member(io0, "thread-id"));
     g_assert(g_file_get_contents(comm_path, &comm, NULL, NULL));
-    g_assert(g_str_has_prefix(comm, "io0"));
+    g_assert(g_str_has_prefix(comm, "IO io0"));
 }
 
 static void test_object_tree(void)
@@ -248,6 +250,28 @@ static void test_object_tree(void)
     blk_image_free(img2);
 }
 
+/* block_resize finds -blockdev nodes by node-name, as libvirt names them. */
+static void test_resize_blockdev_node(void)
+{
+    BlkImage *img = blk_image_new(1 << 20);
+    g_autoptr(QTestState) qts = qtest_initf(
+        "-blockdev driver=file,node-name=proto,filename=%s "
+        "-blockdev driver=raw,node-name=fmt,file=proto "
+        "-device virtio-blk-pci,drive=fmt,id=disk0", img->path);
+    g_autoptr(JsonObject) r = qtest_qmp(qts, "{'execute':'block_resize',"
+        "'arguments':{'node-name':'fmt','size':2097152}}");
+    g_autoptr(JsonObject) none = qtest_qmp(qts, "{'execute':'block_resize',"
+        "'arguments':{'node-name':'nope','size':2097152}}");
+    struct stat st;
+
+    qmp_reply_return(r);
+    g_assert_cmpint(fstat(img->fd, &st), ==, 0);
+    g_assert_cmpint(st.st_size, ==, 2 << 20);
+    g_assert_cmpstr(qmp_reply_error_desc(none), ==,
+                    "Cannot find device='' nor node-name='nope'");
+    blk_image_free(img);
+}
+
 static void test_type_queries(void)
 {
     g_autoptr(QTestState) qts = qtest_init("");
@@ -290,14 +314,18 @@ static void test_type_queries(void)
                     "Parameter 'typename' expects a non-abstract device type");
 }
 
-/* -daemonize: the parent returns once the VM is ready; -pidfile names it. */
+/*
+ * -daemonize: the parent returns once the VM is ready; -pidfile names it.
+ * With -nodefaults, -nographic puts nothing on stdio and goes with
+ * -daemonize, as libvirt starts a VMM to probe it.
+ */
 static void test_daemonize_pidfile(void)
 {
     g_autofree char *dir = g_dir_make_tmp("qmp-daemon-XXXXXX", NULL);
     g_autofree char *sock = g_build_filename(dir, "qmp", NULL);
     g_autofree char *pidfile = g_build_filename(dir, "pid", NULL);
     g_autofree char *args = g_strdup_printf(
-        "-accel qtest -display none -nodefaults -S "
+        "-accel qtest -nographic -nodefaults -S "
         "-qmp unix:%s,server=on,wait=off -pidfile %s -daemonize",
         sock, pidfile);
     g_autofree char *err = NULL, *again_err = NULL, *pidtext = NULL;
@@ -362,6 +390,8 @@ int main(int argc, char **argv)
     g_test_add_func("/qmp-machine/identity", test_identity);
     g_test_add_func("/qmp-machine/object-tree", test_object_tree);
     g_test_add_func("/qmp-machine/type-queries", test_type_queries);
+    g_test_add_func("/qmp-machine/resize-blockdev-node",
+                    test_resize_blockdev_node);
     g_test_add_func("/qmp-machine/daemonize-pidfile", test_daemonize_pidfile);
     g_test_add_func("/qmp-machine/daemonize-errors", test_daemonize_errors);
     return g_test_run();

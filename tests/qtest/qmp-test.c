@@ -418,8 +418,25 @@ static void test_schema_matches_commands(void)
 
 /*
  * Every query without required arguments answers: the VMM checks each
- * reply against the schema and reports a mismatch as an error.
+ * reply against the schema and reports a mismatch as an error.  The ones
+ * that need arguments or report a missing feature as an error are
+ * qmp-probe-test's.
  */
+static bool query_answers_without_arguments(const char *name)
+{
+    static const char *const others[] = {
+        "query-cpu-model-expansion", "query-sev-capabilities",
+        "query-sgx-capabilities",
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(others); i++) {
+        if (!strcmp(name, others[i])) {
+            return false;
+        }
+    }
+    return g_str_has_prefix(name, "query-");
+}
+
 static void test_every_query_answers(void)
 {
     g_autoptr(QTestState) qts = qtest_init(
@@ -432,7 +449,7 @@ static void test_every_query_answers(void)
             json_array_get_object_element(c, i), "name");
         g_autoptr(JsonObject) r = NULL;
 
-        if (!g_str_has_prefix(name, "query-")) {
+        if (!query_answers_without_arguments(name)) {
             continue;
         }
         r = qtest_qmp(qts, "{'execute':'%s'}", name);

@@ -1,15 +1,15 @@
 /*
- * block_resize under a running virtio-blk device (the test-only
- * x-block-resize command calls its back-end): the guest-visible capacity
- * changes with a configuration change interrupt (MSI-X config vector, or
- * ISR bit 1 with INTx) and a new configuration generation, requests follow
- * the new end, the image file has the new size; refusals in QEMU's words.
+ * QMP's block_resize under a running virtio-blk device: the guest-visible
+ * capacity changes with a configuration change interrupt (MSI-X config
+ * vector, or ISR bit 1 with INTx) and a new configuration generation,
+ * requests follow the new end, the image file has the new size; refusals
+ * (an unknown drive, a negative size, a read-only drive) in QEMU's words.
  */
+#include <inttypes.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "libqos/blk-image.h"
-#include "libqos/block-hooks.h"
 #include "libqos/guest-alloc.h"
 #include "libqos/virtio-blk.h"
 
@@ -108,11 +108,38 @@ static void expect_config_interrupt(ResizeFixture *f)
     g_assert_cmpuint(qvirtio_pci_read_isr(d) & 2, ==, 2);
 }
 
+/* block_resize's reply (a new reference); args: its arguments. */
+static JsonObject *block_resize(ResizeFixture *f, const char *args)
+{
+    return qtest_qmp(f->qts, "{'execute': 'block_resize', 'arguments': %s}",
+                     args);
+}
+
 static void resize(ResizeFixture *f, uint64_t size)
 {
-    g_autofree char *err = qblock_resize(f->qts, "d0", size);
+    g_autofree char *args = g_strdup_printf("{'device': 'd0', 'size': %"
+                                            PRIu64 "}", size);
+    g_autoptr(JsonObject) reply = block_resize(f, args);
 
-    g_assert_null(err);
+    qmp_reply_return(reply);
+}
+
+/* block_resize with args fails with class and desc (QEMU 7.2's). */
+static void expect_refusal(ResizeFixture *f, const char *args,
+                           const char *class, const char *desc)
+{
+    g_autoptr(JsonObject) reply = block_resize(f, args);
+
+    g_assert_cmpstr(qmp_reply_error_class(reply), ==, class);
+    g_assert_cmpstr(qmp_reply_error_desc(reply), ==, desc);
+}
+
+/* Nothing changed: the capacity, the file, no configuration interrupt. */
+static void expect_unchanged(ResizeFixture *f)
+{
+    g_assert_cmpuint(capacity(f), ==, SECTORS(IMAGE_SIZE));
+    g_assert_cmpuint(image_file_size(f), ==, IMAGE_SIZE);
+    g_assert_cmpuint(qvirtio_pci_read_isr(&f->blk->vdev) & 2, ==, 0);
 }
 
 /* Grown: the guest sees more, writes up to the new end reach the file. */
@@ -162,16 +189,39 @@ static void test_shrink(ResizeFixture *f, gconstpointer data)
                      blk_image_sector_byte(SECTORS(IMAGE_SIZE / 2) - 1));
 }
 
-/* A read-only drive and an unknown one are refused, nothing changes. */
-static void test_refused(ResizeFixture *f, gconstpointer data)
+/* A read-only drive is refused, whatever the size; nothing changes. */
+static void test_read_only(ResizeFixture *f, gconstpointer data)
 {
-    g_autofree char *err = qblock_resize(f->qts, "d0", 2 * IMAGE_SIZE);
-    g_autofree char *none = qblock_resize(f->qts, "d9", 2 * IMAGE_SIZE);
+    expect_refusal(f, "{'device': 'd0', 'size': 2097152}", "GenericError",
+                   "Image is read-only");
+    expect_refusal(f, "{'device': 'd0', 'size': 0}", "GenericError",
+                   "Image is read-only");
+    expect_unchanged(f);
+}
 
-    g_assert_cmpstr(err, ==, "Image is read-only");
-    g_assert_cmpstr(none, ==, "Drive 'd9' not found");
-    g_assert_cmpuint(capacity(f), ==, SECTORS(IMAGE_SIZE));
-    g_assert_cmpuint(qvirtio_pci_read_isr(&f->blk->vdev) & 2, ==, 0);
+/*
+ * Drives that are not there: by name, by node name, neither given.  As in
+ * QEMU 7.2 (bdrv_lookup_bs()), a GenericError that quotes both names.
+ */
+static void test_unknown_drive(ResizeFixture *f, gconstpointer data)
+{
+    expect_refusal(f, "{'device': 'd9', 'size': 2097152}", "GenericError",
+                   "Cannot find device='d9' nor node-name=''");
+    expect_refusal(f, "{'node-name': 'n9', 'size': 2097152}", "GenericError",
+                   "Cannot find device='' nor node-name='n9'");
+    expect_refusal(f, "{'size': 2097152}", "GenericError",
+                   "Cannot find device='' nor node-name=''");
+    expect_unchanged(f);
+}
+
+/* A negative size is refused before the drive is touched. */
+static void test_negative_size(ResizeFixture *f, gconstpointer data)
+{
+    expect_refusal(f, "{'device': 'd0', 'size': -1}", "GenericError",
+                   "Parameter 'size' expects a >0 size");
+    expect_refusal(f, "{'device': 'd0', 'size': -9223372036854775808}",
+                   "GenericError", "Parameter 'size' expects a >0 size");
+    expect_unchanged(f);
 }
 
 int main(int argc, char **argv)
@@ -190,7 +240,12 @@ int main(int argc, char **argv)
         { "/virtio-blk/resize/grow/iothread", &iothread, test_grow },
         { "/virtio-blk/resize/shrink/msix", &msix, test_shrink },
         { "/virtio-blk/resize/shrink/iothread", &iothread, test_shrink },
-        { "/virtio-blk/resize/refused", &readonly, test_refused },
+        { "/virtio-blk/resize/refused/read-only", &readonly,
+          test_read_only },
+        { "/virtio-blk/resize/refused/unknown-drive", &msix,
+          test_unknown_drive },
+        { "/virtio-blk/resize/refused/negative-size", &msix,
+          test_negative_size },
     };
 
     g_test_init(&argc, &argv, NULL);

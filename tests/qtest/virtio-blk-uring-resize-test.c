@@ -1,6 +1,5 @@
 /*
- * block_resize with the io_uring passthrough (the test-only
- * x-block-resize command calls its back-end): the ring's file size limit
+ * QMP's block_resize with the io_uring passthrough: the ring's file size limit
  * follows the image while the ring runs, so that the guest can write up to
  * the new end after growing and no further after shrinking; the
  * extension's disk_size follows too, and a ring made later starts with the
@@ -8,20 +7,29 @@
  */
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <inttypes.h>
 #include <linux/io_uring.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "libqos/block-hooks.h"
 #include "virtio-blk-uring-fixture.h"
+
+/* block_resize of drive d0 to size bytes, which must succeed. */
+static void block_resize(Fixture *f, uint64_t size)
+{
+    g_autoptr(JsonObject) reply = qtest_qmp(
+        f->qts, "{'execute': 'block_resize', 'arguments': "
+                "{'device': 'd0', 'size': %" PRIu64 "}}", size);
+
+    qmp_reply_return(reply);
+}
 
 /* The image now has size bytes: the new ones read as zeroes. */
 static void resized(Fixture *f, uint64_t size)
 {
-    g_autofree char *err = qblock_resize(f->qts, "d0", size);
     QVirtioBlkUringConfig cfg;
 
-    g_assert_null(err);
+    block_resize(f, size);
     f->expected = g_realloc(f->expected, MAX(size, 1));
     if (size > f->image_size) {
         memset(f->expected + f->image_size, 0, size - f->image_size);
@@ -84,7 +92,7 @@ static void test_before_ring(void)
     Fixture f;
 
     fixture_init(&f, RAM_MB, "", URING);
-    g_assert_null(qblock_resize(f.qts, "d0", 2 * IMAGE_SIZE));
+    block_resize(&f, 2 * IMAGE_SIZE);
     f.expected = g_realloc(f.expected, 2 * IMAGE_SIZE);
     memset(f.expected + IMAGE_SIZE, 0, IMAGE_SIZE);
     f.image_size = 2 * IMAGE_SIZE;

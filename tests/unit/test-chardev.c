@@ -113,6 +113,13 @@ static void read_exactly(int fd, const char *expected)
     g_assert_cmpstr(buf, ==, expected);
 }
 
+/* "label=filename,in-use" for each registered chardev, as query-chardev. */
+static void describe(Chardev *chr, void *opaque)
+{
+    g_string_append_printf(opaque, "%s=%s,%d ", qemu_chr_label(chr),
+                           qemu_chr_filename(chr), qemu_chr_in_use(chr));
+}
+
 static void test_registry(void)
 {
     Chardev *a = chardev_new("null,id=a");
@@ -143,6 +150,15 @@ static void test_registry(void)
     g_assert_true(qemu_chr_new_legacy("serial0", "chardev:a", NULL) == a);
     g_assert_true(qemu_chr_new_legacy("serial1", "null", NULL) ==
                   qemu_chr_find("serial1"));
+
+    {
+        g_autoptr(GString) list = g_string_new(NULL);
+
+        g_assert_true(qemu_chr_claim(a, NULL));
+        qemu_chr_foreach(describe, list);
+        g_assert_cmpstr(list->str, ==, "a=null,1 serial1=null,0 ");
+        qemu_chr_release(a);
+    }
     g_clear_error(&err);
     g_assert_null(qemu_chr_new_legacy("serial2", "chardev:b", &err));
     g_assert_cmpstr(err->message, ==, "could not connect serial2 to "
@@ -200,6 +216,9 @@ static void test_pty(void)
     expected = g_strdup_printf("char device redirected to %s (label p)\n",
                                ptsname);
     g_assert_cmpstr(printed, ==, expected);
+    g_free(expected);
+    expected = g_strdup_printf("pty:%s", ptsname);
+    g_assert_cmpstr(qemu_chr_filename(chr), ==, expected);
 
     slave = open(ptsname, O_RDWR | O_NOCTTY);
     g_assert_cmpint(slave, >=, 0);
