@@ -23,18 +23,26 @@ static JsonObject *cache_info(BlockBackend *blk)
     json_object_set_boolean_member(c, "direct",
                                    mode == BLOCK_CACHE_NONE ||
                                    mode == BLOCK_CACHE_DIRECTSYNC);
-    json_object_set_boolean_member(c, "no-flush", false);
+    json_object_set_boolean_member(c, "no-flush", blk_get_no_flush(blk));
     return c;
 }
 
-static JsonObject *inserted_info(BlockBackend *blk)
+/*
+ * A node (node_name NULL: a -drive's) with driver drv over blk.  A
+ * -blockdev raw node and its file node share one back-end.
+ */
+static JsonObject *node_info(BlockBackend *blk, const char *node_name,
+                             const char *drv)
 {
     JsonObject *d = json_object_new();
     JsonObject *image = json_object_new();
 
     json_object_set_string_member(d, "file", blk_get_filename(blk));
+    if (node_name) {
+        json_object_set_string_member(d, "node-name", node_name);
+    }
     json_object_set_boolean_member(d, "ro", blk_is_read_only(blk));
-    json_object_set_string_member(d, "drv", "raw");
+    json_object_set_string_member(d, "drv", drv);
     json_object_set_boolean_member(d, "encrypted", false);
     json_object_set_string_member(d, "detect_zeroes", "off");
     /* No I/O throttling here: every limit is 0, "none". */
@@ -42,7 +50,7 @@ static JsonObject *inserted_info(BlockBackend *blk)
         json_object_set_int_member(d, throttle_limits[i], 0);
     }
     json_object_set_string_member(image, "filename", blk_get_filename(blk));
-    json_object_set_string_member(image, "format", "raw");
+    json_object_set_string_member(image, "format", drv);
     json_object_set_int_member(image, "virtual-size", blk_getlength(blk));
     json_object_set_object_member(d, "image", image);
     json_object_set_object_member(d, "cache", cache_info(blk));
@@ -65,9 +73,28 @@ static JsonNode *query_block(JsonObject *args, GError **errp)
         json_object_set_string_member(b, "type", "unknown");
         json_object_set_boolean_member(b, "removable", false);
         json_object_set_boolean_member(b, "locked", false);
-        json_object_set_object_member(b, "inserted", inserted_info(blk));
+        json_object_set_object_member(b, "inserted",
+                                      node_info(blk, NULL, "raw"));
         json_array_add_object_element(list, b);
     }
+    return qmp_return_array(list);
+}
+
+static void add_named_node(const char *node_name, const char *driver,
+                           BlockBackend *blk, void *opaque)
+{
+    json_array_add_object_element(opaque, node_info(blk, node_name, driver));
+}
+
+/*
+ * The -blockdev nodes; a -drive makes no named node here.  flat=false
+ * would nest each node's backing images, and there are none.
+ */
+static JsonNode *query_named_block_nodes(JsonObject *args, GError **errp)
+{
+    JsonArray *list = json_array_new();
+
+    blockdev_foreach(add_named_node, list);
     return qmp_return_array(list);
 }
 
@@ -203,6 +230,7 @@ static JsonNode *block_resize(JsonObject *args, GError **errp)
 static const QmpCommand block_commands[] = {
     { "query-block", query_block },
     { "query-blockstats", query_blockstats },
+    { "query-named-block-nodes", query_named_block_nodes },
     { "block_resize", block_resize },
 };
 QMP_COMMANDS_REGISTER(block_commands)
