@@ -124,6 +124,8 @@ static void test_machine_and_backend_types(void)
                              "memory-backend-file"));
     g_assert(!qom_type_exists(json_node_get_array(types),
                               "memory-backend-memfd"));
+    /* No TCG: libvirt sees no tcg-accel and probes no accel=tcg start. */
+    g_assert(!qom_type_exists(json_node_get_array(types), "tcg-accel"));
 
     p = qom_props(qts, "none-machine", &none);
     g_assert(props_have(p, "memory-backend", "string"));
