@@ -58,17 +58,30 @@ static JsonObject *node_info(BlockBackend *blk, const char *node_name,
     return d;
 }
 
+/*
+ * The device holding a drive as QEMU names it: a virtio-blk-pci's inner
+ * virtio-blk-device ("virtio-backend" in monitor/qmp-cmds-qom.c), which
+ * is what libvirt looks statistics up by.  NULL for a device without id.
+ */
+static char *qdev_path(DeviceState *dev)
+{
+    if (!dev || !dev->id) {
+        return NULL;
+    }
+    return g_strdup_printf("/machine/peripheral/%s/virtio-backend", dev->id);
+}
+
 static JsonNode *query_block(JsonObject *args, GError **errp)
 {
     JsonArray *list = json_array_new();
 
     for (BlockBackend *blk = blk_next(NULL); blk; blk = blk_next(blk)) {
         JsonObject *b = json_object_new();
-        DeviceState *dev = blk_get_attached_dev(blk);
+        g_autofree char *qdev = qdev_path(blk_get_attached_dev(blk));
 
         json_object_set_string_member(b, "device", blk_name(blk));
-        if (dev && dev->id) {
-            json_object_set_string_member(b, "qdev", dev->id);
+        if (qdev) {
+            json_object_set_string_member(b, "qdev", qdev);
         }
         json_object_set_string_member(b, "type", "unknown");
         json_object_set_boolean_member(b, "removable", false);
@@ -189,10 +202,11 @@ static JsonNode *query_blockstats(JsonObject *args, GError **errp)
         JsonObject *b = json_object_new();
         DeviceState *dev = blk_get_attached_dev(blk);
         JsonObject *u = uring_stats(dev);
+        g_autofree char *qdev = qdev_path(dev);
 
         json_object_set_string_member(b, "device", blk_name(blk));
-        if (dev && dev->id) {
-            json_object_set_string_member(b, "qdev", dev->id);
+        if (qdev) {
+            json_object_set_string_member(b, "qdev", qdev);
         }
         json_object_set_object_member(b, "stats", device_stats(blk));
         if (u) {

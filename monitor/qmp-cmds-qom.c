@@ -8,6 +8,11 @@
  *   /machine/peripheral-anon/device[N], /machine/unattached/device[N]
  *                                  user-creatable and built-in devices
  *                                  without an id (N counts each container)
+ *   /machine/peripheral/ID/virtio-backend
+ *                                  a virtio-blk-pci's virtio-blk-device, as
+ *                                  QEMU names the device that holds the drive
+ *                                  (query-block's "qdev"); one object here,
+ *                                  so it has no property but "type"
  *   /objects/ID                    -object iothread
  *
  * A device's properties are its qdev properties, plus "type" and
@@ -27,6 +32,7 @@ typedef enum NodeKind {
     NODE_MACHINE,
     NODE_CPU,
     NODE_DEVICE,
+    NODE_VIRTIO_BACKEND,
     NODE_IOTHREAD,
 } NodeKind;
 
@@ -101,6 +107,10 @@ static void list_children(const Node *parent, Children *ch)
             Node n = { .kind = NODE_CPU, .type = "host-x86_64-cpu" };
             add_child(ch, g_strdup_printf("cpu[%u]", i), n);
         }
+    } else if (parent->kind == NODE_DEVICE &&
+               !strcmp(parent->dev->klass->name, "virtio-blk-pci")) {
+        Node n = { .kind = NODE_VIRTIO_BACKEND, .type = "virtio-blk-device" };
+        add_child(ch, g_strdup("virtio-backend"), n);
     } else if (parent->kind == NODE_CONTAINER && !parent->children) {
         Node m = { .kind = NODE_MACHINE,
                    .type = machine_opts.none ? "none-machine" : "pvh-machine" };
