@@ -9,8 +9,9 @@
  * result is in the console file and its data is on the image.  Then the
  * domain is started again and destroyed with requests in flight: its
  * ring's owner process and SQPOLL thread are gone and the image can be
- * locked again.  libvirt must be installed (scripts/install-deps.sh): the
- * test fails without it.
+ * locked again.  And two such domains at once, one destroyed while both
+ * write: the other keeps running.  libvirt must be installed
+ * (scripts/install-deps.sh): the test fails without it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,11 +40,17 @@ typedef struct Virsh {
     GDataInputStream *out;
 } Virsh;
 
+/* libvirt's embedded driver: all its state, and ours, under dir */
+typedef struct Session {
+    char *dir;
+    Virsh virsh;
+} Session;
+
 typedef struct Domain {
-    char *dir;                  /* everything libvirt keeps, and ours */
+    Session *s;
+    char *name;
     char *xml, *console;
     Image *img;
-    Virsh virsh;
 } Domain;
 
 static void virsh_open(Virsh *v, const char *root)
@@ -105,15 +112,6 @@ static char *virsh(Virsh *v, const char *fmt, ...)
     return g_string_free(out, FALSE);
 }
 
-/* Run a command that must succeed and print @expect. */
-static void virsh_ok(Virsh *v, const char *cmd, const char *expect)
-{
-    g_autofree char *out = virsh(v, "%s", cmd);
-
-    g_assert_null(strstr(out, "error:"));
-    g_assert_nonnull(strstr(out, expect));
-}
-
 static void virsh_close(Virsh *v)
 {
     g_autoptr(GError) err = NULL;
@@ -150,15 +148,14 @@ static Image *image_at(const char *path)
     return img;
 }
 
-static Domain *domain_new(void)
+static Session *session_new(void)
 {
-    Domain *d = g_new0(Domain, 1);
-    g_autofree char *etc = NULL, *conf = NULL, *xml = NULL, *img = NULL;
-    g_autofree char *kernel = vmrun_guest("gfio");
+    Session *s = g_new0(Session, 1);
+    g_autofree char *etc = NULL, *conf = NULL;
 
-    d->dir = g_strdup("/var/tmp/libvirt-test.XXXXXX");
-    g_assert_nonnull(g_mkdtemp(d->dir));
-    etc = g_build_filename(d->dir, "etc", NULL);
+    s->dir = g_strdup("/var/tmp/libvirt-test.XXXXXX");
+    g_assert_nonnull(g_mkdtemp(s->dir));
+    etc = g_build_filename(s->dir, "etc", NULL);
     g_assert_cmpint(g_mkdir(etc, 0700), ==, 0);
     conf = g_build_filename(etc, "qemu.conf", NULL);
     /* The configuration docs/system/libvirt.rst gives. */
@@ -169,14 +166,44 @@ static Domain *domain_new(void)
                "stdio_handler = \"file\"\n"
                "seccomp_sandbox = 0\n"
                "remember_owner = 0\n");
-    img = g_build_filename(d->dir, "pt1.img", NULL);
+    virsh_open(&s->virsh, s->dir);
+    return s;
+}
+
+static void session_free(Session *s)
+{
+    const char *const rm[] = { "rm", "-rf", s->dir, NULL };
+
+    virsh_close(&s->virsh);
+    g_assert_true(g_spawn_sync(NULL, (char **)rm, NULL, G_SPAWN_SEARCH_PATH,
+                               NULL, NULL, NULL, NULL, NULL, NULL));
+    g_free(s->dir);
+    g_free(s);
+}
+
+/* The documented domain, with its own image and console, defined. */
+static Domain *domain_define(Session *s, const char *name)
+{
+    Domain *d = g_new0(Domain, 1);
+    g_autofree char *xml = NULL, *img = NULL, *file = NULL, *out = NULL;
+    g_autofree char *kernel = vmrun_guest("gfio");
+    g_autofree char *defined = g_strdup_printf("Domain '%s' defined", name);
+
+    d->s = s;
+    d->name = g_strdup(name);
+    file = g_strdup_printf("%s.img", name);
+    img = g_build_filename(s->dir, file, NULL);
     d->img = image_at(img);
-    d->console = g_build_filename(d->dir, "pt1.console", NULL);
-    d->xml = g_build_filename(d->dir, "pt1.xml", NULL);
+    g_free(file);
+    file = g_strdup_printf("%s.console", name);
+    d->console = g_build_filename(s->dir, file, NULL);
+    g_free(file);
+    file = g_strdup_printf("%s.xml", name);
+    d->xml = g_build_filename(s->dir, file, NULL);
     xml = g_strdup_printf(
         "<domain type='kvm' "
         "xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>\n"
-        "  <name>pt1</name>\n"
+        "  <name>%s</name>\n"
         "  <memory unit='MiB'>256</memory>\n"
         "  <vcpu>1</vcpu>\n"
         "  <iothreads>1</iothreads>\n"
@@ -216,31 +243,49 @@ static Domain *domain_new(void)
         "    </qemu:device>\n"
         "  </qemu:override>\n"
         "</domain>\n",
-        kernel, BS, REGION_SIZE, SEED, vmrun_our_vmm(), img, d->console);
+        name, kernel, BS, REGION_SIZE, SEED, vmrun_our_vmm(), img,
+        d->console);
     write_file(d->xml, xml);
-    virsh_open(&d->virsh, d->dir);
+    out = virsh(&s->virsh, "define %s", d->xml);
+    g_assert_null(strstr(out, "error:"));
+    g_assert_nonnull(strstr(out, defined));
     return d;
 }
 
-static void domain_free(Domain *d)
+/* Undefine the domain, which is not running. */
+static void domain_undefine(Domain *d)
 {
-    const char *const rm[] = { "rm", "-rf", d->dir, NULL };
+    g_autofree char *out = virsh(&d->s->virsh, "undefine %s", d->name);
+    g_autofree char *list = virsh(&d->s->virsh, "list --all");
+    g_autofree char *undefined = g_strdup_printf(
+        "Domain '%s' has been undefined", d->name);
 
-    virsh_close(&d->virsh);
+    g_assert_null(strstr(out, "error:"));
+    g_assert_nonnull(strstr(out, undefined));
+    g_assert_null(strstr(list, d->name));
     image_free(d->img);
-    g_assert_true(g_spawn_sync(NULL, (char **)rm, NULL, G_SPAWN_SEARCH_PATH,
-                               NULL, NULL, NULL, NULL, NULL, NULL));
-    g_free(d->dir);
+    g_free(d->name);
     g_free(d->xml);
     g_free(d->console);
     g_free(d);
 }
 
+/* Run "CMD NAME", which must succeed and print "Domain 'NAME' WHAT". */
+static void domain_cmd(Domain *d, const char *cmd, const char *what)
+{
+    g_autofree char *out = virsh(&d->s->virsh, "%s %s", cmd, d->name);
+    g_autofree char *expect = g_strdup_printf("Domain '%s' %s", d->name,
+                                              what);
+
+    g_assert_null(strstr(out, "error:"));
+    g_assert_nonnull(strstr(out, expect));
+}
+
 /* The "return" of a QMP command sent with qemu-monitor-command. */
 static JsonNode *monitor_cmd(Domain *d, const char *cmd)
 {
-    g_autofree char *out = virsh(&d->virsh, "qemu-monitor-command pt1 '%s'",
-                                 cmd);
+    g_autofree char *out = virsh(&d->s->virsh, "qemu-monitor-command %s '%s'",
+                                 d->name, cmd);
     g_autoptr(JsonParser) p = json_parser_new();
     g_autoptr(GError) err = NULL;
     const char *json = strstr(out, "\n{");
@@ -302,7 +347,8 @@ static void wait_region_written(Domain *d)
         }
         g_usleep(G_USEC_PER_SEC / 2);
     }
-    g_error("gfio's writes did not complete through the passthrough");
+    g_error("%s: gfio's writes did not complete through the passthrough",
+            d->name);
 }
 
 static void wait_state(Domain *d, const char *state)
@@ -310,14 +356,14 @@ static void wait_state(Domain *d, const char *state)
     g_autofree char *re = g_strdup_printf("^%s$", state);
 
     for (int i = 0; i < WAIT_TRIES; i++) {
-        g_autofree char *out = virsh(&d->virsh, "domstate pt1");
+        g_autofree char *out = virsh(&d->s->virsh, "domstate %s", d->name);
 
         if (g_regex_match_simple(re, out, G_REGEX_MULTILINE, 0)) {
             return;
         }
         g_usleep(G_USEC_PER_SEC / 2);
     }
-    g_error("domain pt1 did not become %s", state);
+    g_error("domain %s did not become %s", d->name, state);
 }
 
 /* A process or thread id that no longer exists (bounded wait). */
@@ -351,40 +397,26 @@ static char *console_contents(Domain *d)
     return g_strjoinv("", parts);
 }
 
-static void test_lifecycle(void)
+static void assert_running(Domain *d)
 {
-    Domain *d = domain_new();
+    g_autofree char *list = virsh(&d->s->virsh, "list");
+    g_autofree char *re = g_strdup_printf("^ *[0-9]+ +%s +running *$",
+                                          d->name);
+
+    g_assert_true(g_regex_match_simple(re, list, G_REGEX_MULTILINE, 0));
+}
+
+/* Shut the domain down; gfio stops at the power button, its data checks. */
+static void shutdown_and_check(Domain *d, pid_t owner, pid_t sqpoll)
+{
     g_autoptr(GfioResult) res = NULL;
-    g_autofree char *console = NULL, *list = NULL, *stats = NULL;
-    g_autofree char *after = NULL;
-    g_autofree char *define = g_strdup_printf("define %s", d->xml);
-    pid_t owner, sqpoll;
+    g_autofree char *console = NULL;
 
-    virsh_ok(&d->virsh, define, "Domain 'pt1' defined");
-    virsh_ok(&d->virsh, "start pt1", "Domain 'pt1' started");
-    list = virsh(&d->virsh, "list");
-    g_assert_true(g_regex_match_simple("^ *[0-9]+ +pt1 +running *$", list,
-                                       G_REGEX_MULTILINE, 0));
-    wait_region_written(d);
-    ring_owner(d, &owner, &sqpoll);
-    /* The passthrough's requests bypass the block layer's counters. */
-    stats = virsh(&d->virsh, "domblkstat pt1 vda");
-    g_assert_null(strstr(stats, "error:"));
-    g_assert_nonnull(strstr(stats, "vda wr_req "));
-    g_assert_nonnull(strstr(stats, "vda rd_req "));
-
-    virsh_ok(&d->virsh, "suspend pt1", "Domain 'pt1' suspended");
-    wait_state(d, "paused");
-    virsh_ok(&d->virsh, "resume pt1", "Domain 'pt1' resumed");
-    wait_state(d, "running");
-
-    virsh_ok(&d->virsh, "shutdown pt1", "Domain 'pt1' is being shutdown");
+    domain_cmd(d, "shutdown", "is being shutdown");
     wait_state(d, "shut off");
     assert_gone(owner);
     assert_gone(sqpoll);
     assert_unlocked(d->img);
-
-    /* gfio stopped at the power button, and every block it wrote checks. */
     console = console_contents(d);
     g_assert_nonnull(strstr(console, "gfio: power button pressed: "
                                      "stopping"));
@@ -395,26 +427,89 @@ static void test_lifecycle(void)
         REGION_SIZE / BS);
     g_assert_nonnull(strstr(res->summary, "uring=["));
     gfio_assert_image(d->img, BS, REGION_SIZE, SEED);
+}
 
-    /* Again, and pulled from under gfio's requests. */
-    virsh_ok(&d->virsh, "start pt1", "Domain 'pt1' started");
+/* Start the domain and wait until gfio has written its region once. */
+static void start_writing(Domain *d, pid_t *owner, pid_t *sqpoll)
+{
+    domain_cmd(d, "start", "started");
+    assert_running(d);
     wait_region_written(d);
-    ring_owner(d, &owner, &sqpoll);
-    virsh_ok(&d->virsh, "destroy pt1", "Domain 'pt1' destroyed");
+    ring_owner(d, owner, sqpoll);
+}
+
+/* Pull the domain from under gfio's requests: nothing of it is left. */
+static void destroy_writing(Domain *d, pid_t owner, pid_t sqpoll)
+{
+    domain_cmd(d, "destroy", "destroyed");
     wait_state(d, "shut off");
     assert_gone(owner);
     assert_gone(sqpoll);
     assert_unlocked(d->img);
+}
 
-    virsh_ok(&d->virsh, "undefine pt1", "Domain 'pt1' has been undefined");
-    after = virsh(&d->virsh, "list --all");
-    g_assert_null(strstr(after, "pt1"));
-    domain_free(d);
+static void test_lifecycle(void)
+{
+    Session *s = session_new();
+    Domain *d = domain_define(s, "pt1");
+    g_autofree char *stats = NULL;
+    pid_t owner, sqpoll;
+
+    start_writing(d, &owner, &sqpoll);
+    /* The passthrough's requests bypass the block layer's counters. */
+    stats = virsh(&s->virsh, "domblkstat pt1 vda");
+    g_assert_null(strstr(stats, "error:"));
+    g_assert_nonnull(strstr(stats, "vda wr_req "));
+    g_assert_nonnull(strstr(stats, "vda rd_req "));
+
+    domain_cmd(d, "suspend", "suspended");
+    wait_state(d, "paused");
+    domain_cmd(d, "resume", "resumed");
+    wait_state(d, "running");
+    shutdown_and_check(d, owner, sqpoll);
+
+    /* Again, and pulled from under gfio's requests. */
+    start_writing(d, &owner, &sqpoll);
+    destroy_writing(d, owner, sqpoll);
+    domain_undefine(d);
+    session_free(s);
+}
+
+/*
+ * Two domains, each with its own passthrough disk: destroying one with
+ * requests in flight leaves the other running and writing, and it then
+ * shuts down with its data intact.
+ */
+static void test_two_domains(void)
+{
+    Session *s = session_new();
+    Domain *a = domain_define(s, "pta");
+    Domain *b = domain_define(s, "ptb");
+    pid_t a_owner, a_sqpoll, b_owner, b_sqpoll;
+    gint64 before;
+
+    start_writing(a, &a_owner, &a_sqpoll);
+    start_writing(b, &b_owner, &b_sqpoll);
+    g_assert_cmpint(a_owner, !=, b_owner);
+
+    destroy_writing(a, a_owner, a_sqpoll);
+    assert_running(b);
+    before = uring_completed(b);
+    for (int i = 0; i < WAIT_TRIES && uring_completed(b) == before; i++) {
+        g_usleep(G_USEC_PER_SEC / 2);
+    }
+    g_assert_cmpint(uring_completed(b), >, before);
+    shutdown_and_check(b, b_owner, b_sqpoll);
+
+    domain_undefine(a);
+    domain_undefine(b);
+    session_free(s);
 }
 
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/libvirt/lifecycle", test_lifecycle);
+    g_test_add_func("/libvirt/two-domains", test_two_domains);
     return g_test_run();
 }
