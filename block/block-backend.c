@@ -337,6 +337,11 @@ void blk_set_no_flush(BlockBackend *blk, bool no_flush)
     blk->no_flush = no_flush;
 }
 
+bool blk_get_no_flush(BlockBackend *blk)
+{
+    return blk->no_flush;
+}
+
 void blk_set_discard(BlockBackend *blk, bool discard)
 {
     blk->discard = discard;

@@ -296,6 +296,17 @@ BlockBackend *blockdev_backend(const char *node_name)
     return n ? n->blk : NULL;
 }
 
+void blockdev_foreach(void (*fn)(const char *node_name, const char *driver,
+                                 BlockBackend *blk, void *opaque),
+                      void *opaque)
+{
+    for (guint i = 0; nodes && i < nodes->len; i++) {
+        BlockNode *n = g_ptr_array_index(nodes, i);
+
+        fn(n->name, n->driver, n->blk, opaque);
+    }
+}
+
 void blockdev_close_all(void)
 {
     for (guint i = 0; nodes && i < nodes->len; i++) {

@@ -23,18 +23,26 @@ static JsonObject *cache_info(BlockBackend *blk)
     json_object_set_boolean_member(c, "direct",
                                    mode == BLOCK_CACHE_NONE ||
                                    mode == BLOCK_CACHE_DIRECTSYNC);
-    json_object_set_boolean_member(c, "no-flush", false);
+    json_object_set_boolean_member(c, "no-flush", blk_get_no_flush(blk));
     return c;
 }
 
-static JsonObject *inserted_info(BlockBackend *blk)
+/*
+ * A node (node_name NULL: a -drive's) with driver drv over blk.  A
+ * -blockdev raw node and its file node share one back-end.
+ */
+static JsonObject *node_info(BlockBackend *blk, const char *node_name,
+                             const char *drv)
 {
     JsonObject *d = json_object_new();
     JsonObject *image = json_object_new();
 
     json_object_set_string_member(d, "file", blk_get_filename(blk));
+    if (node_name) {
+        json_object_set_string_member(d, "node-name", node_name);
+    }
     json_object_set_boolean_member(d, "ro", blk_is_read_only(blk));
-    json_object_set_string_member(d, "drv", "raw");
+    json_object_set_string_member(d, "drv", drv);
     json_object_set_boolean_member(d, "encrypted", false);
     json_object_set_string_member(d, "detect_zeroes", "off");
     /* No I/O throttling here: every limit is 0, "none". */
@@ -42,12 +50,25 @@ static JsonObject *inserted_info(BlockBackend *blk)
         json_object_set_int_member(d, throttle_limits[i], 0);
     }
     json_object_set_string_member(image, "filename", blk_get_filename(blk));
-    json_object_set_string_member(image, "format", "raw");
+    json_object_set_string_member(image, "format", drv);
     json_object_set_int_member(image, "virtual-size", blk_getlength(blk));
     json_object_set_object_member(d, "image", image);
     json_object_set_object_member(d, "cache", cache_info(blk));
     json_object_set_int_member(d, "write_threshold", 0);
     return d;
+}
+
+/*
+ * The device holding a drive as QEMU names it: a virtio-blk-pci's inner
+ * virtio-blk-device ("virtio-backend" in monitor/qmp-cmds-qom.c), which
+ * is what libvirt looks statistics up by.  NULL for a device without id.
+ */
+static char *qdev_path(DeviceState *dev)
+{
+    if (!dev || !dev->id) {
+        return NULL;
+    }
+    return g_strdup_printf("/machine/peripheral/%s/virtio-backend", dev->id);
 }
 
 static JsonNode *query_block(JsonObject *args, GError **errp)
@@ -56,18 +77,37 @@ static JsonNode *query_block(JsonObject *args, GError **errp)
 
     for (BlockBackend *blk = blk_next(NULL); blk; blk = blk_next(blk)) {
         JsonObject *b = json_object_new();
-        DeviceState *dev = blk_get_attached_dev(blk);
+        g_autofree char *qdev = qdev_path(blk_get_attached_dev(blk));
 
         json_object_set_string_member(b, "device", blk_name(blk));
-        if (dev && dev->id) {
-            json_object_set_string_member(b, "qdev", dev->id);
+        if (qdev) {
+            json_object_set_string_member(b, "qdev", qdev);
         }
         json_object_set_string_member(b, "type", "unknown");
         json_object_set_boolean_member(b, "removable", false);
         json_object_set_boolean_member(b, "locked", false);
-        json_object_set_object_member(b, "inserted", inserted_info(blk));
+        json_object_set_object_member(b, "inserted",
+                                      node_info(blk, NULL, "raw"));
         json_array_add_object_element(list, b);
     }
+    return qmp_return_array(list);
+}
+
+static void add_named_node(const char *node_name, const char *driver,
+                           BlockBackend *blk, void *opaque)
+{
+    json_array_add_object_element(opaque, node_info(blk, node_name, driver));
+}
+
+/*
+ * The -blockdev nodes; a -drive makes no named node here.  flat=false
+ * would nest each node's backing images, and there are none.
+ */
+static JsonNode *query_named_block_nodes(JsonObject *args, GError **errp)
+{
+    JsonArray *list = json_array_new();
+
+    blockdev_foreach(add_named_node, list);
     return qmp_return_array(list);
 }
 
@@ -162,10 +202,11 @@ static JsonNode *query_blockstats(JsonObject *args, GError **errp)
         JsonObject *b = json_object_new();
         DeviceState *dev = blk_get_attached_dev(blk);
         JsonObject *u = uring_stats(dev);
+        g_autofree char *qdev = qdev_path(dev);
 
         json_object_set_string_member(b, "device", blk_name(blk));
-        if (dev && dev->id) {
-            json_object_set_string_member(b, "qdev", dev->id);
+        if (qdev) {
+            json_object_set_string_member(b, "qdev", qdev);
         }
         json_object_set_object_member(b, "stats", device_stats(blk));
         if (u) {
@@ -203,6 +244,7 @@ static JsonNode *block_resize(JsonObject *args, GError **errp)
 static const QmpCommand block_commands[] = {
     { "query-block", query_block },
     { "query-blockstats", query_blockstats },
+    { "query-named-block-nodes", query_named_block_nodes },
     { "block_resize", block_resize },
 };
 QMP_COMMANDS_REGISTER(block_commands)

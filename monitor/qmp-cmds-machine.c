@@ -108,6 +108,16 @@ static JsonNode *query_machines(JsonObject *args, GError **errp)
     json_object_set_boolean_member(m, "deprecated", false);
     json_object_set_string_member(m, "default-ram-id", "pc.ram");
     json_array_add_object_element(list, m);
+
+    /* -machine none: no vCPU and no guest, only the monitor. */
+    m = json_object_new();
+    json_object_set_string_member(m, "name", "none");
+    json_object_set_boolean_member(m, "is-default", false);
+    json_object_set_int_member(m, "cpu-max", 1);
+    json_object_set_boolean_member(m, "hotpluggable-cpus", false);
+    json_object_set_boolean_member(m, "numa-mem-supported", false);
+    json_object_set_boolean_member(m, "deprecated", false);
+    json_array_add_object_element(list, m);
     return qmp_return_array(list);
 }
 

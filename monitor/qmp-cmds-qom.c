@@ -2,12 +2,17 @@
  * QMP's object-model commands over this VMM's objects.  There is no QOM
  * here; the tree QEMU's paths name is made from what exists:
  *
- *   /machine                       the pvh machine
+ *   /machine                       the pvh machine (or -machine none)
  *   /machine/cpu[N]                its vCPUs
  *   /machine/peripheral/ID         devices with an id
  *   /machine/peripheral-anon/device[N], /machine/unattached/device[N]
  *                                  user-creatable and built-in devices
  *                                  without an id (N counts each container)
+ *   /machine/peripheral/ID/virtio-backend
+ *                                  a virtio-blk-pci's virtio-blk-device, as
+ *                                  QEMU names the device that holds the drive
+ *                                  (query-block's "qdev"); one object here,
+ *                                  so it has no property but "type"
  *   /objects/ID                    -object iothread
  *
  * A device's properties are its qdev properties, plus "type" and
@@ -20,12 +25,14 @@
 #include "monitor/qmp.h"
 #include "qemu/error-report.h"
 #include "sysemu/iothread.h"
+#include "sysemu/machine-opts.h"
 
 typedef enum NodeKind {
     NODE_CONTAINER,
     NODE_MACHINE,
     NODE_CPU,
     NODE_DEVICE,
+    NODE_VIRTIO_BACKEND,
     NODE_IOTHREAD,
 } NodeKind;
 
@@ -100,8 +107,13 @@ static void list_children(const Node *parent, Children *ch)
             Node n = { .kind = NODE_CPU, .type = "host-x86_64-cpu" };
             add_child(ch, g_strdup_printf("cpu[%u]", i), n);
         }
+    } else if (parent->kind == NODE_DEVICE &&
+               !strcmp(parent->dev->klass->name, "virtio-blk-pci")) {
+        Node n = { .kind = NODE_VIRTIO_BACKEND, .type = "virtio-blk-device" };
+        add_child(ch, g_strdup("virtio-backend"), n);
     } else if (parent->kind == NODE_CONTAINER && !parent->children) {
-        Node m = { .kind = NODE_MACHINE, .type = "pvh-machine" };
+        Node m = { .kind = NODE_MACHINE,
+                   .type = machine_opts.none ? "none-machine" : "pvh-machine" };
         Node o = { .kind = NODE_CONTAINER, .type = "container",
                    .children = "objects" };
         add_child(ch, g_strdup("machine"), m);
@@ -304,6 +316,10 @@ static const struct {
     { "device", "object", true },
     { "machine", "object", true },
     { "pvh-machine", "machine", false },
+    { "none-machine", "machine", false },
+    { "memory-backend", "object", true },
+    { "memory-backend-ram", "memory-backend", false },
+    { "memory-backend-file", "memory-backend", false },
     { "container", "object", false },
     { "iothread", "object", false },
     { "secret", "object", false },
@@ -419,6 +435,37 @@ static JsonNode *device_list_properties(JsonObject *args, GError **errp)
     return qmp_return_array(device_props(dc));
 }
 
+/*
+ * What -machine (system/machine-opts.c) and -object memory-backend-*
+ * (system/memory-backend.c) accept, besides "type".
+ */
+typedef struct PropName {
+    const char *name, *type;
+} PropName;
+
+static const PropName machine_props[] = {
+    { "usb", "bool" },
+    { "dump-guest-core", "bool" },
+    { "memory-backend", "string" },
+};
+
+static const PropName memory_backend_props[] = {
+    { "size", "int" },
+    { "share", "bool" },
+    { "prealloc", "bool" },
+    { "merge", "bool" },
+    { "dump", "bool" },
+};
+
+static void add_props(JsonArray *list, const PropName *props, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        json_array_add_object_element(list, prop_info(props[i].name,
+                                                      props[i].type, NULL,
+                                                      NULL));
+    }
+}
+
 static JsonNode *qom_list_properties(JsonObject *args, GError **errp)
 {
     const char *type = qmp_arg_str(args, "typename");
@@ -440,6 +487,16 @@ static JsonNode *qom_list_properties(JsonObject *args, GError **errp)
         for (size_t i = 0; i < G_N_ELEMENTS(iothread_props); i++) {
             json_array_add_object_element(list, prop_info(iothread_props[i],
                                                           "int", NULL, NULL));
+        }
+    } else if (implements(type, "machine")) {
+        add_props(list, machine_props, G_N_ELEMENTS(machine_props));
+    } else if (implements(type, "memory-backend")) {
+        add_props(list, memory_backend_props,
+                  G_N_ELEMENTS(memory_backend_props));
+        if (!strcmp(type, "memory-backend-file")) {
+            json_array_add_object_element(list, prop_info("mem-path",
+                                                          "string", NULL,
+                                                          NULL));
         }
     }
     return qmp_return_array(list);

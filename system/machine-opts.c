@@ -13,6 +13,7 @@
 
 #include "qemu/cutils.h"
 #include "qemu/error-report.h"
+#include "qemu/keyval-json.h"
 #include "sysemu/machine-opts.h"
 #include "system/vl-options.h"
 
@@ -207,11 +208,14 @@ static bool parse_msg(const char *arg, GError **errp)
     return true;
 }
 
-/* The machine has no sound device: only the "none" driver exists. */
+/*
+ * The machine has no sound device: only the "none" driver exists.  In
+ * key=value or in JSON (libvirt's form).
+ */
 static bool parse_audiodev(const char *arg, GError **errp)
 {
     static const char *const drivers[] = { "none", NULL };
-    g_autoptr(QemuOpts) opts = qemu_opts_parse(arg, "driver", errp);
+    g_autoptr(QemuOpts) opts = qemu_opts_parse_dict(arg, "driver", errp);
     uint64_t period;
 
     if (!opts) {

@@ -157,6 +157,7 @@ static bool parse_machine(Config *c, const CmdlineOpt *o, GError **errp)
         printf("Supported machines are:\n");
         printf("pvh                  Firmware-less PC booting PVH kernels "
                "(default)\n");
+        printf("none                 empty machine (a monitor only)\n");
         exit(0);
     }
     if (type && strcmp(type, "pvh") && strcmp(type, "none")) {

@@ -127,6 +127,8 @@ bool blk_is_read_only(BlockBackend *blk);
 bool blk_enable_write_cache(BlockBackend *blk);
 /* discard=unmap: discards reach the image (hole punching). */
 bool blk_discard_enabled(BlockBackend *blk);
+/* cache.no-flush=on: flushes succeed without reaching the image. */
+bool blk_get_no_flush(BlockBackend *blk);
 BlockCacheMode blk_get_cache_mode(BlockBackend *blk);
 BlockAioEngine blk_get_aio_engine(BlockBackend *blk);
 /* The open file (for the io_uring passthrough); -1 for null-co. */

@@ -32,6 +32,10 @@ bool blockdev_create(QemuOpts *opts, GError **errp);
 bool blockdev_node_exists(const char *node_name);
 /* The back-end a device with drive=node_name uses, or NULL. */
 BlockBackend *blockdev_backend(const char *node_name);
+/* Call fn for every node, in the order they were made. */
+void blockdev_foreach(void (*fn)(const char *node_name, const char *driver,
+                                 BlockBackend *blk, void *opaque),
+                      void *opaque);
 /* Forget every node, once blk_destroy_all() has closed their back-ends. */
 void blockdev_close_all(void);
 

@@ -287,7 +287,7 @@ static JsonObject *vm_blockstats(RunningVM *vm)
     entry = json_array_get_object_element(list, 0);
     g_assert_cmpstr(json_object_get_string_member(entry, "device"), ==, "d0");
     g_assert_cmpstr(json_object_get_string_member(entry, "qdev"), ==,
-                    "disk0");
+                    "/machine/peripheral/disk0/virtio-backend");
     g_assert_true(json_object_has_member(entry, "stats"));
     return json_object_ref(entry);
 }

@@ -127,6 +127,82 @@ static void test_libvirt_json(void)
     stop(&f);
 }
 
+static JsonObject *node_by_name(JsonArray *nodes, const char *name)
+{
+    for (guint i = 0; i < json_array_get_length(nodes); i++) {
+        JsonObject *n = json_array_get_object_element(nodes, i);
+
+        if (json_object_has_member(n, "node-name") &&
+            !strcmp(json_object_get_string_member(n, "node-name"), name)) {
+            return n;
+        }
+    }
+    return NULL;
+}
+
+static void check_node(JsonArray *nodes, const char *name, const char *drv,
+                       const char *file, bool ro, bool direct, bool no_flush,
+                       gint64 size)
+{
+    JsonObject *n = node_by_name(nodes, name);
+    JsonObject *image, *cache;
+
+    g_assert_nonnull(n);
+    image = json_object_get_object_member(n, "image");
+    cache = json_object_get_object_member(n, "cache");
+    g_assert_cmpstr(json_object_get_string_member(n, "drv"), ==, drv);
+    g_assert_cmpstr(json_object_get_string_member(n, "file"), ==, file);
+    g_assert_cmpint(json_object_get_boolean_member(n, "ro"), ==, ro);
+    g_assert_cmpstr(json_object_get_string_member(image, "format"), ==, drv);
+    g_assert_cmpstr(json_object_get_string_member(image, "filename"), ==,
+                    file);
+    g_assert_cmpint(json_object_get_int_member(image, "virtual-size"), ==,
+                    size);
+    g_assert_cmpint(json_object_get_boolean_member(cache, "direct"), ==,
+                    direct);
+    g_assert_cmpint(json_object_get_boolean_member(cache, "no-flush"), ==,
+                    no_flush);
+}
+
+/*
+ * query-named-block-nodes lists the -blockdev nodes, each with its driver
+ * and what its back-end does; -drive makes no named node.  With no
+ * backing files, flat=true changes nothing.
+ */
+static void test_named_block_nodes(void)
+{
+    BlkImage *image = blk_image_new(IMAGE_SIZE);
+    BlkImage *drive = blk_image_new(IMAGE_SIZE);
+    QTestState *qts = qtest_initf(
+        "-blockdev driver=file,filename=%s,node-name=f0,cache.direct=on,"
+        "cache.no-flush=on "
+        "-blockdev driver=raw,file=f0,node-name=r0,read-only=on "
+        "-blockdev driver=null-co,node-name=n0,size=2097152 "
+        "-drive file=%s,format=raw,if=none,id=d0",
+        image->path, drive->path);
+    static const char *const cmds[] = {
+        "{'execute':'query-named-block-nodes'}",
+        "{'execute':'query-named-block-nodes','arguments':{'flat':false}}",
+        "{'execute':'query-named-block-nodes','arguments':{'flat':true}}",
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(cmds); i++) {
+        g_autoptr(JsonObject) r = qtest_qmp(qts, cmds[i]);
+        JsonArray *nodes = json_node_get_array(qmp_reply_return(r));
+
+        g_assert_cmpuint(json_array_get_length(nodes), ==, 3);
+        check_node(nodes, "f0", "file", image->path, true, true, true,
+                   IMAGE_SIZE);
+        check_node(nodes, "r0", "raw", image->path, true, true, true,
+                   IMAGE_SIZE);
+        check_node(nodes, "n0", "null-co", "null-co://", false, false, false,
+                   2097152);
+    }
+    qtest_quit(qts);
+    blk_image_free(image);
+    blk_image_free(drive);
+}
+
 /*
  * The same in key=value, a device on the file node itself, and a JSON
  * -object for the device's I/O thread.
@@ -481,6 +557,8 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/blockdev/libvirt-json", test_libvirt_json);
     g_test_add_func("/blockdev/keyval", test_keyval);
+    g_test_add_func("/blockdev/query-named-block-nodes",
+                    test_named_block_nodes);
     g_test_add_func("/blockdev/read-only", test_read_only);
     g_test_add_func("/blockdev/auto-read-only", test_auto_read_only);
     g_test_add_func("/blockdev/null-co", test_null_co);

@@ -188,7 +188,10 @@ static bool smaps_flag(const char *entry, const char *flag)
     return g_strv_contains((const char *const *)flags, flag);
 }
 
-/* issue 12's options, together: accepted, and guest RAM is the back-end. */
+/*
+ * issue 12's options, together, -audiodev in JSON as libvirt writes it:
+ * accepted, and guest RAM is the back-end.
+ */
 static void test_libvirt_line(void)
 {
     g_autoptr(QTestState) qts = qtest_init(
@@ -198,7 +201,8 @@ static void test_libvirt_line(void)
         "-overcommit mem-lock=off -smp 1,sockets=1,cores=1,threads=1 "
         "-uuid 6e2b3a4f-64f0-4cbe-9e1a-3c2f55d6b0a1 -no-user-config "
         "-rtc base=utc -no-acpi -boot strict=on "
-        "-audiodev none,id=audio1 -sandbox off -msg timestamp=on");
+        "-audiodev '{\"id\":\"audio1\",\"driver\":\"none\"}' "
+        "-sandbox off -msg timestamp=on");
     g_autofree char *ram = smaps_entry(qts, GUEST_RAM_HOST_BASE);
 
     /* -m follows the back-end: 256 MiB, all of it RAM. */

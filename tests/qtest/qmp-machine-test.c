@@ -237,7 +237,7 @@ static void test_object_tree(void)
         g_assert_cmpstr(json_object_get_string_member(d0, "device"), ==,
                         "d0");
         g_assert_cmpstr(json_object_get_string_member(d0, "qdev"), ==,
-                        "disk0");
+                        "/machine/peripheral/disk0/virtio-backend");
         g_assert_cmpstr(json_object_get_string_member(ins0, "file"), ==,
                         img->path);
         g_assert_cmpint(json_object_get_int_member(

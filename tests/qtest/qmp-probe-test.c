@@ -69,6 +69,97 @@ static void test_cpu_definitions(void)
     }
 }
 
+static bool props_have(JsonArray *props, const char *name, const char *type)
+{
+    for (guint i = 0; i < json_array_get_length(props); i++) {
+        JsonObject *p = json_array_get_object_element(props, i);
+
+        if (!strcmp(json_object_get_string_member(p, "name"), name)) {
+            g_assert_cmpstr(json_object_get_string_member(p, "type"), ==,
+                            type);
+            return true;
+        }
+    }
+    return false;
+}
+
+static JsonArray *qom_props(QTestState *qts, const char *type,
+                            JsonNode **keep)
+{
+    g_autofree char *cmd = g_strdup_printf(
+        "{'execute':'qom-list-properties','arguments':{'typename':'%s'}}",
+        type);
+
+    *keep = cmd_return(qts, cmd);
+    return json_node_get_array(*keep);
+}
+
+/*
+ * The machine types and memory back-ends -machine and -object accept, as
+ * libvirt asks for them while probing (it crashes if none-machine or
+ * memory-backend-file is unknown), with the properties they take and no
+ * others.
+ */
+static void test_machine_and_backend_types(void)
+{
+    g_autoptr(QTestState) qts = qtest_init("");
+    g_autoptr(JsonNode) types = cmd_return(qts,
+        "{'execute':'qom-list-types'}");
+    g_autoptr(JsonNode) machines = cmd_return(qts,
+        "{'execute':'query-machines'}");
+    g_autoptr(JsonNode) none = NULL;
+    g_autoptr(JsonNode) file = NULL;
+    g_autoptr(JsonNode) ram = NULL;
+    g_autoptr(JsonObject) memfd = qtest_qmp(qts,
+        "{'execute':'qom-list-properties','arguments':"
+        "{'typename':'memory-backend-memfd'}}");
+    JsonArray *m = json_node_get_array(machines);
+    JsonArray *p;
+
+    g_assert(qom_type_exists(json_node_get_array(types), "pvh-machine"));
+    g_assert(qom_type_exists(json_node_get_array(types), "none-machine"));
+    g_assert(qom_type_exists(json_node_get_array(types),
+                             "memory-backend-ram"));
+    g_assert(qom_type_exists(json_node_get_array(types),
+                             "memory-backend-file"));
+    g_assert(!qom_type_exists(json_node_get_array(types),
+                              "memory-backend-memfd"));
+    /* No TCG: libvirt sees no tcg-accel and probes no accel=tcg start. */
+    g_assert(!qom_type_exists(json_node_get_array(types), "tcg-accel"));
+
+    p = qom_props(qts, "none-machine", &none);
+    g_assert(props_have(p, "memory-backend", "string"));
+    g_assert(props_have(p, "usb", "bool"));
+    g_assert(props_have(p, "dump-guest-core", "bool"));
+    g_assert(!props_have(p, "nvdimm", "bool"));
+
+    p = qom_props(qts, "memory-backend-file", &file);
+    g_assert(props_have(p, "size", "int"));
+    g_assert(props_have(p, "mem-path", "string"));
+    g_assert(props_have(p, "share", "bool"));
+    g_assert(props_have(p, "prealloc", "bool"));
+    g_assert(!props_have(p, "pmem", "bool"));
+    g_assert(!props_have(p, "discard-data", "bool"));
+
+    p = qom_props(qts, "memory-backend-ram", &ram);
+    g_assert(props_have(p, "size", "int"));
+    g_assert(!props_have(p, "mem-path", "string"));
+
+    g_assert_cmpstr(qmp_reply_error_class(memfd), ==, "DeviceNotFound");
+    g_assert_cmpstr(qmp_reply_error_desc(memfd), ==,
+                    "Class 'memory-backend-memfd' not found");
+
+    g_assert_cmpuint(json_array_get_length(m), ==, 2);
+    g_assert_cmpstr(json_object_get_string_member(
+        json_array_get_object_element(m, 0), "name"), ==, "pvh");
+    g_assert(json_object_get_boolean_member(
+        json_array_get_object_element(m, 0), "is-default"));
+    g_assert_cmpstr(json_object_get_string_member(
+        json_array_get_object_element(m, 1), "name"), ==, "none");
+    g_assert(!json_object_get_boolean_member(
+        json_array_get_object_element(m, 1), "is-default"));
+}
+
 /* Without KVM there is no host CPU to expand; bad requests get errors. */
 static void test_cpu_model_expansion_errors(void)
 {
@@ -307,6 +398,8 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/qmp-probe/cpu-definitions", test_cpu_definitions);
+    g_test_add_func("/qmp-probe/machine-and-backend-types",
+                    test_machine_and_backend_types);
     g_test_add_func("/qmp-probe/cpu-model-expansion/errors",
                     test_cpu_model_expansion_errors);
     g_test_add_func("/qmp-probe/cpu-model-expansion/kvm",

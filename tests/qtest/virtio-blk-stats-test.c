@@ -177,15 +177,21 @@ static void test_invalid(StatsFixture *f, gconstpointer data)
 }
 
 /*
- * The drive is listed by its name, with the device using it, and without
- * passthrough statistics.
+ * The drive is listed by its name, with the device using it (as QEMU
+ * names it: the virtio-blk back-end inside the PCI device, the path
+ * libvirt looks for), and without passthrough statistics.
  */
 static void test_listing(StatsFixture *f, gconstpointer data)
 {
     g_autoptr(JsonObject) entry = blockstats_entry(f);
+    g_autoptr(JsonObject) type = qtest_qmp(f->qts,
+        "{'execute':'qom-get','arguments':{'path':"
+        "'/machine/peripheral/vblk0/virtio-backend','property':'type'}}");
 
     g_assert_cmpstr(json_object_get_string_member(entry, "qdev"), ==,
-                    "vblk0");
+                    "/machine/peripheral/vblk0/virtio-backend");
+    g_assert_cmpstr(json_node_get_string(qmp_reply_return(type)), ==,
+                    "virtio-blk-device");
     g_assert_false(json_object_has_member(entry, "x-uring-passthrough"));
 }
 

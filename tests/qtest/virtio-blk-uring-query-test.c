@@ -79,7 +79,7 @@ static JsonObject *passthrough_stats(Fixture *f)
     entry = json_array_get_object_element(list, 0);
     g_assert_cmpstr(json_object_get_string_member(entry, "device"), ==, "d0");
     g_assert_cmpstr(json_object_get_string_member(entry, "qdev"), ==,
-                    "disk0");
+                    "/machine/peripheral/disk0/virtio-backend");
     if (!json_object_has_member(entry, "x-uring-passthrough")) {
         return NULL;
     }
