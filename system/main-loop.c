@@ -1,6 +1,7 @@
 /*
  * The main loop and the big QEMU lock.
  */
+#include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <glib-unix.h>
@@ -41,10 +42,17 @@ void bql_cond_wait(GCond *cond)
 static gint poll_without_bql(GPollFD *fds, guint nfds, gint timeout)
 {
     gint ret;
+    int err;
 
     bql_unlock();
     ret = poll((struct pollfd *)fds, nfds, timeout);
+    /*
+     * glib reads errno after a failed poll (EINTR is expected when a signal
+     * arrives); taking the mutex may change errno (a futex's EAGAIN).
+     */
+    err = errno;
     bql_lock();
+    errno = err;
     return ret;
 }
 
