@@ -2,9 +2,6 @@
  * blk_resize() (block_resize's back-end): the image file and the
  * back-end's size follow, requests see the new end, the resize notifier
  * is told before and after, and QEMU's errors for what cannot be resized.
- *
- * Images live in $BLOCK_TEST_DIR (meson points it at the build directory)
- * or /var/tmp.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,13 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "block/block-backend.h"
+#include "block-test.h"
 #include "qemu/error-report.h"
 
 #define MiB         (1024 * 1024)
 #define LEN         4096
-
-static const char *test_dir;
 
 typedef struct Fixture {
     char *path;
@@ -36,32 +31,12 @@ static uint64_t file_size(const char *path)
     return st.st_size;
 }
 
-static BlockBackend *open_drive(Fixture *f, const char *options)
-{
-    g_autoptr(GError) err = NULL;
-    g_autofree char *str = g_strdup_printf("file=%s,format=raw%s", f->path,
-                                           options);
-    g_autoptr(QemuOpts) opts = qemu_opts_parse(str, NULL, &err);
-    BlockBackend *blk;
-
-    g_assert_no_error(err);
-    blk = drive_new(opts, NULL, &err);
-    g_assert_no_error(err);
-    return blk;
-}
-
 /* data: the -drive options beyond file= and format=. */
 static void fixture_setup(Fixture *f, gconstpointer data)
 {
-    int fd;
-
-    f->path = g_build_filename(test_dir, "test-block-resize-XXXXXX", NULL);
-    fd = g_mkstemp(f->path);
-    g_assert_cmpint(fd, >=, 0);
-    g_assert_cmpint(ftruncate(fd, MiB), ==, 0);
-    close(fd);
+    f->path = block_test_image("test-block-resize", MiB);
     f->ctx = qemu_get_aio_context();
-    f->blk = open_drive(f, data);
+    f->blk = block_test_open(f->path, data);
 }
 
 static void fixture_teardown(Fixture *f, gconstpointer data)
@@ -71,33 +46,9 @@ static void fixture_teardown(Fixture *f, gconstpointer data)
     g_free(f->path);
 }
 
-typedef struct Req {
-    bool done;
-    int ret;
-} Req;
-
-static void req_cb(void *opaque, int ret)
-{
-    Req *r = opaque;
-
-    r->done = true;
-    r->ret = ret;
-}
-
 static int do_rw(Fixture *f, bool write, uint64_t offset)
 {
-    struct iovec iov = { f->buf, LEN };
-    Req r = { 0 };
-
-    if (write) {
-        blk_aio_pwritev(f->blk, offset, &iov, 1, req_cb, &r);
-    } else {
-        blk_aio_preadv(f->blk, offset, &iov, 1, req_cb, &r);
-    }
-    while (!r.done) {
-        aio_context_iterate(f->ctx, true);
-    }
-    return r.ret;
+    return block_test_rw(f->blk, f->ctx, write, offset, f->buf, LEN);
 }
 
 static void resize_ok(Fixture *f, uint64_t size)
@@ -162,7 +113,7 @@ static void test_errors(Fixture *f, gconstpointer data)
     g_assert_cmpuint(blk_getlength(f->blk), ==, MiB);
 
     /* Another user of the image that does not share resizing. */
-    other = open_drive(f, ",readonly=on");
+    other = block_test_open(f->path, ",readonly=on");
     g_assert_true(blk_set_perm(other, BLK_PERM_CONSISTENT_READ,
                                BLK_PERM_ALL & ~BLK_PERM_RESIZE, &err));
     g_assert_no_error(err);
@@ -170,7 +121,7 @@ static void test_errors(Fixture *f, gconstpointer data)
     g_assert_cmpuint(file_size(f->path), ==, MiB);
     blk_destroy_all();
 
-    f->blk = open_drive(f, ",readonly=on");
+    f->blk = block_test_open(f->path, ",readonly=on");
     resize_fails(f, 2 * MiB, "Image is read-only");
     g_assert_cmpuint(file_size(f->path), ==, MiB);
 }
@@ -235,35 +186,23 @@ static void test_notifier(Fixture *f, gconstpointer data)
     g_assert_cmpint(w.prepared, ==, 2);
 }
 
-typedef void FixtureTest(Fixture *f, gconstpointer data);
-
 int main(int argc, char **argv)
 {
-    static const char *const drives[][2] = {
+    static const BlockTestDrive drives[] = {
         { "threads", ",aio=threads" },
         { "io_uring", ",aio=io_uring" },
     };
-    static const struct { const char *name; FixtureTest *fn; } tests[] = {
-        { "grow", test_grow },
-        { "shrink", test_shrink },
-        { "errors", test_errors },
-        { "notifier", test_notifier },
+    static const BlockTestCase tests[] = {
+        { "grow", (GTestFixtureFunc)test_grow },
+        { "shrink", (GTestFixtureFunc)test_shrink },
+        { "errors", (GTestFixtureFunc)test_errors },
+        { "notifier", (GTestFixtureFunc)test_notifier },
     };
 
     g_test_init(&argc, &argv, NULL);
-    test_dir = g_getenv("BLOCK_TEST_DIR");
-    if (!test_dir) {
-        test_dir = "/var/tmp";
-    }
-    for (size_t i = 0; i < G_N_ELEMENTS(drives); i++) {
-        for (size_t j = 0; j < G_N_ELEMENTS(tests); j++) {
-            g_autofree char *path = g_strdup_printf("/block-resize/%s/%s",
-                                                    drives[i][0],
-                                                    tests[j].name);
-
-            g_test_add(path, Fixture, drives[i][1], fixture_setup,
-                       tests[j].fn, fixture_teardown);
-        }
-    }
+    block_test_add("block-resize", sizeof(Fixture), drives,
+                   G_N_ELEMENTS(drives), tests, G_N_ELEMENTS(tests),
+                   (GTestFixtureFunc)fixture_setup,
+                   (GTestFixtureFunc)fixture_teardown);
     return g_test_run();
 }

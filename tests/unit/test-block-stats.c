@@ -2,9 +2,6 @@
  * Block back-end accounting (include/block/accounting.h): counts, bytes and
  * times after known requests through both engines, failed and invalid
  * requests, idle time, and snapshots taken while another thread counts.
- *
- * Images live in $BLOCK_TEST_DIR (meson points it at the build directory)
- * or /var/tmp, not /tmp, which may be a tmpfs that refuses O_DIRECT.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -12,12 +9,10 @@
 #include <unistd.h>
 
 #include "block/accounting.h"
-#include "block/block-backend.h"
+#include "block-test.h"
 
 #define IMG_SIZE    (1024 * 1024)
 #define LEN         4096
-
-static const char *test_dir;
 
 typedef struct Fixture {
     char *path;
@@ -26,38 +21,13 @@ typedef struct Fixture {
     uint8_t *buf;               /* LEN * 4 bytes, aligned for O_DIRECT */
 } Fixture;
 
-static char *make_image(size_t size)
-{
-    char *path = g_build_filename(test_dir, "test-block-stats-XXXXXX", NULL);
-    int fd = g_mkstemp(path);
-
-    g_assert_cmpint(fd, >=, 0);
-    g_assert_cmpint(ftruncate(fd, size), ==, 0);
-    close(fd);
-    return path;
-}
-
-static BlockBackend *open_drive(const char *path, const char *options)
-{
-    g_autoptr(GError) err = NULL;
-    g_autofree char *str = g_strdup_printf("file=%s,format=raw%s", path,
-                                           options);
-    g_autoptr(QemuOpts) opts = qemu_opts_parse(str, NULL, &err);
-    BlockBackend *blk;
-
-    g_assert_no_error(err);
-    blk = drive_new(opts, NULL, &err);
-    g_assert_no_error(err);
-    return blk;
-}
-
 /* data: the -drive options beyond file= and format=. */
 static void fixture_setup(Fixture *f, gconstpointer data)
 {
-    f->path = make_image(IMG_SIZE);
+    f->path = block_test_image("test-block-stats", IMG_SIZE);
     f->ctx = aio_context_new();
     aio_context_set_thread(f->ctx);
-    f->blk = open_drive(f->path, data);
+    f->blk = block_test_open(f->path, data);
     blk_set_aio_context(f->blk, f->ctx);
     g_assert_cmpint(posix_memalign((void **)&f->buf, LEN, LEN * 4), ==, 0);
     memset(f->buf, 0x5a, LEN * 4);
@@ -72,62 +42,39 @@ static void fixture_teardown(Fixture *f, gconstpointer data)
     free(f->buf);
 }
 
-typedef struct Req {
-    bool done;
-    int ret;
-} Req;
-
-static void req_cb(void *opaque, int ret)
+static int wait_req(Fixture *f, BlockTestReq *r)
 {
-    Req *r = opaque;
-
-    r->done = true;
-    r->ret = ret;
-}
-
-static int wait_req(Fixture *f, Req *r)
-{
-    while (!r->done) {
-        aio_context_iterate(f->ctx, true);
-    }
-    return r->ret;
+    return block_test_wait(f->ctx, r);
 }
 
 static int do_rw(Fixture *f, bool write, uint64_t offset, void *buf,
                  size_t len)
 {
-    struct iovec iov = { buf, len };
-    Req r = { 0 };
-
-    if (write) {
-        blk_aio_pwritev(f->blk, offset, &iov, 1, req_cb, &r);
-    } else {
-        blk_aio_preadv(f->blk, offset, &iov, 1, req_cb, &r);
-    }
-    return wait_req(f, &r);
+    return block_test_rw(f->blk, f->ctx, write, offset, buf, len);
 }
 
 static int do_flush(Fixture *f)
 {
-    Req r = { 0 };
+    BlockTestReq r = { 0 };
 
-    blk_aio_flush(f->blk, req_cb, &r);
+    blk_aio_flush(f->blk, block_test_req_cb, &r);
     return wait_req(f, &r);
 }
 
 static int do_discard(Fixture *f, uint64_t offset, uint64_t bytes)
 {
-    Req r = { 0 };
+    BlockTestReq r = { 0 };
 
-    blk_aio_pdiscard(f->blk, offset, bytes, req_cb, &r);
+    blk_aio_pdiscard(f->blk, offset, bytes, block_test_req_cb, &r);
     return wait_req(f, &r);
 }
 
 static int do_zeroes(Fixture *f, uint64_t offset, uint64_t bytes)
 {
-    Req r = { 0 };
+    BlockTestReq r = { 0 };
 
-    blk_aio_pwrite_zeroes(f->blk, offset, bytes, false, req_cb, &r);
+    blk_aio_pwrite_zeroes(f->blk, offset, bytes, false, block_test_req_cb,
+                          &r);
     return wait_req(f, &r);
 }
 
@@ -206,7 +153,7 @@ static void test_failed(Fixture *f, gconstpointer data)
 
     /* A read-only drive refuses writes */
     blk_destroy_all();
-    f->blk = open_drive(f->path, ",readonly=on");
+    f->blk = block_test_open(f->path, ",readonly=on");
     blk_set_aio_context(f->blk, f->ctx);
     g_assert_cmpint(do_rw(f, true, 0, f->buf, LEN), ==, -EROFS);
     g_assert_cmpint(do_zeroes(f, 0, LEN), ==, -EROFS);
@@ -276,9 +223,10 @@ static gpointer counter_thread(gpointer opaque)
     blk_set_aio_context(f->blk, c->ctx);
     for (int i = 0; i < c->reads; i++) {
         struct iovec iov = { f->buf, LEN };
-        Req r = { 0 };
+        BlockTestReq r = { 0 };
 
-        blk_aio_preadv(f->blk, (i % 64) * LEN, &iov, 1, req_cb, &r);
+        blk_aio_preadv(f->blk, (i % 64) * LEN, &iov, 1, block_test_req_cb,
+                       &r);
         while (!r.done) {
             aio_context_iterate(c->ctx, true);
         }
@@ -309,38 +257,26 @@ static void test_other_thread(Fixture *f, gconstpointer data)
     aio_context_free(c.ctx);
 }
 
-typedef void FixtureTest(Fixture *f, gconstpointer data);
-
 int main(int argc, char **argv)
 {
-    static const char *const drives[][2] = {
+    static const BlockTestDrive drives[] = {
         { "threads", ",aio=threads" },
         { "io_uring", ",aio=io_uring" },
         { "io_uring-direct", ",aio=io_uring,cache=none" },
     };
-    static const struct { const char *name; FixtureTest *fn; } tests[] = {
-        { "fresh", test_fresh },
-        { "counts", test_counts },
-        { "failed", test_failed },
-        { "invalid", test_invalid },
-        { "monotonic", test_monotonic },
-        { "other-thread", test_other_thread },
+    static const BlockTestCase tests[] = {
+        { "fresh", (GTestFixtureFunc)test_fresh },
+        { "counts", (GTestFixtureFunc)test_counts },
+        { "failed", (GTestFixtureFunc)test_failed },
+        { "invalid", (GTestFixtureFunc)test_invalid },
+        { "monotonic", (GTestFixtureFunc)test_monotonic },
+        { "other-thread", (GTestFixtureFunc)test_other_thread },
     };
 
     g_test_init(&argc, &argv, NULL);
-    test_dir = g_getenv("BLOCK_TEST_DIR");
-    if (!test_dir) {
-        test_dir = "/var/tmp";
-    }
-    for (size_t i = 0; i < G_N_ELEMENTS(drives); i++) {
-        for (size_t j = 0; j < G_N_ELEMENTS(tests); j++) {
-            g_autofree char *path = g_strdup_printf("/block-stats/%s/%s",
-                                                    drives[i][0],
-                                                    tests[j].name);
-
-            g_test_add(path, Fixture, drives[i][1], fixture_setup,
-                       tests[j].fn, fixture_teardown);
-        }
-    }
+    block_test_add("block-stats", sizeof(Fixture), drives,
+                   G_N_ELEMENTS(drives), tests, G_N_ELEMENTS(tests),
+                   (GTestFixtureFunc)fixture_setup,
+                   (GTestFixtureFunc)fixture_teardown);
     return g_test_run();
 }
