@@ -141,9 +141,7 @@ void qmp_client_request_done(QmpClient *c)
 {
     g_mutex_lock(&monitor_lock);
     c->queued--;
-    g_mutex_unlock(&monitor_lock);
     /* Reading may have paused on a full queue: the flush resumes it. */
-    g_mutex_lock(&monitor_lock);
     schedule_flush_locked(c);
     g_mutex_unlock(&monitor_lock);
 }
