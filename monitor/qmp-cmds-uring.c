@@ -52,22 +52,28 @@ static const char *overflow_guard(const VirtioBlkUringQuery *q)
     return q->overflow_cgroup ? "cgroup" : "off";
 }
 
+/* "device" and "qom-path" of a device with that id (NULL: none). */
+static void set_device(JsonObject *o, const char *id)
+{
+    g_autofree char *path = id ? g_strdup_printf("/machine/peripheral/%s", id)
+                               : g_strdup("");
+
+    json_object_set_string_member(o, "device", id ? id : "");
+    json_object_set_string_member(o, "qom-path", path);
+}
+
 static void add_device(DeviceState *dev, void *opaque)
 {
     VirtioBlkUringQuery q;
     JsonObject *d;
     JsonArray *rings;
-    g_autofree char *path = NULL;
 
     if (!virtio_blk_uring_query(dev, 0, &q)) {
         return;
     }
     d = json_object_new();
     rings = json_array_new();
-    path = dev->id ? g_strdup_printf("/machine/peripheral/%s", dev->id)
-                   : g_strdup("");
-    json_object_set_string_member(d, "device", dev->id ? dev->id : "");
-    json_object_set_string_member(d, "qom-path", path);
+    set_device(d, dev->id);
     json_object_set_boolean_member(d, "active", q.active);
     if (q.withdrawn) {
         json_object_set_string_member(d, "withdrawn", q.reason);
@@ -94,11 +100,8 @@ static JsonNode *query_virtio_blk_uring(JsonObject *args, GError **errp)
 static void send_withdrawn(const char *dev_id, const char *reason)
 {
     JsonObject *data = json_object_new();
-    g_autofree char *path = dev_id
-        ? g_strdup_printf("/machine/peripheral/%s", dev_id) : g_strdup("");
 
-    json_object_set_string_member(data, "device", dev_id ? dev_id : "");
-    json_object_set_string_member(data, "qom-path", path);
+    set_device(data, dev_id);
     json_object_set_string_member(data, "reason", reason);
     qmp_event_send("VIRTIO_BLK_URING_WITHDRAWN", data);
 }
