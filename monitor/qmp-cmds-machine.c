@@ -15,8 +15,6 @@
 #include "sysemu/machine-opts.h"
 #include "sysemu/vm-state.h"
 
-#define MAX_CPUS    64
-
 static JsonNode *query_status(JsonObject *args, GError **errp)
 {
     JsonObject *o = json_object_new();
@@ -102,7 +100,7 @@ static JsonNode *query_machines(JsonObject *args, GError **errp)
 
     json_object_set_string_member(m, "name", "pvh");
     json_object_set_boolean_member(m, "is-default", true);
-    json_object_set_int_member(m, "cpu-max", MAX_CPUS);
+    json_object_set_int_member(m, "cpu-max", PVH_MAX_CPUS);
     json_object_set_boolean_member(m, "hotpluggable-cpus", false);
     json_object_set_boolean_member(m, "numa-mem-supported", false);
     json_object_set_boolean_member(m, "deprecated", false);

@@ -33,7 +33,6 @@
 
 #define DEFAULT_RAM_SIZE    (128ULL << 20)
 #define MIN_RAM_SIZE        (2ULL << 20)
-#define MAX_CPUS            64
 
 /* One -option with its argument, kept for its error location. */
 typedef struct CmdlineOpt {
@@ -241,9 +240,9 @@ static bool parse_smp(Config *c, const CmdlineOpt *o, GError **errp)
                    "cpus");
         return false;
     }
-    if (cpus > MAX_CPUS) {
+    if (cpus > PVH_MAX_CPUS) {
         error_setg(errp, "Invalid SMP CPUs %s. The max CPUs supported by "
-                   "machine 'pvh' is %d", o->arg, MAX_CPUS);
+                   "machine 'pvh' is %d", o->arg, PVH_MAX_CPUS);
         return false;
     }
     c->smp_cpus = cpus;

@@ -13,6 +13,9 @@
 
 typedef struct Chardev Chardev;
 
+/* vCPUs the pvh machine takes at most (-smp, query-machines' cpu-max). */
+#define PVH_MAX_CPUS    64
+
 typedef struct MachineState {
     uint64_t ram_size;
     const GuestRAMBacking *ram_backing;     /* what guest RAM maps */
