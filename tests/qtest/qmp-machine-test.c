@@ -108,6 +108,33 @@ static void test_powerdown(void)
     assert_event(qts, "SHUTDOWN", "true", "guest-shutdown");
 }
 
+/*
+ * What a guest may write to PM1a's status and enable registers: only the
+ * power button's bits exist; a write of 1 to an unset status bit, or of
+ * other bits anywhere, changes nothing, byte by byte as well as whole.
+ */
+static void test_pm1_registers_hostile(void)
+{
+    g_autoptr(QTestState) qts = qtest_init("");
+
+    qtest_irq_intercept_in(qts, "ioapic");
+    qtest_outl(qts, PM1A_STS, 0xffffffff);
+    g_assert_cmphex(qtest_inl(qts, PM1A_STS), ==, PM1_PWRBTN << 16);
+    g_assert(!qtest_get_irq(qts, 9));
+    qtest_outw(qts, PM1A_EN, 0xfeff);
+    g_assert_cmphex(qtest_inw(qts, PM1A_EN), ==, 0);
+    qtest_outb(qts, PM1A_EN + 1, 0xff);
+    g_assert_cmphex(qtest_inw(qts, PM1A_EN), ==, PM1_PWRBTN);
+    qtest_outb(qts, PM1A_STS + 1, 0xff);
+    g_assert_cmphex(qtest_inw(qts, PM1A_STS), ==, 0);
+    g_assert(!qtest_get_irq(qts, 9));
+    /* The machine still works: the power button still reaches the guest. */
+    assert_ok(qts, "{'execute':'system_powerdown'}");
+    assert_event(qts, "POWERDOWN", NULL, NULL);
+    g_assert_cmphex(qtest_inb(qts, PM1A_STS + 1), ==, PM1_PWRBTN >> 8);
+    g_assert(qtest_get_irq(qts, 9));
+}
+
 static void test_no_shutdown(void)
 {
     g_autoptr(QTestState) qts = qtest_init("-no-shutdown");
@@ -385,6 +412,8 @@ int main(int argc, char **argv)
                     test_prelaunch_stop_cont);
     g_test_add_func("/qmp-machine/system-reset", test_system_reset);
     g_test_add_func("/qmp-machine/powerdown", test_powerdown);
+    g_test_add_func("/qmp-machine/pm1-registers-hostile",
+                    test_pm1_registers_hostile);
     g_test_add_func("/qmp-machine/no-shutdown", test_no_shutdown);
     g_test_add_func("/qmp-machine/quit", test_quit);
     g_test_add_func("/qmp-machine/identity", test_identity);
