@@ -3,7 +3,6 @@
  *
  * Called with the BQL held, in the VMM's main thread (the fuzzer's).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -180,20 +179,37 @@ static uint8_t *map_guard(uintptr_t addr)
     return p;
 }
 
-static unsigned count_dir(const char *path)
+static GDir *open_dir(const char *path)
 {
-    DIR *d = opendir(path);
-    struct dirent *e;
-    unsigned n = 0;
+    GDir *d = g_dir_open(path, 0, NULL);
 
     if (!d) {
         setup_failed(path, NULL);
     }
-    while ((e = readdir(d))) {
-        n += e->d_name[0] != '.';
+    return d;
+}
+
+static unsigned count_dir(const char *path)
+{
+    GDir *d = open_dir(path);
+    unsigned n = 0;
+
+    while (g_dir_read_name(d)) {
+        n++;
     }
-    closedir(d);
+    g_dir_close(d);
     return n;
+}
+
+/* A file of /proc/self/task/TID, or NULL if the thread has just exited. */
+static char *read_task_file(const char *tid, const char *name)
+{
+    g_autofree char *path = g_strdup_printf("/proc/self/task/%s/%s",
+                                            tid, name);
+    char *text = NULL;
+
+    g_file_get_contents(path, &text, NULL, NULL);
+    return text;
 }
 
 /*
@@ -204,59 +220,35 @@ static unsigned count_dir(const char *path)
  */
 static unsigned count_threads(void)
 {
-    DIR *d = opendir("/proc/self/task");
-    struct dirent *e;
+    GDir *d = open_dir("/proc/self/task");
+    const char *tid;
     unsigned n = 0;
 
-    if (!d) {
-        setup_failed("/proc/self/task", NULL);
-    }
-    while ((e = readdir(d))) {
-        g_autofree char *path = NULL;
-        g_autofree char *comm = NULL;
+    while ((tid = g_dir_read_name(d))) {
+        g_autofree char *comm = read_task_file(tid, "comm");
 
-        if (e->d_name[0] == '.') {
-            continue;
-        }
-        path = g_strdup_printf("/proc/self/task/%s/comm", e->d_name);
-        if (g_file_get_contents(path, &comm, NULL, NULL) &&
-            g_str_has_prefix(comm, "iou-")) {
-            continue;
-        }
-        n++;
+        n += !(comm && g_str_has_prefix(comm, "iou-"));
     }
-    closedir(d);
+    g_dir_close(d);
     return n;
 }
 
 /* Children of every thread of the process (the rings' owners). */
 static unsigned count_children(void)
 {
-    DIR *d = opendir("/proc/self/task");
-    struct dirent *e;
+    GDir *d = open_dir("/proc/self/task");
+    const char *tid;
     unsigned n = 0;
 
-    if (!d) {
-        setup_failed("/proc/self/task", NULL);
-    }
-    while ((e = readdir(d))) {
-        g_autofree char *path = NULL;
-        g_autofree char *text = NULL;
-        g_auto(GStrv) pids = NULL;
+    while ((tid = g_dir_read_name(d))) {
+        g_autofree char *text = read_task_file(tid, "children");
+        g_auto(GStrv) pids = g_strsplit(text ? g_strstrip(text) : "", " ", -1);
 
-        if (e->d_name[0] == '.') {
-            continue;
-        }
-        path = g_strdup_printf("/proc/self/task/%s/children", e->d_name);
-        if (!g_file_get_contents(path, &text, NULL, NULL)) {
-            continue;           /* the thread has just exited */
-        }
-        pids = g_strsplit(g_strstrip(text), " ", -1);
         for (char **p = pids; *p; p++) {
             n += **p != '\0';
         }
     }
-    closedir(d);
+    g_dir_close(d);
     return n;
 }
 

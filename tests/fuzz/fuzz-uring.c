@@ -75,7 +75,6 @@ static const char *const devices[] = {
 typedef struct Target {
     QVirtioBlkUring *u;
     bool ready;                 /* the passthrough is negotiated */
-    bool tainted;
     uint32_t next;              /* SQEs made so far */
     unsigned renegotiations;
     unsigned in_flight;         /* published and not reaped */
@@ -285,41 +284,28 @@ static void warm_up(void)
     qvirtio_blk_uring_reset(t.u);
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+/* A new input: its first byte picks the set-up (set_up()). */
+static void begin_input(FuzzInput *in)
 {
-    static const FuzzMachineConfig config = {
-        .drives = drives, .devices = devices,
-    };
-
-    fuzz_machine_init(&config, warm_up);
-    fuzz_pci_scan();
-    return 0;
-}
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-    FuzzInput in = { data, size };
-
-    fuzz_machine_begin_input();
-    t.tainted = false;
     t.next = 0;
     t.renegotiations = 0;
-    set_up(fuzz_u8(&in));
-    fuzz_take_raw_write();
-    for (unsigned n = 0; in.left && n < FUZZ_MAX_OPS; n++) {
-        unsigned op = fuzz_u8(&in) % NR_OPS;
+    set_up(fuzz_u8(in));
+}
 
-        if (op < FUZZ_OP_TARGET) {
-            fuzz_run_common_op(op, &in);
-            t.tainted |= op == FUZZ_OP_RESET || fuzz_take_raw_write();
-        } else if (!t.tainted) {
-            run_target_op(op, &in);
-        }
-    }
-    fuzz_machine_end_input();
-    /* libqos's view of the device: reset, as the machine is now. */
+/* libqos's view of the device: reset, as the machine is now. */
+static void end_input(void)
+{
     memset(&t.u->cfg, 0, sizeof(t.u->cfg));
     t.u->rings = t.u->sqes = 0;
     t.u->sq_tail = t.u->sq_published = t.u->cq_head = 0;
-    return 0;
 }
+
+const FuzzTarget fuzz_target = {
+    .machine = { .drives = drives, .devices = devices },
+    .warm_up = warm_up,
+    .nr_ops = NR_OPS,
+    .begin_input = begin_input,
+    .run_op = run_target_op,
+    .end_input = end_input,
+    .needs_driver_view = true,
+};

@@ -54,7 +54,7 @@ typedef struct Target {
 
 static Target t;
 
-static void start_input(void)
+static void start_input(FuzzInput *in)
 {
     int devfn = fuzz_pci_find(PCI_VENDOR_ID_VIRTIO,
                               VIRTIO_PCI_MODERN_DEVICE_ID(VIRTIO_ID_BLOCK), 0);
@@ -141,48 +141,35 @@ static void queue_setup(uint8_t index, uint16_t size)
     qvirtio_pci_common_writew(&t.vdev, VIRTIO_PCI_COMMON_Q_ENABLE, 1);
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+static void run_target_op(unsigned op, FuzzInput *in)
 {
-    static const FuzzMachineConfig config = {
-        .objects = objects, .drives = drives, .devices = devices,
-    };
+    switch (op) {
+    case OP_VIRTIO_WRITE:
+    case OP_VIRTIO_READ:
+        virtio_access(in, op == OP_VIRTIO_WRITE);
+        break;
+    case OP_NEGOTIATE:
+        negotiate(fuzz_u64(in));
+        break;
+    case OP_QUEUE_SETUP: {
+        uint8_t index = fuzz_u8(in);
 
-    fuzz_machine_init(&config, NULL);
-    fuzz_pci_scan();
-    return 0;
-}
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-    FuzzInput in = { data, size };
-
-    fuzz_machine_begin_input();
-    start_input();
-    for (unsigned n = 0; in.left && n < FUZZ_MAX_OPS; n++) {
-        unsigned op = fuzz_u8(&in) % NR_OPS;
-
-        switch (op) {
-        case OP_VIRTIO_WRITE:
-        case OP_VIRTIO_READ:
-            virtio_access(&in, op == OP_VIRTIO_WRITE);
-            break;
-        case OP_NEGOTIATE:
-            negotiate(fuzz_u64(&in));
-            break;
-        case OP_QUEUE_SETUP: {
-            uint8_t index = fuzz_u8(&in);
-
-            queue_setup(index, fuzz_u16(&in));
-            break;
-        }
-        case OP_DRIVER_OK:
-            qvirtio_pci_set_status(&t.vdev, qvirtio_pci_get_status(&t.vdev) |
-                                            VIRTIO_CONFIG_S_DRIVER_OK);
-            break;
-        default:
-            fuzz_run_common_op(op, &in);
-        }
+        queue_setup(index, fuzz_u16(in));
+        break;
     }
-    fuzz_machine_end_input();
-    return 0;
+    case OP_DRIVER_OK:
+        qvirtio_pci_set_status(&t.vdev, qvirtio_pci_get_status(&t.vdev) |
+                                        VIRTIO_CONFIG_S_DRIVER_OK);
+        break;
+    default:
+        g_assert_not_reached();
+    }
 }
+
+/* Its operations are raw accesses: they need no view of the device. */
+const FuzzTarget fuzz_target = {
+    .machine = { .objects = objects, .drives = drives, .devices = devices },
+    .nr_ops = NR_OPS,
+    .begin_input = start_input,
+    .run_op = run_target_op,
+};

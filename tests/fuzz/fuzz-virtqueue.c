@@ -87,7 +87,6 @@ typedef struct Target {
     QVirtQueue *vq;             /* split, or */
     QPackedQueue *pq;           /* packed */
     uint64_t next_buffer;
-    bool tainted;               /* the driver's view is no longer the truth */
     /* by head (split) or buffer ID (packed): outstanding chains */
     bool outstanding[QUEUE_SIZE_MAX];
     uint32_t writable[QUEUE_SIZE_MAX];
@@ -144,7 +143,6 @@ static void start_input(FuzzInput *in)
 
 static void end_input(void)
 {
-    fuzz_machine_end_input();
     if (t.vq) {
         qvirtqueue_free(t.vq);
     }
@@ -371,7 +369,7 @@ static void raw_chain(FuzzInput *in)
     if (t.vq) {
         qvirtqueue_add_raw(t.vq, head);
         qvirtio_pci_queue_notify(&t.vdev, t.vq);
-        t.tainted = true;
+        fuzz_target_taint();
     }
 }
 
@@ -405,36 +403,11 @@ static void run_target_op(unsigned op, FuzzInput *in)
     }
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    static const FuzzMachineConfig config = {
-        .objects = objects, .drives = drives, .devices = devices,
-    };
-
-    fuzz_machine_init(&config, NULL);
-    fuzz_pci_scan();
-    return 0;
-}
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-    FuzzInput in = { data, size };
-
-    fuzz_machine_begin_input();
-    start_input(&in);
-    fuzz_take_raw_write();
-    for (unsigned n = 0; in.left && n < FUZZ_MAX_OPS; n++) {
-        unsigned op = fuzz_u8(&in) % NR_OPS;
-
-        if (op < FUZZ_OP_TARGET) {
-            fuzz_run_common_op(op, &in);
-            t.tainted |= op == FUZZ_OP_RESET || fuzz_take_raw_write();
-            continue;
-        }
-        if (!t.tainted) {
-            run_target_op(op, &in);
-        }
-    }
-    end_input();
-    return 0;
-}
+const FuzzTarget fuzz_target = {
+    .machine = { .objects = objects, .drives = drives, .devices = devices },
+    .nr_ops = NR_OPS,
+    .begin_input = start_input,
+    .run_op = run_target_op,
+    .end_input = end_input,
+    .needs_driver_view = true,
+};
