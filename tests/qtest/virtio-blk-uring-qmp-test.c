@@ -3,15 +3,10 @@
  * QMP (qtest_qmp()): x-query-virtio-blk-uring lists every ring with its
  * own indexes and 64-bit totals, query-blockstats adds the rings' totals
  * up, VIRTIO_BLK_URING_WITHDRAWN comes once per withdrawal of a device
- * (not once per ring), and block_resize moves the rings' file size limit
- * when the device is alone on its uring-sqpoll object and is refused,
- * before anything changes, when the object serves other devices too.
+ * (not once per ring).  block_resize of such a device is in
+ * virtio-blk-uring-resize-test.c.
  */
-#include <errno.h>
-#include <glib/gstdio.h>
-#include <linux/io_uring.h>
 #include <signal.h>
-#include <string.h>
 
 #include "virtio-blk-uring-fixture.h"
 
@@ -156,117 +151,6 @@ static void test_withdrawn_once(void)
     fixture_cleanup(&f);
 }
 
-/* block_resize of d0 to size; NULL, or the error's description. */
-static char *block_resize(Fixture *f, uint64_t size)
-{
-    g_autoptr(JsonObject) r = qtest_qmp(f->qts,
-        "{'execute':'block_resize','arguments':{'device':'d0','size':%"
-        G_GUINT64_FORMAT "}}", size);
-
-    if (json_object_has_member(r, "return")) {
-        return NULL;
-    }
-    g_assert_cmpstr(qmp_reply_error_class(r), ==, "GenericError");
-    return g_strdup(qmp_reply_error_desc(r));
-}
-
-/* A write through the current ring at off, refused with EFBIG. */
-static void expect_efbig(Fixture *f, uint64_t off)
-{
-    Target t = target_new(f, off >> 12);
-    QUringSqe sqe;
-
-    qvirtio_blk_uring_prep(f->u, &sqe, IORING_OP_WRITE_FIXED, t.gpa,
-                           TARGET_LEN, off, 1);
-    expect_refused(f, &sqe, -EFBIG, "write past the end");
-    target_check(f, &t);
-}
-
-/*
- * Two devices on uring-sqpoll sq0: their owner has one file size limit,
- * so block_resize is refused, and the image, the limit and what the guest
- * sees stay as they were.
- */
-static void test_resize_shared_refused(void)
-{
-    g_autofree char *image_b = NULL;
-    g_autofree uint8_t *contents_b = NULL;
-    g_autofree char *opts = NULL;
-    g_autofree char *err = NULL;
-    QVirtioBlkUringConfig cfg;
-    Fixture f;
-
-    image_b = make_image(IMAGE_SIZE, &contents_b);
-    /* The fixture's device is the first on the bus. */
-    opts = g_strdup_printf(MQ_DEV ",uring-sqpoll=sq0,addr=0x10 "
-                           "-object uring-sqpoll,id=sq0 "
-                           "-drive if=none,id=d1,format=raw,file=%s "
-                           "-device virtio-blk-pci,drive=d1" URING
-                           ",uring-sqpoll=sq0,addr=0x11", image_b);
-    fixture_init(&f, RAM_MB, "", opts);
-    qvirtio_blk_uring_start(f.u);
-    err = block_resize(&f, 2 * IMAGE_SIZE);
-    g_assert_cmpstr(err, ==, "Cannot resize 'd0': its rings share "
-                    "uring-sqpoll 'sq0' with other devices");
-    g_assert_cmpuint(file_size(f.image), ==, IMAGE_SIZE);
-    qvirtio_blk_uring_read_config(f.u, &cfg);
-    g_assert_cmpuint(cfg.disk_size, ==, IMAGE_SIZE);
-    g_free(err);
-    err = block_resize(&f, IMAGE_SIZE / 2);
-    g_assert_nonnull(err);
-    g_assert_cmpuint(file_size(f.image), ==, IMAGE_SIZE);
-    for (unsigned i = 0; i < NR_RINGS; i++) {
-        qvirtio_blk_uring_use_ring(f.u, i);
-        expect_efbig(&f, IMAGE_SIZE);
-        round_trip(&f, IMAGE_SIZE - TARGET_LEN, TARGET_LEN, 110 + i);
-    }
-    check_image(&f);
-    fixture_cleanup(&f);
-    g_unlink(image_b);
-}
-
-/*
- * Alone on its uring-sqpoll object, the device grows: both rings can write
- * up to the new end and no further, and so can the rings of a new owner
- * after a reset (the object took the new limit).
- */
-static void test_resize_alone(void)
-{
-    g_autofree char *err = NULL;
-    QVirtioBlkUringConfig cfg;
-    uint64_t size = 2 * IMAGE_SIZE;
-    Fixture f;
-
-    fixture_init(&f, RAM_MB, "", MQ_DEV ",uring-sqpoll=sq0 "
-                 "-object uring-sqpoll,id=sq0");
-    qvirtio_blk_uring_start(f.u);
-    qvirtio_blk_uring_use_ring(f.u, 1);
-    expect_efbig(&f, IMAGE_SIZE);
-    err = block_resize(&f, size);
-    g_assert_null(err);
-    g_assert_cmpuint(file_size(f.image), ==, size);
-    f.expected = g_realloc(f.expected, size);
-    memset(f.expected + IMAGE_SIZE, 0, size - IMAGE_SIZE);
-    f.image_size = size;
-    qvirtio_blk_uring_read_config(f.u, &cfg);
-    g_assert_cmpuint(cfg.disk_size, ==, size);
-    for (unsigned i = 0; i < NR_RINGS; i++) {
-        qvirtio_blk_uring_use_ring(f.u, i);
-        round_trip(&f, IMAGE_SIZE + i * TARGET_LEN, TARGET_LEN, 120 + i);
-        expect_efbig(&f, size);
-    }
-
-    qvirtio_blk_uring_reset(f.u);
-    qvirtio_blk_uring_start(f.u);
-    for (unsigned i = 0; i < NR_RINGS; i++) {
-        qvirtio_blk_uring_use_ring(f.u, i);
-        round_trip(&f, size - (i + 1) * TARGET_LEN, TARGET_LEN, 130 + i);
-        expect_efbig(&f, size);
-    }
-    check_image(&f);
-    fixture_cleanup(&f);
-}
-
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -274,9 +158,5 @@ int main(int argc, char **argv)
                     test_query_every_ring);
     g_test_add_func("/virtio-blk-uring/qmp/withdrawn-once",
                     test_withdrawn_once);
-    g_test_add_func("/virtio-blk-uring/qmp/resize-shared-refused",
-                    test_resize_shared_refused);
-    g_test_add_func("/virtio-blk-uring/qmp/resize-alone",
-                    test_resize_alone);
     return g_test_run();
 }
