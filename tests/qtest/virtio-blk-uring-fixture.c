@@ -370,6 +370,19 @@ ProcCounts proc_counts(GPid pid)
     };
 }
 
+void check_same_as_first(GPid pid, const ProcCounts *first)
+{
+    ProcCounts now = proc_counts(pid);
+
+    g_test_message("threads %u -> %u, fds %u -> %u, maps %u -> %u",
+                   first->threads, now.threads, first->fds, now.fds,
+                   first->maps, now.maps);
+    g_assert_cmpuint(now.threads, ==, first->threads);
+    g_assert_cmpuint(now.fds, ==, first->fds);
+    g_assert_cmpuint(now.maps, ==, first->maps);
+    g_assert_cmpuint(now.children, ==, 1);
+}
+
 int ring_owner(Fixture *f)
 {
     g_autoptr(GArray) kids = children_of(qtest_pid(f->qts));

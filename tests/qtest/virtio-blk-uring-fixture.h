@@ -168,6 +168,12 @@ typedef struct ProcCounts {
 
 /* fds: at rest, not counting what the watch thread opens for a moment. */
 ProcCounts proc_counts(GPid pid);
+/*
+ * After resets, with the rings up again: the VMM pid has the threads,
+ * descriptors and mappings it had with them up the first time, and one
+ * owner process.
+ */
+void check_same_as_first(GPid pid, const ProcCounts *first);
 /* The one child of the VMM: the ring's owner process. */
 int ring_owner(Fixture *f);
 bool process_gone(int pid, uint64_t timeout_us);

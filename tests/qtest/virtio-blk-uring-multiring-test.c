@@ -371,7 +371,7 @@ static void test_reset_loop(void)
 {
     Fixture f;
     GPid pid;
-    ProcCounts first = { 0 }, now;
+    ProcCounts first = { 0 };
     int owner = 0;
 
     fixture_init(&f, RAM_MB, "", URING MQ ",uring-entries=8");
@@ -394,11 +394,7 @@ static void test_reset_loop(void)
         round_trip(&f, ring_area(i), 4096, 50 + i);
     }
     qvirtio_blk_uring_use_ring(f.u, 0);
-    now = proc_counts(pid);
-    g_assert_cmpuint(now.threads, ==, first.threads);
-    g_assert_cmpuint(now.fds, ==, first.fds);
-    g_assert_cmpuint(now.maps, ==, first.maps);
-    g_assert_cmpuint(now.children, ==, 1);
+    check_same_as_first(pid, &first);
     check_image(&f);
     fixture_cleanup(&f);
 }
@@ -577,7 +573,7 @@ static void test_shared_reset_loop(void)
 {
     Shared s;
     GPid pid;
-    ProcCounts first = { 0 }, now;
+    ProcCounts first = { 0 };
     g_autofree char *owner_fds = NULL;
     unsigned first_owner_fds = 0;
     int owner;
@@ -600,14 +596,7 @@ static void test_shared_reset_loop(void)
     qvirtio_blk_uring_start(s.b.u);
     io_on_every_ring(&s.b, 130);
     io_on_every_ring(&s.a, 140);
-    now = proc_counts(pid);
-    g_test_message("threads %u -> %u, fds %u -> %u, maps %u -> %u",
-                   first.threads, now.threads, first.fds, now.fds,
-                   first.maps, now.maps);
-    g_assert_cmpuint(now.threads, ==, first.threads);
-    g_assert_cmpuint(now.fds, ==, first.fds);
-    g_assert_cmpuint(now.maps, ==, first.maps);
-    g_assert_cmpuint(now.children, ==, 1);
+    check_same_as_first(pid, &first);
     g_assert_cmpint(ring_owner(&s.a), ==, owner);
     /* The channel and the anchor ring: the owner keeps no device's ring. */
     g_assert_cmpuint(first_owner_fds, ==, 2);
