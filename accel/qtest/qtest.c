@@ -105,13 +105,22 @@ typedef struct DeferredInterrupt {
 static GMutex deferred_lock;
 static GArray *deferred;        /* of DeferredInterrupt, or NULL if none */
 
-static gboolean deliver_deferred(gpointer opaque)
+/*
+ * Send what I/O threads deferred, in the order they raised it.  Called
+ * with the BQL held: from the idle source, and before the main thread sends
+ * an interrupt of its own, which must not overtake an earlier one (a line
+ * an I/O thread raised just before a vCPU's write lowered it ends low).
+ */
+static void flush_deferred(void)
 {
     g_autoptr(GArray) batch = NULL;
 
     g_mutex_lock(&deferred_lock);
     batch = g_steal_pointer(&deferred);
     g_mutex_unlock(&deferred_lock);
+    if (!batch) {
+        return;                 /* flushed before this idle source ran */
+    }
     for (guint i = 0; i < batch->len; i++) {
         const DeferredInterrupt *d = &g_array_index(batch, DeferredInterrupt, i);
         if (d->is_msi) {
@@ -120,6 +129,11 @@ static gboolean deliver_deferred(gpointer opaque)
             qtest_set_gsi(d->gsi, d->level);
         }
     }
+}
+
+static gboolean deliver_deferred(gpointer opaque)
+{
+    flush_deferred();
     return G_SOURCE_REMOVE;
 }
 
@@ -143,6 +157,7 @@ static void defer_interrupt(const DeferredInterrupt *d)
 static void qtest_accel_set_irq(unsigned gsi, bool level)
 {
     if (bql_locked()) {
+        flush_deferred();
         qtest_set_gsi(gsi, level);
     } else {
         defer_interrupt(&(DeferredInterrupt){ .gsi = gsi, .level = level });
@@ -152,6 +167,7 @@ static void qtest_accel_set_irq(unsigned gsi, bool level)
 static void qtest_accel_send_msi(uint64_t addr, uint32_t data)
 {
     if (bql_locked()) {
+        flush_deferred();
         qtest_write_msi(addr, data);
     } else {
         defer_interrupt(&(DeferredInterrupt){
