@@ -114,6 +114,7 @@ bool pci_device_realize(PCIDevice *dev, GError **errp)
     if (!pci_assign_devfn(dev, errp)) {
         return false;
     }
+    g_mutex_init(&dev->irq_lock);
     bus_devices[dev->devfn] = dev;
 
     pci_set_word(c + PCI_VENDOR_ID, pc->vendor_id);
@@ -162,6 +163,7 @@ void pci_device_unrealize(PCIDevice *dev)
     if (bus_devices[dev->devfn] == dev) {
         bus_devices[dev->devfn] = NULL;
     }
+    g_mutex_clear(&dev->irq_lock);
 }
 
 void pci_register_bar(PCIDevice *dev, int bar, uint8_t type,
@@ -265,20 +267,34 @@ static void pci_update_mappings(PCIDevice *dev)
     }
 }
 
+/*
+ * The line follows the device's interrupt unless the command register
+ * disables INTx; PCI status shows the interrupt either way.  Called with
+ * irq_lock held.
+ */
+static void pci_update_intx(PCIDevice *dev)
+{
+    bool disabled = pci_get_word(dev->config + PCI_COMMAND) &
+                    PCI_COMMAND_INTX_DISABLE;
+    bool assert = dev->intx_pending && !disabled;
+
+    if (dev->intx_pending) {
+        dev->config[PCI_STATUS] |= PCI_STATUS_INTERRUPT;
+    } else {
+        dev->config[PCI_STATUS] &= ~PCI_STATUS_INTERRUPT;
+    }
+    if (assert != dev->intx_asserted) {
+        dev->intx_asserted = assert;
+        current_accel->set_irq(dev->gsi, assert);
+    }
+}
+
 void pci_set_irq(PCIDevice *dev, bool level)
 {
-    if (pci_get_word(dev->config + PCI_COMMAND) & PCI_COMMAND_INTX_DISABLE) {
-        level = false;
-    }
-    if (level != dev->intx_level) {
-        dev->intx_level = level;
-        if (level) {
-            dev->config[PCI_STATUS] |= PCI_STATUS_INTERRUPT;
-        } else {
-            dev->config[PCI_STATUS] &= ~PCI_STATUS_INTERRUPT;
-        }
-        current_accel->set_irq(dev->gsi, level);
-    }
+    g_mutex_lock(&dev->irq_lock);
+    dev->intx_pending = level;
+    pci_update_intx(dev);
+    g_mutex_unlock(&dev->irq_lock);
 }
 
 uint32_t pci_bus_config_read(uint8_t bus, uint8_t devfn, uint32_t addr,
@@ -293,9 +309,11 @@ uint32_t pci_bus_config_read(uint8_t bus, uint8_t devfn, uint32_t addr,
     if (PCI_DEVICE_GET_CLASS(dev)->config_read) {
         PCI_DEVICE_GET_CLASS(dev)->config_read(dev, addr, len);
     }
+    g_mutex_lock(&dev->irq_lock);
     for (unsigned i = 0; i < len; i++) {
         val |= (uint32_t)dev->config[addr + i] << (8 * i);
     }
+    g_mutex_unlock(&dev->irq_lock);
     return val;
 }
 
@@ -309,23 +327,23 @@ void pci_bus_config_write(uint8_t bus, uint8_t devfn, uint32_t addr,
     if (!dev || addr + len > PCI_CONFIG_SPACE_SIZE) {
         return;
     }
-    for (unsigned i = 0; i < len; i++, val >>= 8) {
+    g_mutex_lock(&dev->irq_lock);
+    for (unsigned i = 0; i < len; i++) {
         uint32_t a = addr + i;
+        uint8_t byte = val >> (8 * i);
         uint8_t wm = dev->wmask[a], w1c = dev->w1cmask[a];
-        dev->config[a] = (dev->config[a] & ~wm) | (val & wm);
-        dev->config[a] &= ~(val & w1c);
+        dev->config[a] = (dev->config[a] & ~wm) | (byte & wm);
+        dev->config[a] &= ~(byte & w1c);
         remap |= (a >= PCI_BASE_ADDRESS_0 && a < PCI_CARDBUS_CIS) ||
                  a == PCI_COMMAND;
         intx |= a == PCI_COMMAND + 1;
     }
+    if (intx) {
+        pci_update_intx(dev);
+    }
+    g_mutex_unlock(&dev->irq_lock);
     if (remap) {
         pci_update_mappings(dev);
-    }
-    if (intx) {
-        /* INTx disable masks a pending level, and unmasking restores it. */
-        bool level = dev->intx_level;
-        dev->intx_level = !level;
-        pci_set_irq(dev, level);
     }
     if (dev->msix) {
         msix_config_write(dev, addr, len);
@@ -391,11 +409,14 @@ void pci_bus_assign_bars(void)
 
 void pci_device_reset(PCIDevice *dev)
 {
+    g_mutex_lock(&dev->irq_lock);
     if (dev->reset_valid) {
         /* The header as firmware left it, capabilities included. */
         memcpy(dev->config, dev->reset_config, sizeof(dev->reset_config));
     }
-    pci_set_irq(dev, false);
+    dev->intx_pending = false;
+    pci_update_intx(dev);
+    g_mutex_unlock(&dev->irq_lock);
     pci_update_mappings(dev);
     if (dev->msix) {
         msix_reset(dev);

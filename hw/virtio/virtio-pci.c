@@ -44,7 +44,8 @@ static uint32_t num_vectors(VirtIOPCIProxy *p)
 /*
  * Interrupts: MSI-X through the notifiers, else INTx with the ISR.  In the
  * device's AioContext, or any thread of the device (virtio_error()): the
- * INTx level and the ISR are under intx_lock, not the BQL.
+ * ISR and the INTx level it implies change together under intx_lock, not
+ * the BQL (pci_set_irq() then takes the PCI device's irq_lock inside it).
  */
 static void raise_intx(VirtIOPCIProxy *p, int isr_bit)
 {

@@ -490,6 +490,109 @@ static void test_framing_direct_then_indirect(BlkFixture *f,
     guest_free(f->alloc, table);
 }
 
+/* Wait until the INTx line is at level (an I/O thread may be late). */
+static void wait_intx_line(BlkFixture *f, unsigned gsi, bool level)
+{
+    gint64 deadline = g_get_monotonic_time() + QVIRTIO_TIMEOUT_US;
+
+    while (qtest_get_irq(f->qts, gsi) != level) {
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_usleep(100);
+    }
+}
+
+/* Wait until PCI status says whether the device has an interrupt pending. */
+static void wait_intx_status(BlkFixture *f, bool pending)
+{
+    gint64 deadline = g_get_monotonic_time() + QVIRTIO_TIMEOUT_US;
+
+    while (!!(qpci_config_readw(f->blk->pdev, PCI_STATUS) &
+              PCI_STATUS_INTERRUPT) != pending) {
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_usleep(100);
+    }
+}
+
+static void set_intx_disable(BlkFixture *f, bool disable)
+{
+    uint16_t cmd = qpci_config_readw(f->blk->pdev, PCI_COMMAND);
+
+    cmd = disable ? cmd | PCI_COMMAND_INTX_DISABLE
+                  : cmd & ~PCI_COMMAND_INTX_DISABLE;
+    qpci_config_writew(f->blk->pdev, PCI_COMMAND, cmd);
+}
+
+/* A read of sector 9, completed (the interrupt may still be on its way). */
+static void read_one(BlkFixture *f)
+{
+    QVirtQueue *vq = f->blk->vq;
+    uint8_t buf[VIRTIO_BLK_SECTOR_SIZE];
+    QVirtioBlkRequest req = {
+        .type = VIRTIO_BLK_T_IN, .sector = 9, .in = buf,
+        .in_len = sizeof(buf),
+    };
+    QVirtioBlkInflight *r = qvirtio_blk_submit(vq, &req, false);
+    uint16_t head;
+    uint32_t len;
+
+    qvirtqueue_kick(vq);
+    qvirtqueue_wait_used(vq, &head, &len, QVIRTIO_TIMEOUT_US);
+    g_assert_cmpuint(head, ==, r->head);
+    g_assert_cmpuint(qvirtio_blk_complete(vq, r), ==, VIRTIO_BLK_S_OK);
+}
+
+/*
+ * INTx Disable in the command register masks the line but not the
+ * device's interrupt, which PCI status still shows; clearing it asserts the
+ * line again.  Repeated with the request's completion (from an I/O thread,
+ * in the iothread variant) racing the guest's write of the command
+ * register: the line is never left up while disabled, nor down while an
+ * interrupt is pending and enabled.
+ */
+#define INTX_DISABLE_ROUNDS 200
+
+static void test_intx_disable(BlkFixture *f, gconstpointer data)
+{
+    unsigned gsi = qpci_config_readb(f->blk->pdev, PCI_INTERRUPT_LINE);
+
+    qtest_irq_intercept_in(f->qts, "ioapic");
+    read_one(f);
+    wait_intx_line(f, gsi, true);
+    set_intx_disable(f, true);
+    g_assert_false(qtest_get_irq(f->qts, gsi));
+    wait_intx_status(f, true);
+    set_intx_disable(f, false);
+    g_assert_true(qtest_get_irq(f->qts, gsi));
+    g_assert_cmphex(qvirtio_pci_read_isr(&f->blk->vdev), ==,
+                    VIRTIO_PCI_ISR_QUEUE);
+    g_assert_false(qtest_get_irq(f->qts, gsi));
+    wait_intx_status(f, false);
+
+    for (unsigned i = 0; i < INTX_DISABLE_ROUNDS; i++) {
+        QVirtQueue *vq = f->blk->vq;
+        uint8_t buf[VIRTIO_BLK_SECTOR_SIZE];
+        QVirtioBlkRequest req = {
+            .type = VIRTIO_BLK_T_IN, .sector = i % 64, .in = buf,
+            .in_len = sizeof(buf),
+        };
+        QVirtioBlkInflight *r = qvirtio_blk_submit(vq, &req, false);
+        uint16_t head;
+        uint32_t len;
+
+        qvirtqueue_kick(vq);
+        set_intx_disable(f, true);
+        qvirtqueue_wait_used(vq, &head, &len, QVIRTIO_TIMEOUT_US);
+        g_assert_cmpuint(qvirtio_blk_complete(vq, r), ==, VIRTIO_BLK_S_OK);
+        wait_intx_status(f, true);
+        g_assert_false(qtest_get_irq(f->qts, gsi));
+        set_intx_disable(f, false);
+        g_assert_true(qtest_get_irq(f->qts, gsi));
+        g_assert_cmphex(qvirtio_pci_read_isr(&f->blk->vdev), ==,
+                        VIRTIO_PCI_ISR_QUEUE);
+        g_assert_false(qtest_get_irq(f->qts, gsi));
+    }
+}
+
 static const BlkConfig msix_config = { .msix = true };
 static const BlkConfig intx_config = { .msix = false };
 static const BlkConfig iothread_msix_config = { .msix = true,
@@ -540,5 +643,8 @@ int main(int argc, char **argv)
     add_blk_test("intx", &intx_config, "line", test_intx_line);
     add_blk_test("iothread-intx", &iothread_intx_config, "line",
                  test_intx_line);
+    add_blk_test("intx", &intx_config, "disable", test_intx_disable);
+    add_blk_test("iothread-intx", &iothread_intx_config, "disable",
+                 test_intx_disable);
     return g_test_run();
 }

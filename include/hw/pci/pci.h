@@ -61,7 +61,14 @@ struct PCIDevice {
     PCIIORegion io_regions[PCI_NUM_REGIONS];
     uint8_t next_cap;           /* where the next capability goes */
     unsigned gsi;               /* INTx routed here */
-    bool intx_level;
+    /*
+     * INTx, from any thread of the device (an I/O thread may raise it
+     * while a vCPU writes the command register with the BQL): irq_lock
+     * covers these two and the command and status bytes of config space.
+     */
+    GMutex irq_lock;
+    bool intx_pending;          /* the device's interrupt (PCI status) */
+    bool intx_asserted;         /* the line: pending and not disabled */
     MSIXState *msix;
     /* the header as first assigned, restored on reset */
     uint8_t reset_config[PCI_CONFIG_SPACE_SIZE];
@@ -87,6 +94,10 @@ void pci_register_bar(PCIDevice *dev, int bar, uint8_t type,
 /* Append a capability of size bytes; returns its offset in config space. */
 uint8_t pci_add_capability(PCIDevice *dev, uint8_t cap_id, uint8_t size);
 
+/*
+ * The device's INTx interrupt is pending (level) or not.  Any thread;
+ * takes irq_lock, so a caller's own lock must come before it.
+ */
 void pci_set_irq(PCIDevice *dev, bool level);
 
 static inline void pci_set_word(uint8_t *p, uint16_t v)

@@ -19,6 +19,7 @@
 #define  PCI_COMMAND_MASTER     0x0004
 #define  PCI_COMMAND_INTX_DISABLE 0x0400
 #define PCI_STATUS              0x06
+#define  PCI_STATUS_INTERRUPT   0x0008
 #define  PCI_STATUS_CAP_LIST    0x0010
 #define PCI_REVISION_ID         0x08
 #define PCI_CLASS_PROG          0x09
