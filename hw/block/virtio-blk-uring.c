@@ -47,42 +47,11 @@
 #include "qemu/error-report.h"
 #include "qemu/eventfd.h"
 #include "qemu/memory-cgroup.h"
+#include "virtio_blk_uring_spec.h"
 
-#define VIRTIO_BLK_F_URING_PASSTHROUGH  23
-#define URING_CONFIG_OFFSET             0x100
 #define URING_BUF_SHIFT                 30      /* the kernel's 1 GiB limit */
 #define URING_FILE_INDEX                0
 #define URING_MAX_ENTRIES               4096
-
-/* The extension's configuration fields (the spec's table). */
-typedef struct __attribute__((packed)) VirtIOBlkUringConfig {
-    uint32_t sq_entries;
-    uint32_t cq_entries;
-    uint32_t setup_flags;
-    uint32_t features;
-    uint32_t sq_off[7];
-    uint32_t cq_off[7];
-    uint64_t rings_offset;
-    uint64_t rings_size;
-    uint64_t sqes_offset;
-    uint64_t sqes_size;
-    uint64_t ram_host_base;
-    uint64_t disk_size;
-    uint64_t allowed_ops;
-    uint32_t buf_shift;
-    uint32_t nr_bufs;
-    uint32_t file_index;
-    uint32_t dma_alignment;
-    uint16_t msix_vector;
-    uint16_t doorbell_notify_off;
-    uint8_t sqe_flags_required;
-    uint8_t sqe_flags_allowed;
-    uint16_t num_rings;
-    uint16_t ring_select;
-    uint8_t reserved[6];
-} VirtIOBlkUringConfig;
-
-G_STATIC_ASSERT(sizeof(VirtIOBlkUringConfig) == 0xa0);
 
 #define SQE_FLAGS_REQUIRED  IOSQE_FIXED_FILE
 #define SQE_FLAGS_ALLOWED   (IOSQE_IO_LINK | IOSQE_IO_DRAIN)
@@ -888,7 +857,7 @@ void virtio_blk_uring_realize(VirtIOBlkUring *u)
     aio_set_fd_handler(qemu_get_aio_context(), u->withdraw_fd, withdraw_read,
                        NULL, NULL, u);
     u->watch = uring_watch_new(u->label, watch_event, u);
-    vdev->shm.id = 0;
+    vdev->shm.id = VIRTIO_BLK_URING_SHM_ID;
     vdev->shm.mr = &u->shm;
     vdev->doorbell_fds = u->doorbell_fds;
     vdev->nr_doorbells = u->nr_rings;
@@ -939,7 +908,8 @@ void virtio_blk_uring_free(VirtIOBlkUring *u)
 
 size_t virtio_blk_uring_config_size(void)
 {
-    return URING_CONFIG_OFFSET + sizeof(VirtIOBlkUringConfig);
+    return VIRTIO_BLK_URING_CONFIG_OFFSET +
+           sizeof(struct virtio_blk_uring_config);
 }
 
 uint64_t virtio_blk_uring_features(VirtIOBlkUring *u)
@@ -955,7 +925,7 @@ static UringRing *selected_ring(VirtIOBlkUring *u)
 
 void virtio_blk_uring_get_config(VirtIOBlkUring *u, uint8_t *config)
 {
-    VirtIOBlkUringConfig c;
+    struct virtio_blk_uring_config c;
     const struct io_uring_params *p = &u->layout;
     UringRing *r = selected_ring(u);
 
@@ -973,20 +943,20 @@ void virtio_blk_uring_get_config(VirtIOBlkUring *u, uint8_t *config)
         c.cq_entries = htole32(p->cq_entries);
         c.setup_flags = htole32(u->setup_flags);
         c.features = htole32(p->features);
-        c.sq_off[0] = htole32(p->sq_off.head);
-        c.sq_off[1] = htole32(p->sq_off.tail);
-        c.sq_off[2] = htole32(p->sq_off.ring_mask);
-        c.sq_off[3] = htole32(p->sq_off.ring_entries);
-        c.sq_off[4] = htole32(p->sq_off.flags);
-        c.sq_off[5] = htole32(p->sq_off.dropped);
-        c.sq_off[6] = htole32(p->sq_off.array);
-        c.cq_off[0] = htole32(p->cq_off.head);
-        c.cq_off[1] = htole32(p->cq_off.tail);
-        c.cq_off[2] = htole32(p->cq_off.ring_mask);
-        c.cq_off[3] = htole32(p->cq_off.ring_entries);
-        c.cq_off[4] = htole32(p->cq_off.overflow);
-        c.cq_off[5] = htole32(p->cq_off.cqes);
-        c.cq_off[6] = htole32(p->cq_off.flags);
+        c.sq_off.head = htole32(p->sq_off.head);
+        c.sq_off.tail = htole32(p->sq_off.tail);
+        c.sq_off.ring_mask = htole32(p->sq_off.ring_mask);
+        c.sq_off.ring_entries = htole32(p->sq_off.ring_entries);
+        c.sq_off.flags = htole32(p->sq_off.flags);
+        c.sq_off.dropped = htole32(p->sq_off.dropped);
+        c.sq_off.array = htole32(p->sq_off.array);
+        c.cq_off.head = htole32(p->cq_off.head);
+        c.cq_off.tail = htole32(p->cq_off.tail);
+        c.cq_off.ring_mask = htole32(p->cq_off.ring_mask);
+        c.cq_off.ring_entries = htole32(p->cq_off.ring_entries);
+        c.cq_off.overflow = htole32(p->cq_off.overflow);
+        c.cq_off.cqes = htole32(p->cq_off.cqes);
+        c.cq_off.flags = htole32(p->cq_off.flags);
         c.rings_size = htole64(u->rings_size);
         c.sqes_size = htole64(u->sqes_size);
         c.ram_host_base = htole64(GUEST_RAM_HOST_BASE);
@@ -999,7 +969,7 @@ void virtio_blk_uring_get_config(VirtIOBlkUring *u, uint8_t *config)
         c.sqe_flags_required = SQE_FLAGS_REQUIRED;
         c.sqe_flags_allowed = SQE_FLAGS_ALLOWED;
     }
-    memcpy(config + URING_CONFIG_OFFSET, &c, sizeof(c));
+    memcpy(config + VIRTIO_BLK_URING_CONFIG_OFFSET, &c, sizeof(c));
 }
 
 /*
@@ -1011,8 +981,8 @@ void virtio_blk_uring_get_config(VirtIOBlkUring *u, uint8_t *config)
  */
 void virtio_blk_uring_set_config(VirtIOBlkUring *u, const uint8_t *config)
 {
-    const VirtIOBlkUringConfig *c =
-        (const void *)(config + URING_CONFIG_OFFSET);
+    const struct virtio_blk_uring_config *c =
+        (const void *)(config + VIRTIO_BLK_URING_CONFIG_OFFSET);
     VirtIODevice *vdev = &u->s->vdev;
     UringRing *r = selected_ring(u);
     uint16_t vector = vdev->transport->check_vector(vdev,

@@ -99,7 +99,7 @@ static void set_up(uint8_t cfg)
     if (cfg & 4) {
         qvirtio_pci_enable_msix(&t.u->vdev);
         if (t.ready) {
-            qvirtio_pci_config_writew(&t.u->vdev, VBU_CFG_MSIX_VECTOR, 0);
+            qvirtio_pci_config_writew(&t.u->vdev, VBU_CFG(msix_vector), 0);
         }
     }
     if (cfg & 2) {
@@ -217,8 +217,8 @@ static void wait_and_reap(void)
 static void config_write(FuzzInput *in)
 {
     const QVirtioPCIRegion *dev = &t.u->vdev.device;
-    uint16_t off = VBU_CFG_SQ_ENTRIES +
-                   fuzz_u16(in) % (VBU_CFG_END - VBU_CFG_SQ_ENTRIES);
+    uint16_t off = VBU_CFG(sq_entries) +
+                   fuzz_u16(in) % (VBU_CFG_END - VBU_CFG(sq_entries));
     unsigned size = fuzz_access_size(fuzz_u8(in), 8);
     uint64_t value = fuzz_u64(in);
 

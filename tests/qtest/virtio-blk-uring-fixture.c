@@ -477,9 +477,9 @@ void submit_nops(Fixture *f, unsigned n)
  */
 void check_config_zero(Fixture *f)
 {
-    for (uint32_t off = VBU_CFG_SQ_ENTRIES; off < VBU_CFG_END; off += 4) {
-        uint32_t expected = off == VBU_CFG_MSIX_VECTOR ? VIRTIO_MSI_NO_VECTOR
-                          : off == VBU_CFG_NUM_RINGS - 2 ? 1 << 16 : 0;
+    for (uint32_t off = VBU_CFG(sq_entries); off < VBU_CFG_END; off += 4) {
+        uint32_t expected = off == VBU_CFG(msix_vector) ? VIRTIO_MSI_NO_VECTOR
+                          : off == VBU_CFG(num_rings) - 2 ? 1 << 16 : 0;
 
         g_assert_cmphex(qvirtio_pci_config_readl(&f->u->vdev, off), ==,
                         expected);

@@ -371,9 +371,9 @@ static void test_msix(void)
     g_assert_cmpint(uring_rw(&f, IORING_OP_NOP, 0, 0, 0), ==, 0);
     g_assert_false(qpci_msix_wait(f.qts, msg, URING_MSI_DATA, QUIET_US));
 
-    qvirtio_pci_config_writew(&f.u->vdev, VBU_CFG_MSIX_VECTOR, vector);
+    qvirtio_pci_config_writew(&f.u->vdev, VBU_CFG(msix_vector), vector);
     g_assert_cmpuint(qvirtio_pci_config_readw(&f.u->vdev,
-                                              VBU_CFG_MSIX_VECTOR), ==,
+                                              VBU_CFG(msix_vector)), ==,
                      vector);
     g_assert_cmpint(uring_rw(&f, IORING_OP_NOP, 0, 0, 0), ==, 0);
     if (!qpci_msix_wait(f.qts, msg, URING_MSI_DATA, WAIT_US)) {
@@ -408,7 +408,7 @@ static void test_msix(void)
     g_assert_false(qpci_msix_pending(msix, vector));
 
     /* Back to no vector. */
-    qvirtio_pci_config_writew(&f.u->vdev, VBU_CFG_MSIX_VECTOR,
+    qvirtio_pci_config_writew(&f.u->vdev, VBU_CFG(msix_vector),
                               VIRTIO_MSI_NO_VECTOR);
     g_assert_cmpint(uring_rw(&f, IORING_OP_NOP, 0, 0, 0), ==, 0);
     g_assert_false(qpci_msix_wait(f.qts, msg, URING_MSI_DATA, QUIET_US));
@@ -420,11 +420,11 @@ static void test_msix(void)
     bad[0] = msix->nr_vectors;
     for (unsigned i = 0; i < G_N_ELEMENTS(bad); i++) {
         /* A good vector first (it sends what completions left pending). */
-        qvirtio_pci_config_writew(&f.u->vdev, VBU_CFG_MSIX_VECTOR, vector);
+        qvirtio_pci_config_writew(&f.u->vdev, VBU_CFG(msix_vector), vector);
         qpci_msix_wait(f.qts, msg, URING_MSI_DATA, QUIET_US);
-        qvirtio_pci_config_writew(&f.u->vdev, VBU_CFG_MSIX_VECTOR, bad[i]);
+        qvirtio_pci_config_writew(&f.u->vdev, VBU_CFG(msix_vector), bad[i]);
         g_assert_cmphex(qvirtio_pci_config_readw(&f.u->vdev,
-                                                 VBU_CFG_MSIX_VECTOR), ==,
+                                                 VBU_CFG(msix_vector)), ==,
                         VIRTIO_MSI_NO_VECTOR);
         g_assert_cmpint(uring_rw(&f, IORING_OP_NOP, 0, 0, 0), ==, 0);
         g_assert_false(qpci_msix_wait(f.qts, msg, URING_MSI_DATA, QUIET_US));

@@ -41,10 +41,10 @@ static void test_config(void)
 
     fixture_init(&f, RAM_MB, "", URING MQ);
     /* num_rings is valid before FEATURES_OK, the other fields are not. */
-    g_assert_cmpuint(qvirtio_pci_config_readw(&f.u->vdev, VBU_CFG_NUM_RINGS),
+    g_assert_cmpuint(qvirtio_pci_config_readw(&f.u->vdev, VBU_CFG(num_rings)),
                      ==, NR_RINGS);
     g_assert_cmpuint(qvirtio_pci_config_readq(&f.u->vdev,
-                                              VBU_CFG_RINGS_SIZE), ==, 0);
+                                              VBU_CFG(rings_size)), ==, 0);
     qvirtio_blk_uring_start(f.u);
     nq = qvirtio_pci_num_queues(&f.u->vdev);
     g_assert_cmpuint(nq, ==, NR_RINGS);
@@ -53,7 +53,7 @@ static void test_config(void)
     g_assert_cmpuint(c0.ring_select, ==, 0);
 
     for (unsigned i = 0; i < NR_RINGS; i++) {
-        qvirtio_pci_config_writew(&f.u->vdev, VBU_CFG_RING_SELECT, i);
+        qvirtio_pci_config_writew(&f.u->vdev, VBU_CFG(ring_select), i);
         qvirtio_blk_uring_read_config(f.u, &c);
         g_assert_cmpuint(c.ring_select, ==, i);
         g_assert_cmpuint(c.doorbell_notify_off, ==, nq + i);
@@ -85,34 +85,34 @@ static void test_config(void)
     }
 
     /* Selecting no ring: the per-ring fields read as zero, or no vector. */
-    qvirtio_pci_config_writew(&f.u->vdev, VBU_CFG_RING_SELECT, NR_RINGS);
+    qvirtio_pci_config_writew(&f.u->vdev, VBU_CFG(ring_select), NR_RINGS);
     qvirtio_blk_uring_read_config(f.u, &c);
     g_assert_cmpuint(c.ring_select, ==, NR_RINGS);
     g_assert_cmphex(c.rings_offset, ==, 0);
     g_assert_cmphex(c.sqes_offset, ==, 0);
     g_assert_cmpuint(c.doorbell_notify_off, ==, 0);
     g_assert_cmphex(c.msix_vector, ==, VIRTIO_MSI_NO_VECTOR);
-    qvirtio_pci_config_writew(&f.u->vdev, VBU_CFG_MSIX_VECTOR, 1);
-    g_assert_cmphex(qvirtio_pci_config_readw(&f.u->vdev, VBU_CFG_MSIX_VECTOR),
+    qvirtio_pci_config_writew(&f.u->vdev, VBU_CFG(msix_vector), 1);
+    g_assert_cmphex(qvirtio_pci_config_readw(&f.u->vdev, VBU_CFG(msix_vector)),
                     ==, VIRTIO_MSI_NO_VECTOR);
     g_assert_cmpuint(c.sq_entries, ==, c0.sq_entries);
 
     /* Vectors are per ring. */
-    qvirtio_pci_config_writew(&f.u->vdev, VBU_CFG_RING_SELECT, 1);
-    qvirtio_pci_config_writew(&f.u->vdev, VBU_CFG_MSIX_VECTOR, 2);
-    qvirtio_pci_config_writew(&f.u->vdev, VBU_CFG_RING_SELECT, 0);
-    g_assert_cmphex(qvirtio_pci_config_readw(&f.u->vdev, VBU_CFG_MSIX_VECTOR),
+    qvirtio_pci_config_writew(&f.u->vdev, VBU_CFG(ring_select), 1);
+    qvirtio_pci_config_writew(&f.u->vdev, VBU_CFG(msix_vector), 2);
+    qvirtio_pci_config_writew(&f.u->vdev, VBU_CFG(ring_select), 0);
+    g_assert_cmphex(qvirtio_pci_config_readw(&f.u->vdev, VBU_CFG(msix_vector)),
                     ==, VIRTIO_MSI_NO_VECTOR);
-    qvirtio_pci_config_writew(&f.u->vdev, VBU_CFG_RING_SELECT, 1);
-    g_assert_cmphex(qvirtio_pci_config_readw(&f.u->vdev, VBU_CFG_MSIX_VECTOR),
+    qvirtio_pci_config_writew(&f.u->vdev, VBU_CFG(ring_select), 1);
+    g_assert_cmphex(qvirtio_pci_config_readw(&f.u->vdev, VBU_CFG(msix_vector)),
                     ==, 2);
 
     /* A reset selects ring 0 again and forgets the vectors. */
     qvirtio_blk_uring_reset(f.u);
     g_assert_cmpuint(qvirtio_pci_config_readw(&f.u->vdev,
-                                              VBU_CFG_RING_SELECT), ==, 0);
-    qvirtio_pci_config_writew(&f.u->vdev, VBU_CFG_RING_SELECT, 1);
-    g_assert_cmphex(qvirtio_pci_config_readw(&f.u->vdev, VBU_CFG_MSIX_VECTOR),
+                                              VBU_CFG(ring_select)), ==, 0);
+    qvirtio_pci_config_writew(&f.u->vdev, VBU_CFG(ring_select), 1);
+    g_assert_cmphex(qvirtio_pci_config_readw(&f.u->vdev, VBU_CFG(msix_vector)),
                     ==, VIRTIO_MSI_NO_VECTOR);
     check_shm_empty(&f);
     fixture_cleanup(&f);
@@ -233,7 +233,7 @@ static void test_msix_per_ring(void)
         qtest_writel(f.qts, msg[i], 0);
         qpci_msix_set_vector(msix, first + i, msg[i], MSI_DATA + i);
         qvirtio_blk_uring_use_ring(f.u, i);
-        qvirtio_pci_config_writew(&f.u->vdev, VBU_CFG_MSIX_VECTOR, first + i);
+        qvirtio_pci_config_writew(&f.u->vdev, VBU_CFG(msix_vector), first + i);
         f.u->cfg.msix_vector = first + i;
     }
     for (unsigned i = 0; i < NR_RINGS; i++) {

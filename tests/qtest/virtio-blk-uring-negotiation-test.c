@@ -153,20 +153,20 @@ static void test_config(void)
                      ==, 0);
 
     /* Read-only fields ignore writes; msix_vector takes them. */
-    v = qvirtio_pci_config_readl(&f.u->vdev, VBU_CFG_SQ_ENTRIES);
-    qvirtio_pci_config_writel(&f.u->vdev, VBU_CFG_SQ_ENTRIES, 0);
-    g_assert_cmpuint(qvirtio_pci_config_readl(&f.u->vdev, VBU_CFG_SQ_ENTRIES),
+    v = qvirtio_pci_config_readl(&f.u->vdev, VBU_CFG(sq_entries));
+    qvirtio_pci_config_writel(&f.u->vdev, VBU_CFG(sq_entries), 0);
+    g_assert_cmpuint(qvirtio_pci_config_readl(&f.u->vdev, VBU_CFG(sq_entries)),
                      ==, v);
-    qvirtio_pci_config_writeb(&f.u->vdev, VBU_CFG_SQE_FLAGS_REQUIRED, 0);
+    qvirtio_pci_config_writeb(&f.u->vdev, VBU_CFG(sqe_flags_required), 0);
     g_assert_cmphex(qvirtio_pci_config_readb(&f.u->vdev,
-                                             VBU_CFG_SQE_FLAGS_REQUIRED), ==,
+                                             VBU_CFG(sqe_flags_required)), ==,
                     IOSQE_FIXED_FILE);
-    qvirtio_pci_config_writew(&f.u->vdev, VBU_CFG_MSIX_VECTOR, 1);
-    g_assert_cmphex(qvirtio_pci_config_readw(&f.u->vdev, VBU_CFG_MSIX_VECTOR),
+    qvirtio_pci_config_writew(&f.u->vdev, VBU_CFG(msix_vector), 1);
+    g_assert_cmphex(qvirtio_pci_config_readw(&f.u->vdev, VBU_CFG(msix_vector)),
                     ==, 1);
-    qvirtio_pci_config_writew(&f.u->vdev, VBU_CFG_MSIX_VECTOR,
+    qvirtio_pci_config_writew(&f.u->vdev, VBU_CFG(msix_vector),
                               VIRTIO_MSI_NO_VECTOR);
-    g_assert_cmphex(qvirtio_pci_config_readw(&f.u->vdev, VBU_CFG_MSIX_VECTOR),
+    g_assert_cmphex(qvirtio_pci_config_readw(&f.u->vdev, VBU_CFG(msix_vector)),
                     ==, VIRTIO_MSI_NO_VECTOR);
 
     /* And the ring works. */

@@ -23,7 +23,8 @@ QVirtioBlkUring *qvirtio_blk_uring_new(QTestState *qts)
         g_error("no virtio-blk-pci device on PCI bus 0");
     }
     qvirtio_pci_init(&u->vdev, u->pdev);
-    u->has_shm = qvirtio_pci_find_shm(&u->vdev, VBU_SHM_ID, &u->shm);
+    u->has_shm = qvirtio_pci_find_shm(&u->vdev, VIRTIO_BLK_URING_SHM_ID,
+                                      &u->shm);
     return u;
 }
 
@@ -42,7 +43,8 @@ QVirtioBlkUring *qvirtio_blk_uring_new_at(QTestState *qts, uint8_t devfn)
         g_error("no virtio-blk-pci device at devfn 0x%x", devfn);
     }
     qvirtio_pci_init(&u->vdev, u->pdev);
-    u->has_shm = qvirtio_pci_find_shm(&u->vdev, VBU_SHM_ID, &u->shm);
+    u->has_shm = qvirtio_pci_find_shm(&u->vdev, VIRTIO_BLK_URING_SHM_ID,
+                                      &u->shm);
     return u;
 }
 
@@ -69,36 +71,36 @@ void qvirtio_blk_uring_read_config(QVirtioBlkUring *u,
     QVirtioPCIDevice *d = &u->vdev;
     uint32_t *sq = &cfg->sq_off.head, *cq = &cfg->cq_off.head;
 
-    cfg->sq_entries = qvirtio_pci_config_readl(d, VBU_CFG_SQ_ENTRIES);
-    cfg->cq_entries = qvirtio_pci_config_readl(d, VBU_CFG_CQ_ENTRIES);
-    cfg->setup_flags = qvirtio_pci_config_readl(d, VBU_CFG_SETUP_FLAGS);
-    cfg->features = qvirtio_pci_config_readl(d, VBU_CFG_FEATURES);
+    cfg->sq_entries = qvirtio_pci_config_readl(d, VBU_CFG(sq_entries));
+    cfg->cq_entries = qvirtio_pci_config_readl(d, VBU_CFG(cq_entries));
+    cfg->setup_flags = qvirtio_pci_config_readl(d, VBU_CFG(setup_flags));
+    cfg->features = qvirtio_pci_config_readl(d, VBU_CFG(features));
     G_STATIC_ASSERT(sizeof(cfg->sq_off) == 7 * 4);
     G_STATIC_ASSERT(sizeof(cfg->cq_off) == 7 * 4);
     for (unsigned i = 0; i < 7; i++) {
-        sq[i] = qvirtio_pci_config_readl(d, VBU_CFG_SQ_OFF + 4 * i);
-        cq[i] = qvirtio_pci_config_readl(d, VBU_CFG_CQ_OFF + 4 * i);
+        sq[i] = qvirtio_pci_config_readl(d, VBU_CFG(sq_off) + 4 * i);
+        cq[i] = qvirtio_pci_config_readl(d, VBU_CFG(cq_off) + 4 * i);
     }
-    cfg->rings_offset = qvirtio_pci_config_readq(d, VBU_CFG_RINGS_OFFSET);
-    cfg->rings_size = qvirtio_pci_config_readq(d, VBU_CFG_RINGS_SIZE);
-    cfg->sqes_offset = qvirtio_pci_config_readq(d, VBU_CFG_SQES_OFFSET);
-    cfg->sqes_size = qvirtio_pci_config_readq(d, VBU_CFG_SQES_SIZE);
-    cfg->ram_host_base = qvirtio_pci_config_readq(d, VBU_CFG_RAM_HOST_BASE);
-    cfg->disk_size = qvirtio_pci_config_readq(d, VBU_CFG_DISK_SIZE);
-    cfg->allowed_ops = qvirtio_pci_config_readq(d, VBU_CFG_ALLOWED_OPS);
-    cfg->buf_shift = qvirtio_pci_config_readl(d, VBU_CFG_BUF_SHIFT);
-    cfg->nr_bufs = qvirtio_pci_config_readl(d, VBU_CFG_NR_BUFS);
-    cfg->file_index = qvirtio_pci_config_readl(d, VBU_CFG_FILE_INDEX);
-    cfg->dma_alignment = qvirtio_pci_config_readl(d, VBU_CFG_DMA_ALIGNMENT);
-    cfg->msix_vector = qvirtio_pci_config_readw(d, VBU_CFG_MSIX_VECTOR);
+    cfg->rings_offset = qvirtio_pci_config_readq(d, VBU_CFG(rings_offset));
+    cfg->rings_size = qvirtio_pci_config_readq(d, VBU_CFG(rings_size));
+    cfg->sqes_offset = qvirtio_pci_config_readq(d, VBU_CFG(sqes_offset));
+    cfg->sqes_size = qvirtio_pci_config_readq(d, VBU_CFG(sqes_size));
+    cfg->ram_host_base = qvirtio_pci_config_readq(d, VBU_CFG(ram_host_base));
+    cfg->disk_size = qvirtio_pci_config_readq(d, VBU_CFG(disk_size));
+    cfg->allowed_ops = qvirtio_pci_config_readq(d, VBU_CFG(allowed_ops));
+    cfg->buf_shift = qvirtio_pci_config_readl(d, VBU_CFG(buf_shift));
+    cfg->nr_bufs = qvirtio_pci_config_readl(d, VBU_CFG(nr_bufs));
+    cfg->file_index = qvirtio_pci_config_readl(d, VBU_CFG(file_index));
+    cfg->dma_alignment = qvirtio_pci_config_readl(d, VBU_CFG(dma_alignment));
+    cfg->msix_vector = qvirtio_pci_config_readw(d, VBU_CFG(msix_vector));
     cfg->doorbell_notify_off =
-        qvirtio_pci_config_readw(d, VBU_CFG_DOORBELL_NOTIFY_OFF);
+        qvirtio_pci_config_readw(d, VBU_CFG(doorbell_notify_off));
     cfg->sqe_flags_required =
-        qvirtio_pci_config_readb(d, VBU_CFG_SQE_FLAGS_REQUIRED);
+        qvirtio_pci_config_readb(d, VBU_CFG(sqe_flags_required));
     cfg->sqe_flags_allowed =
-        qvirtio_pci_config_readb(d, VBU_CFG_SQE_FLAGS_ALLOWED);
-    cfg->num_rings = qvirtio_pci_config_readw(d, VBU_CFG_NUM_RINGS);
-    cfg->ring_select = qvirtio_pci_config_readw(d, VBU_CFG_RING_SELECT);
+        qvirtio_pci_config_readb(d, VBU_CFG(sqe_flags_allowed));
+    cfg->num_rings = qvirtio_pci_config_readw(d, VBU_CFG(num_rings));
+    cfg->ring_select = qvirtio_pci_config_readw(d, VBU_CFG(ring_select));
 }
 
 /* Select ring i and make its state the current one. */
@@ -106,7 +108,7 @@ static void load_ring(QVirtioBlkUring *u, unsigned i)
 {
     QVirtioBlkUringRing *r = &u->ring[i];
 
-    qvirtio_pci_config_writew(&u->vdev, VBU_CFG_RING_SELECT, i);
+    qvirtio_pci_config_writew(&u->vdev, VBU_CFG(ring_select), i);
     u->cur = i;
     u->cfg.ring_select = i;
     u->cfg.rings_offset = r->rings_offset;
@@ -140,12 +142,12 @@ static void set_up_ring(QVirtioBlkUring *u, unsigned i)
     QVirtioPCIDevice *d = &u->vdev;
     QVirtioBlkUringRing *r = &u->ring[i];
 
-    qvirtio_pci_config_writew(d, VBU_CFG_RING_SELECT, i);
-    r->rings_offset = qvirtio_pci_config_readq(d, VBU_CFG_RINGS_OFFSET);
-    r->sqes_offset = qvirtio_pci_config_readq(d, VBU_CFG_SQES_OFFSET);
-    r->msix_vector = qvirtio_pci_config_readw(d, VBU_CFG_MSIX_VECTOR);
+    qvirtio_pci_config_writew(d, VBU_CFG(ring_select), i);
+    r->rings_offset = qvirtio_pci_config_readq(d, VBU_CFG(rings_offset));
+    r->sqes_offset = qvirtio_pci_config_readq(d, VBU_CFG(sqes_offset));
+    r->msix_vector = qvirtio_pci_config_readw(d, VBU_CFG(msix_vector));
     r->doorbell_notify_off =
-        qvirtio_pci_config_readw(d, VBU_CFG_DOORBELL_NOTIFY_OFF);
+        qvirtio_pci_config_readw(d, VBU_CFG(doorbell_notify_off));
     /* What the driver relies on to address the rings at all. */
     g_assert_cmphex(r->rings_offset + u->cfg.rings_size, <=, u->shm.length);
     g_assert_cmphex(r->sqes_offset + u->cfg.sqes_size, <=, u->shm.length);

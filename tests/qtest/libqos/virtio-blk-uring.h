@@ -17,40 +17,15 @@
 #include <stdint.h>
 
 #include "virtio-blk.h"
+#include "virtio_blk_uring_spec.h"
 
-#define VIRTIO_BLK_F_URING_PASSTHROUGH  23
-
-/* Configuration fields of the extension */
-#define VBU_CFG_SQ_ENTRIES              0x100
-#define VBU_CFG_CQ_ENTRIES              0x104
-#define VBU_CFG_SETUP_FLAGS             0x108
-#define VBU_CFG_FEATURES                0x10c
-#define VBU_CFG_SQ_OFF                  0x110   /* 7 x le32 */
-#define VBU_CFG_CQ_OFF                  0x12c   /* 7 x le32 */
-#define VBU_CFG_RINGS_OFFSET            0x148
-#define VBU_CFG_RINGS_SIZE              0x150
-#define VBU_CFG_SQES_OFFSET             0x158
-#define VBU_CFG_SQES_SIZE               0x160
-#define VBU_CFG_RAM_HOST_BASE           0x168
-#define VBU_CFG_DISK_SIZE               0x170
-#define VBU_CFG_ALLOWED_OPS             0x178
-#define VBU_CFG_BUF_SHIFT               0x180
-#define VBU_CFG_NR_BUFS                 0x184
-#define VBU_CFG_FILE_INDEX              0x188
-#define VBU_CFG_DMA_ALIGNMENT           0x18c
-#define VBU_CFG_MSIX_VECTOR             0x190
-#define VBU_CFG_DOORBELL_NOTIFY_OFF     0x192
-#define VBU_CFG_SQE_FLAGS_REQUIRED      0x194
-#define VBU_CFG_SQE_FLAGS_ALLOWED       0x195
-#define VBU_CFG_NUM_RINGS               0x196
-#define VBU_CFG_RING_SELECT             0x198
-#define VBU_CFG_END                     0x1a0
+/* A configuration field's offset, and the end of the extension's fields */
+#define VBU_CFG(field)  VIRTIO_BLK_URING_CFG(field)
+#define VBU_CFG_END     (VIRTIO_BLK_URING_CONFIG_OFFSET + \
+                         sizeof(struct virtio_blk_uring_config))
 
 /* As many rings as virtqueues, at most */
 #define VBU_MAX_RINGS                   64
-
-/* The shared memory region of the rings */
-#define VBU_SHM_ID                      0
 
 /* io_uring's fixed sizes (without SQE128 and CQE32) */
 #define VBU_SQE_SIZE                    64
