@@ -14,20 +14,7 @@
 
 #include "pci.h"
 
-#define PCI_MSIX_FLAGS          2       /* message control, in the capability */
-#define  PCI_MSIX_FLAGS_QSIZE   0x07ff
-#define  PCI_MSIX_FLAGS_MASKALL 0x4000
-#define  PCI_MSIX_FLAGS_ENABLE  0x8000
-#define PCI_MSIX_TABLE          4
-#define PCI_MSIX_PBA            8
 #define  PCI_MSIX_BIR           0x7
-
-#define PCI_MSIX_ENTRY_SIZE         16
-#define PCI_MSIX_ENTRY_LOWER_ADDR   0
-#define PCI_MSIX_ENTRY_UPPER_ADDR   4
-#define PCI_MSIX_ENTRY_DATA         8
-#define PCI_MSIX_ENTRY_VECTOR_CTRL  12
-#define  PCI_MSIX_ENTRY_CTRL_MASKBIT 1
 
 typedef struct QPCIMSIX {
     QPCIDevice *dev;

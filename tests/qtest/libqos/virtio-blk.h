@@ -9,25 +9,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <linux/virtio_blk.h>
 
 #include "virtio-pci.h"
 
-#define VIRTIO_ID_BLOCK                 2
-
 /* Feature bits */
-#define VIRTIO_BLK_F_SIZE_MAX           1
-#define VIRTIO_BLK_F_SEG_MAX            2
-#define VIRTIO_BLK_F_GEOMETRY           4
-#define VIRTIO_BLK_F_RO                 5
-#define VIRTIO_BLK_F_BLK_SIZE           6
-#define VIRTIO_BLK_F_FLUSH              9
-#define VIRTIO_BLK_F_TOPOLOGY           10
-#define VIRTIO_BLK_F_CONFIG_WCE         11
-#define VIRTIO_BLK_F_MQ                 12
-#define VIRTIO_BLK_F_DISCARD            13
-#define VIRTIO_BLK_F_WRITE_ZEROES       14
 #define VIRTIO_BLK_F_LIFETIME           15
-#define VIRTIO_BLK_F_SECURE_ERASE       16
 
 /* struct virtio_blk_config */
 #define VIRTIO_BLK_CFG_CAPACITY                 0
@@ -45,22 +32,9 @@
 #define VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SEG     52
 #define VIRTIO_BLK_CFG_WRITE_ZEROES_MAY_UNMAP   56
 
-/* Request types and status values */
-#define VIRTIO_BLK_T_IN                 0
-#define VIRTIO_BLK_T_OUT                1
-#define VIRTIO_BLK_T_FLUSH              4
-#define VIRTIO_BLK_T_GET_ID             8
-#define VIRTIO_BLK_T_DISCARD            11
-#define VIRTIO_BLK_T_WRITE_ZEROES       13
-#define VIRTIO_BLK_S_OK                 0
-#define VIRTIO_BLK_S_IOERR              1
-#define VIRTIO_BLK_S_UNSUPP             2
-
 #define VIRTIO_BLK_SECTOR_SIZE          512
-#define VIRTIO_BLK_ID_BYTES             20
 #define VIRTIO_BLK_OUTHDR_SIZE          16
 #define VIRTIO_BLK_SEGMENT_SIZE         16
-#define VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP 1
 
 /* A range of a DISCARD or WRITE_ZEROES request. */
 typedef struct QVirtioBlkSegment {

@@ -9,6 +9,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <linux/virtio_ids.h>
+#include <linux/virtio_pci.h>
 
 #include "guest-alloc.h"
 #include "msix.h"
@@ -20,51 +22,14 @@
 #define VIRTIO_PCI_MODERN_DEVICE_ID(id) (0x1040 + (id))
 
 /* struct virtio_pci_cap, a vendor-specific capability */
-#define VIRTIO_PCI_CAP_CFG_TYPE         3
-#define VIRTIO_PCI_CAP_BAR              4
 #define VIRTIO_PCI_CAP_ID               5
-#define VIRTIO_PCI_CAP_OFFSET           8
-#define VIRTIO_PCI_CAP_LENGTH           12
-#define VIRTIO_PCI_NOTIFY_CAP_MULT      16
 #define VIRTIO_PCI_CFG_DATA             16  /* of the PCI_CFG capability */
-#define VIRTIO_PCI_CAP_COMMON_CFG       1
-#define VIRTIO_PCI_CAP_NOTIFY_CFG       2
-#define VIRTIO_PCI_CAP_ISR_CFG          3
-#define VIRTIO_PCI_CAP_DEVICE_CFG       4
-#define VIRTIO_PCI_CAP_PCI_CFG          5
-#define VIRTIO_PCI_CAP_SHARED_MEMORY_CFG 8
 /* struct virtio_pci_cap64: the upper halves of offset and length */
 #define VIRTIO_PCI_CAP64_OFFSET_HI      16
 #define VIRTIO_PCI_CAP64_LENGTH_HI      20
 #define VIRTIO_PCI_CAP64_SIZE           24
 
-/* struct virtio_pci_common_cfg */
-#define VIRTIO_PCI_COMMON_DFSELECT      0x00
-#define VIRTIO_PCI_COMMON_DF            0x04
-#define VIRTIO_PCI_COMMON_GFSELECT      0x08
-#define VIRTIO_PCI_COMMON_GF            0x0c
-#define VIRTIO_PCI_COMMON_MSIX          0x10
-#define VIRTIO_PCI_COMMON_NUMQ          0x12
-#define VIRTIO_PCI_COMMON_STATUS        0x14
-#define VIRTIO_PCI_COMMON_CFGGENERATION 0x15
-#define VIRTIO_PCI_COMMON_Q_SELECT      0x16
-#define VIRTIO_PCI_COMMON_Q_SIZE        0x18
-#define VIRTIO_PCI_COMMON_Q_MSIX        0x1a
-#define VIRTIO_PCI_COMMON_Q_ENABLE      0x1c
-#define VIRTIO_PCI_COMMON_Q_NOFF        0x1e
-#define VIRTIO_PCI_COMMON_Q_DESCLO      0x20
-#define VIRTIO_PCI_COMMON_Q_DESCHI      0x24
-#define VIRTIO_PCI_COMMON_Q_AVAILLO     0x28
-#define VIRTIO_PCI_COMMON_Q_AVAILHI     0x2c
-#define VIRTIO_PCI_COMMON_Q_USEDLO      0x30
-#define VIRTIO_PCI_COMMON_Q_USEDHI      0x34
-#define VIRTIO_PCI_COMMON_Q_NDATA       0x38
-#define VIRTIO_PCI_COMMON_Q_RESET       0x3a
-
 #define VIRTIO_PCI_ISR_QUEUE            0x1
-#define VIRTIO_PCI_ISR_CONFIG           0x2
-
-#define VIRTIO_MSI_NO_VECTOR            0xffff
 
 /* Where one configuration structure is: a BAR and a range in it. */
 typedef struct QVirtioPCIRegion {

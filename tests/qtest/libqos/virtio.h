@@ -5,25 +5,13 @@
 #ifndef LIBQOS_VIRTIO_H
 #define LIBQOS_VIRTIO_H
 
-#define VIRTIO_CONFIG_S_ACKNOWLEDGE     0x01
-#define VIRTIO_CONFIG_S_DRIVER          0x02
-#define VIRTIO_CONFIG_S_DRIVER_OK       0x04
-#define VIRTIO_CONFIG_S_FEATURES_OK     0x08
-#define VIRTIO_CONFIG_S_NEEDS_RESET     0x40
-#define VIRTIO_CONFIG_S_FAILED          0x80
+#include <linux/virtio_config.h>
 
-/* Reserved feature bits, as bit numbers. */
+/* Reserved feature bits the UAPI header names otherwise, or lacks. */
 #define VIRTIO_F_INDIRECT_DESC          28
 #define VIRTIO_F_EVENT_IDX              29
-#define VIRTIO_F_VERSION_1              32
-#define VIRTIO_F_ACCESS_PLATFORM        33
-#define VIRTIO_F_RING_PACKED            34
-#define VIRTIO_F_IN_ORDER               35
-#define VIRTIO_F_ORDER_PLATFORM         36
-#define VIRTIO_F_SR_IOV                 37
 #define VIRTIO_F_NOTIFICATION_DATA      38
 #define VIRTIO_F_NOTIF_CONFIG_DATA      39
-#define VIRTIO_F_RING_RESET             40
 
 #define VIRTIO_BIT(b)                   (1ULL << (b))
 

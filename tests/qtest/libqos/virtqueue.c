@@ -159,13 +159,6 @@ uint16_t qvirtqueue_add_indirect(QVirtQueue *vq, const QVirtQueueBuffer *bufs,
     return head;
 }
 
-/* Did the device ask to be notified when the index passed event? */
-static bool vring_need_event(uint16_t event, uint16_t new_idx,
-                             uint16_t old_idx)
-{
-    return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old_idx);
-}
-
 void qvirtqueue_kick(QVirtQueue *vq)
 {
     uint16_t old_idx = vq->kicked_idx, new_idx = vq->avail_idx;

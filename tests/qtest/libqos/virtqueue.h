@@ -10,15 +10,11 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <linux/virtio_ring.h>
 
 #include "../libqtest.h"
 #include "guest-alloc.h"
 
-#define VRING_DESC_F_NEXT           1
-#define VRING_DESC_F_WRITE          2
-#define VRING_DESC_F_INDIRECT       4
-#define VRING_AVAIL_F_NO_INTERRUPT  1
-#define VRING_USED_F_NO_NOTIFY      1
 
 #define VRING_DESC_SIZE             16
 #define VRING_DESC_ALIGN            16
