@@ -8,6 +8,7 @@
 #include "hw/qdev.h"
 #include "monitor/qmp.h"
 #include "qemu/error-report.h"
+#include "qemu/keyval-json.h"
 
 static const char *const throttle_limits[] = {
     "bps", "bps_rd", "bps_wr", "iops", "iops_rd", "iops_wr",
@@ -241,10 +242,23 @@ static JsonNode *block_resize(JsonObject *args, GError **errp)
     return blk_resize(blk, size, errp) ? qmp_return_empty() : NULL;
 }
 
+/*
+ * A -blockdev node made while the VM runs.  The schema has checked the
+ * arguments (BlockdevOptions); blockdev.c checks the rest as it does for
+ * the command line, with the same words.
+ */
+static JsonNode *blockdev_add(JsonObject *args, GError **errp)
+{
+    g_autoptr(QemuOpts) opts = qemu_opts_from_json_object(args, errp);
+
+    return opts && blockdev_create(opts, errp) ? qmp_return_empty() : NULL;
+}
+
 static const QmpCommand block_commands[] = {
     { "query-block", query_block },
     { "query-blockstats", query_blockstats },
     { "query-named-block-nodes", query_named_block_nodes },
     { "block_resize", block_resize },
+    { "blockdev-add", blockdev_add },
 };
 QMP_COMMANDS_REGISTER(block_commands)
