@@ -240,6 +240,11 @@ static bool create_raw(QemuOpts *opts, const NodeOpts *o, GError **errp)
                    file_name, file->parent->name);
         return false;
     }
+    /* What the raw node changes below would change under the device. */
+    if (blk_get_attached_dev(file->blk)) {
+        error_setg(errp, "Node '%s' is in use", file_name);
+        return false;
+    }
     if (!o->read_only && !o->auto_read_only && blk_is_read_only(file->blk)) {
         error_setg(errp, "Block node is read-only");
         return false;

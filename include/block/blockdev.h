@@ -16,9 +16,11 @@
  * protocol node's back-end, made read-only or flush-less as the raw node
  * says.  Each protocol node has at most one raw node over it.
  *
- * All of it runs in the main thread with the BQL held, before devices are
- * created (blockdev_create()) and after they are gone
- * (blockdev_close_all()).
+ * All of it runs in the main thread with the BQL held: nodes are created
+ * (blockdev_create()) before devices, for -blockdev, or while the VM runs,
+ * for QMP's blockdev-add; they are forgotten after the devices are gone
+ * (blockdev_close_all()).  A raw node is not made over a protocol node a
+ * device already uses.
  */
 #ifndef BLOCK_BLOCKDEV_H
 #define BLOCK_BLOCKDEV_H
@@ -26,7 +28,7 @@
 #include "block/block-backend.h"
 #include "qemu/option.h"
 
-/* One -blockdev: its options, from key=value or JSON. */
+/* One -blockdev or blockdev-add: its options, from key=value or JSON. */
 bool blockdev_create(QemuOpts *opts, GError **errp);
 /* Is there a node of that name? */
 bool blockdev_node_exists(const char *node_name);

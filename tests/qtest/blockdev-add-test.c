@@ -1,0 +1,209 @@
+/*
+ * blockdev-add: -blockdev's nodes made over QMP while the VM runs.  A file
+ * node and a raw node over it (as libvirt asks for them), a null-co node and
+ * a read-only file node appear in query-named-block-nodes as they were
+ * asked for and work (block_resize through the raw node changes the image,
+ * and the read-only one refuses); each refusal is QEMU's one line and
+ * leaves no node behind.
+ */
+#include <string.h>
+#include <sys/stat.h>
+
+#include "libqtest.h"
+#include "libqos/blk-image.h"
+
+#define IMAGE_SIZE      (1ULL << 20)
+
+static JsonArray *named_nodes(QTestState *qts, JsonObject **reply)
+{
+    *reply = qtest_qmp(qts, "{'execute':'query-named-block-nodes'}");
+    return json_node_get_array(qmp_reply_return(*reply));
+}
+
+static JsonObject *find_node(JsonArray *nodes, const char *name)
+{
+    for (guint i = 0; i < json_array_get_length(nodes); i++) {
+        JsonObject *n = json_array_get_object_element(nodes, i);
+
+        if (!strcmp(json_object_get_string_member(n, "node-name"), name)) {
+            return n;
+        }
+    }
+    return NULL;
+}
+
+static void assert_ok(JsonObject *reply)
+{
+    JsonNode *ret = qmp_reply_return(reply);
+
+    g_assert_true(JSON_NODE_HOLDS_OBJECT(ret));
+    g_assert_cmpuint(json_object_get_size(json_node_get_object(ret)), ==, 0);
+}
+
+static void assert_generic_error(JsonObject *reply, const char *desc)
+{
+    g_assert_cmpstr(qmp_reply_error_class(reply), ==, "GenericError");
+    g_assert_cmpstr(qmp_reply_error_desc(reply), ==, desc);
+}
+
+static uint64_t image_size(BlkImage *img)
+{
+    struct stat st;
+
+    g_assert_cmpint(fstat(img->fd, &st), ==, 0);
+    return st.st_size;
+}
+
+/* libvirt's pair of nodes, added while the VM runs, then used. */
+static void test_file_and_raw(void)
+{
+    BlkImage *img = blk_image_new(IMAGE_SIZE);
+    g_autoptr(QTestState) qts = qtest_init("");
+    g_autoptr(JsonObject) r1 = NULL, r2 = NULL, r3 = NULL, nodes_reply = NULL;
+    JsonArray *nodes;
+    JsonObject *file, *raw, *cache;
+
+    r1 = qtest_qmp(qts, "{'execute':'blockdev-add','arguments':"
+                   "{'driver':'file','filename':'%s','aio':'io_uring',"
+                   "'node-name':'libvirt-1-storage',"
+                   "'cache':{'direct':true,'no-flush':false},"
+                   "'auto-read-only':true,'discard':'unmap'}}", img->path);
+    assert_ok(r1);
+    r2 = qtest_qmp(qts, "{'execute':'blockdev-add','arguments':"
+                   "{'node-name':'libvirt-1-format','read-only':false,"
+                   "'cache':{'direct':true,'no-flush':false},"
+                   "'driver':'raw','file':'libvirt-1-storage'}}");
+    assert_ok(r2);
+
+    nodes = named_nodes(qts, &nodes_reply);
+    g_assert_cmpuint(json_array_get_length(nodes), ==, 2);
+    file = find_node(nodes, "libvirt-1-storage");
+    raw = find_node(nodes, "libvirt-1-format");
+    g_assert_nonnull(file);
+    g_assert_nonnull(raw);
+    g_assert_cmpstr(json_object_get_string_member(file, "drv"), ==, "file");
+    g_assert_cmpstr(json_object_get_string_member(raw, "drv"), ==, "raw");
+    g_assert_cmpstr(json_object_get_string_member(file, "file"), ==,
+                    img->path);
+    cache = json_object_get_object_member(file, "cache");
+    g_assert_true(json_object_get_boolean_member(cache, "direct"));
+    g_assert_false(json_object_get_boolean_member(cache, "no-flush"));
+    g_assert_false(json_object_get_boolean_member(raw, "ro"));
+    g_assert_cmpint(json_object_get_int_member(
+        json_object_get_object_member(raw, "image"), "virtual-size"), ==,
+        IMAGE_SIZE);
+
+    /* The nodes work: the image grows through the raw node. */
+    r3 = qtest_qmp(qts, "{'execute':'block_resize','arguments':"
+                   "{'node-name':'libvirt-1-format','size':%llu}}",
+                   2 * IMAGE_SIZE);
+    assert_ok(r3);
+    g_assert_cmpuint(image_size(img), ==, 2 * IMAGE_SIZE);
+    qtest_quit(g_steal_pointer(&qts));
+    blk_image_free(img);
+}
+
+/* A null-co node, with the size it was given; a read-only file node. */
+static void test_null_co_and_read_only(void)
+{
+    BlkImage *img = blk_image_new(IMAGE_SIZE);
+    g_autoptr(QTestState) qts = qtest_init("");
+    g_autoptr(JsonObject) r1 = NULL, r2 = NULL, r3 = NULL, nodes_reply = NULL;
+    JsonArray *nodes;
+    JsonObject *n;
+
+    r1 = qtest_qmp(qts, "{'execute':'blockdev-add','arguments':"
+                   "{'driver':'null-co','node-name':'n0','size':%llu,"
+                   "'read-zeroes':true}}", 3 * IMAGE_SIZE);
+    assert_ok(r1);
+    r2 = qtest_qmp(qts, "{'execute':'blockdev-add','arguments':"
+                   "{'driver':'file','filename':'%s','node-name':'f0',"
+                   "'aio':'threads','read-only':true,'locking':'off'}}",
+                   img->path);
+    assert_ok(r2);
+    nodes = named_nodes(qts, &nodes_reply);
+    g_assert_cmpuint(json_array_get_length(nodes), ==, 2);
+    n = find_node(nodes, "n0");
+    g_assert_cmpstr(json_object_get_string_member(n, "drv"), ==, "null-co");
+    g_assert_cmpstr(json_object_get_string_member(n, "file"), ==,
+                    "null-co://");
+    g_assert_cmpint(json_object_get_int_member(
+        json_object_get_object_member(n, "image"), "virtual-size"), ==,
+        3 * IMAGE_SIZE);
+    g_assert_true(json_object_get_boolean_member(find_node(nodes, "f0"),
+                                                 "ro"));
+    r3 = qtest_qmp(qts, "{'execute':'block_resize','arguments':"
+                   "{'node-name':'f0','size':%llu}}", 2 * IMAGE_SIZE);
+    assert_generic_error(r3, "Image is read-only");
+    g_assert_cmpuint(image_size(img), ==, IMAGE_SIZE);
+    qtest_quit(g_steal_pointer(&qts));
+    blk_image_free(img);
+}
+
+/* Refusals: QEMU's words, and no node made. */
+static void test_errors(void)
+{
+    BlkImage *img = blk_image_new(IMAGE_SIZE);
+    g_autoptr(QTestState) qts = NULL;
+    g_autoptr(JsonObject) nodes_reply = NULL;
+    JsonArray *nodes;
+    const struct {
+        const char *args, *desc;
+    } cases[] = {
+        /* a node of that name exists */
+        { "{'driver':'null-co','node-name':'f0'}",
+          "Duplicate nodes with node-name='f0'" },
+        { "{'driver':'file','filename':'%s','node-name':'f0'}",
+          "Duplicate nodes with node-name='f0'" },
+        /* a -drive of that name exists */
+        { "{'driver':'null-co','node-name':'d0'}",
+          "node-name=d0 is conflicting with a device id" },
+        { "{'driver':'file','filename':'%s','node-name':'f1',"
+          "'aio':'posix'}",
+          "Parameter 'aio' does not accept value 'posix'" },
+        { "{'driver':'file','filename':'/nonexistent','node-name':'f1'}",
+          "Could not open '/nonexistent': No such file or directory" },
+        { "{'driver':'null-co'}",
+          "'node-name' must be specified for the root node" },
+        { "{'driver':'null-co','node-name':'1a'}",
+          "Invalid node-name: '1a'" },
+        { "{'driver':'raw','node-name':'r1','file':'zz'}",
+          "Cannot find device='zz' nor node-name='zz'" },
+        /* f0 already has a raw node over it */
+        { "{'driver':'raw','node-name':'r1','file':'f0'}",
+          "Node 'f0' is already the file of node 'r0'" },
+        /* the device uses n0 */
+        { "{'driver':'raw','node-name':'r1','file':'n0'}",
+          "Node 'n0' is in use" },
+    };
+
+    qts = qtest_initf("-blockdev driver=file,filename=%s,node-name=f0 "
+                      "-blockdev driver=raw,file=f0,node-name=r0 "
+                      "-drive file=null-co://,if=none,id=d0,format=raw "
+                      "-blockdev driver=null-co,node-name=n0 "
+                      "-device virtio-blk-pci,drive=n0", img->path);
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *args = g_strdup_printf(cases[i].args, img->path);
+        g_autoptr(JsonObject) r = qtest_qmp(qts,
+            "{'execute':'blockdev-add','arguments':%s}", args);
+
+        assert_generic_error(r, cases[i].desc);
+    }
+    nodes = named_nodes(qts, &nodes_reply);
+    g_assert_cmpuint(json_array_get_length(nodes), ==, 3);
+    g_assert_nonnull(find_node(nodes, "f0"));
+    g_assert_nonnull(find_node(nodes, "r0"));
+    g_assert_nonnull(find_node(nodes, "n0"));
+    qtest_quit(g_steal_pointer(&qts));
+    blk_image_free(img);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/blockdev-add/file-and-raw", test_file_and_raw);
+    g_test_add_func("/blockdev-add/null-co-and-read-only",
+                    test_null_co_and_read_only);
+    g_test_add_func("/blockdev-add/errors", test_errors);
+    return g_test_run();
+}
