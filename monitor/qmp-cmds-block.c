@@ -254,11 +254,19 @@ static JsonNode *blockdev_add(JsonObject *args, GError **errp)
     return opts && blockdev_create(opts, errp) ? qmp_return_empty() : NULL;
 }
 
+/* Forget a node no device and no other node uses. */
+static JsonNode *blockdev_del(JsonObject *args, GError **errp)
+{
+    return blockdev_delete(qmp_arg_str(args, "node-name"), errp)
+        ? qmp_return_empty() : NULL;
+}
+
 static const QmpCommand block_commands[] = {
     { "query-block", query_block },
     { "query-blockstats", query_blockstats },
     { "query-named-block-nodes", query_named_block_nodes },
     { "block_resize", block_resize },
     { "blockdev-add", blockdev_add },
+    { "blockdev-del", blockdev_del },
 };
 QMP_COMMANDS_REGISTER(block_commands)

@@ -19,8 +19,9 @@
  * All of it runs in the main thread with the BQL held: nodes are created
  * (blockdev_create()) before devices, for -blockdev, or while the VM runs,
  * for QMP's blockdev-add; they are forgotten after the devices are gone
- * (blockdev_close_all()).  A raw node is not made over a protocol node a
- * device already uses.
+ * (blockdev_close_all()), or before, one by one, by blockdev-del
+ * (blockdev_delete()).  A raw node is not made over a protocol node a
+ * device already uses, and nothing a device uses is deleted.
  */
 #ifndef BLOCK_BLOCKDEV_H
 #define BLOCK_BLOCKDEV_H
@@ -30,6 +31,12 @@
 
 /* One -blockdev or blockdev-add: its options, from key=value or JSON. */
 bool blockdev_create(QemuOpts *opts, GError **errp);
+/*
+ * blockdev-del: forget a node no device uses and no raw node is over.  A
+ * raw node's file node is again what its own options made it; a protocol
+ * node's back-end is closed (its image unlocked).
+ */
+bool blockdev_delete(const char *node_name, GError **errp);
 /* Is there a node of that name? */
 bool blockdev_node_exists(const char *node_name);
 /* The back-end a device with drive=node_name uses, or NULL. */

@@ -1,11 +1,17 @@
 /*
- * blockdev-add: -blockdev's nodes made over QMP while the VM runs.  A file
- * node and a raw node over it (as libvirt asks for them), a null-co node and
- * a read-only file node appear in query-named-block-nodes as they were
- * asked for and work (block_resize through the raw node changes the image,
- * and the read-only one refuses); each refusal is QEMU's one line and
- * leaves no node behind.
+ * -blockdev's nodes over QMP while the VM runs.
+ *
+ * blockdev-add: a file node and a raw node over it (as libvirt asks for
+ * them), a null-co node and a read-only file node appear in
+ * query-named-block-nodes as they were asked for and work (block_resize
+ * through the raw node changes the image, and the read-only one refuses);
+ * each refusal is QEMU's one line and leaves no node behind.
+ *
+ * blockdev-del: an unused node goes, with its image's lock, and its file
+ * node is again what it was without it; a node a device or another node
+ * uses stays, with QEMU's words.
  */
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -140,6 +146,105 @@ static void test_null_co_and_read_only(void)
     blk_image_free(img);
 }
 
+/* Does any process hold a lock on the image (OFD locks: ours count too)? */
+static bool image_locked(BlkImage *img)
+{
+    struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+
+    g_assert_cmpint(fcntl(img->fd, F_OFD_GETLK, &fl), ==, 0);
+    return fl.l_type != F_UNLCK;
+}
+
+static void blockdev_del_ok(QTestState *qts, const char *node)
+{
+    g_autoptr(JsonObject) r = qtest_qmp(qts, "{'execute':'blockdev-del',"
+                                        "'arguments':{'node-name':'%s'}}",
+                                        node);
+    assert_ok(r);
+}
+
+/*
+ * Unused nodes go: a read-only raw node leaves its file node writable
+ * again, and the file node's image is closed and unlocked, its name free.
+ */
+static void test_del(void)
+{
+    BlkImage *img = blk_image_new(IMAGE_SIZE);
+    g_autoptr(QTestState) qts = qtest_initf(
+        "-blockdev driver=file,filename=%s,node-name=f0 "
+        "-blockdev driver=raw,file=f0,node-name=r0,read-only=on,"
+        "cache.no-flush=on", img->path);
+    g_autoptr(JsonObject) n1 = NULL, n2 = NULL, n3 = NULL, r = NULL;
+    JsonArray *nodes;
+    JsonObject *f0;
+
+    blockdev_del_ok(qts, "r0");
+    nodes = named_nodes(qts, &n1);
+    g_assert_cmpuint(json_array_get_length(nodes), ==, 1);
+    f0 = find_node(nodes, "f0");
+    g_assert_false(json_object_get_boolean_member(f0, "ro"));
+    g_assert_false(json_object_get_boolean_member(
+        json_object_get_object_member(f0, "cache"), "no-flush"));
+    /* A writable raw node over it is no longer "Block node is read-only". */
+    r = qtest_qmp(qts, "{'execute':'blockdev-add','arguments':"
+                  "{'driver':'raw','file':'f0','node-name':'r1'}}");
+    assert_ok(r);
+    g_clear_pointer(&r, json_object_unref);
+    blockdev_del_ok(qts, "r1");
+
+    g_assert_true(image_locked(img));
+    blockdev_del_ok(qts, "f0");
+    g_assert_false(image_locked(img));
+    nodes = named_nodes(qts, &n2);
+    g_assert_cmpuint(json_array_get_length(nodes), ==, 0);
+
+    /* The name can be used again. */
+    r = qtest_qmp(qts, "{'execute':'blockdev-add','arguments':"
+                  "{'driver':'null-co','node-name':'f0'}}");
+    assert_ok(r);
+    nodes = named_nodes(qts, &n3);
+    g_assert_cmpstr(json_object_get_string_member(find_node(nodes, "f0"),
+                                                  "drv"), ==, "null-co");
+    qtest_quit(g_steal_pointer(&qts));
+    blk_image_free(img);
+}
+
+/* Nodes in use stay, with QEMU 7.2's words for each case. */
+static void test_del_in_use(void)
+{
+    BlkImage *img = blk_image_new(IMAGE_SIZE);
+    g_autoptr(QTestState) qts = qtest_initf(
+        "-blockdev driver=file,filename=%s,node-name=f0 "
+        "-blockdev driver=raw,file=f0,node-name=r0 "
+        "-device virtio-blk-pci,drive=r0,id=vd0 "
+        "-blockdev driver=null-co,node-name=n0 "
+        "-device virtio-blk-pci,drive=n0,id=vd1 "
+        "-drive file=null-co://,if=none,id=d0,format=raw", img->path);
+    g_autoptr(JsonObject) nodes_reply = NULL;
+    static const struct {
+        const char *node, *desc;
+    } cases[] = {
+        { "r0", "Node r0 is in use" },
+        { "n0", "Node n0 is in use" },
+        { "f0", "Block device f0 is in use" },
+        { "zz", "Failed to find node with node-name='zz'" },
+        { "d0", "Failed to find node with node-name='d0'" },
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(JsonObject) r = qtest_qmp(qts,
+            "{'execute':'blockdev-del','arguments':{'node-name':'%s'}}",
+            cases[i].node);
+
+        assert_generic_error(r, cases[i].desc);
+    }
+    g_assert_cmpuint(json_array_get_length(named_nodes(qts, &nodes_reply)),
+                     ==, 3);
+    g_assert_true(image_locked(img));
+    qtest_quit(g_steal_pointer(&qts));
+    blk_image_free(img);
+}
+
 /* Refusals: QEMU's words, and no node made. */
 static void test_errors(void)
 {
@@ -174,7 +279,7 @@ static void test_errors(void)
           "Node 'f0' is already the file of node 'r0'" },
         /* the device uses n0 */
         { "{'driver':'raw','node-name':'r1','file':'n0'}",
-          "Node 'n0' is in use" },
+          "Node n0 is in use" },
     };
 
     qts = qtest_initf("-blockdev driver=file,filename=%s,node-name=f0 "
@@ -205,5 +310,7 @@ int main(int argc, char **argv)
     g_test_add_func("/blockdev-add/null-co-and-read-only",
                     test_null_co_and_read_only);
     g_test_add_func("/blockdev-add/errors", test_errors);
+    g_test_add_func("/blockdev-del/unused", test_del);
+    g_test_add_func("/blockdev-del/in-use", test_del_in_use);
     return g_test_run();
 }
