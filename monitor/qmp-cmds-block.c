@@ -195,17 +195,31 @@ static JsonObject *uring_stats(DeviceState *dev)
     }
 }
 
+/*
+ * As QEMU: a -drive by its id; a -blockdev disk, only while a device uses
+ * it, by an empty "device" and its top node's name.
+ */
 static JsonNode *query_blockstats(JsonObject *args, GError **errp)
 {
     JsonArray *list = json_array_new();
 
     for (BlockBackend *blk = blk_next(NULL); blk; blk = blk_next(blk)) {
-        JsonObject *b = json_object_new();
         DeviceState *dev = blk_get_attached_dev(blk);
-        JsonObject *u = uring_stats(dev);
-        g_autofree char *qdev = qdev_path(dev);
+        const char *node_name = blockdev_top_node_name(blk);
+        g_autofree char *qdev = NULL;
+        JsonObject *b, *u;
 
-        json_object_set_string_member(b, "device", blk_name(blk));
+        if (node_name && !dev) {
+            continue;
+        }
+        b = json_object_new();
+        u = uring_stats(dev);
+        qdev = qdev_path(dev);
+        json_object_set_string_member(b, "device",
+                                      node_name ? "" : blk_name(blk));
+        if (node_name) {
+            json_object_set_string_member(b, "node-name", node_name);
+        }
         if (qdev) {
             json_object_set_string_member(b, "qdev", qdev);
         }

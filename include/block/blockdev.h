@@ -41,6 +41,11 @@ bool blockdev_delete(const char *node_name, GError **errp);
 bool blockdev_node_exists(const char *node_name);
 /* The back-end a device with drive=node_name uses, or NULL. */
 BlockBackend *blockdev_backend(const char *node_name);
+/*
+ * The name of the node on top of blk, which a device with drive=NAME uses:
+ * the raw node over blk's protocol node, or that node; NULL for a -drive.
+ */
+const char *blockdev_top_node_name(BlockBackend *blk);
 /* Call fn for every node, in the order they were made. */
 void blockdev_foreach(void (*fn)(const char *node_name, const char *driver,
                                  BlockBackend *blk, void *opaque),

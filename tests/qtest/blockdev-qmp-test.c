@@ -10,6 +10,8 @@
  * blockdev-del: an unused node goes, with its image's lock, and its file
  * node is again what it was without it; a node a device or another node
  * uses stays, with QEMU's words.
+ *
+ * query-blockstats names a -blockdev disk as QEMU does.
  */
 #include <fcntl.h>
 #include <string.h>
@@ -245,6 +247,59 @@ static void test_del_in_use(void)
     blk_image_free(img);
 }
 
+static JsonObject *stats_entry(JsonArray *list, const char *key,
+                               const char *value)
+{
+    for (guint i = 0; i < json_array_get_length(list); i++) {
+        JsonObject *b = json_array_get_object_element(list, i);
+
+        if (json_object_has_member(b, key) &&
+            !strcmp(json_object_get_string_member(b, key), value)) {
+            return b;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * As QEMU: a device's -blockdev disk by its top node's name and the
+ * device, with an empty "device"; a -drive by its id; no entry for nodes
+ * no device uses.
+ */
+static void test_blockstats(void)
+{
+    BlkImage *img = blk_image_new(IMAGE_SIZE);
+    g_autoptr(QTestState) qts = qtest_initf(
+        "-blockdev driver=file,filename=%s,node-name=f0 "
+        "-blockdev driver=raw,file=f0,node-name=r0 "
+        "-device virtio-blk-pci,drive=r0,id=vd0 "
+        "-blockdev driver=null-co,node-name=n0 "
+        "-device virtio-blk-pci,drive=n0 "
+        "-blockdev driver=null-co,node-name=n1 "
+        "-drive file=null-co://,if=none,id=d0,format=raw", img->path);
+    g_autoptr(JsonObject) reply = qtest_qmp(qts,
+        "{'execute':'query-blockstats'}");
+    JsonArray *list = json_node_get_array(qmp_reply_return(reply));
+    JsonObject *b;
+
+    g_assert_cmpuint(json_array_get_length(list), ==, 3);
+    b = stats_entry(list, "node-name", "r0");
+    g_assert_nonnull(b);
+    g_assert_cmpstr(json_object_get_string_member(b, "device"), ==, "");
+    g_assert_cmpstr(json_object_get_string_member(b, "qdev"), ==,
+                    "/machine/peripheral/vd0/virtio-backend");
+    b = stats_entry(list, "node-name", "n0");
+    g_assert_nonnull(b);
+    g_assert_cmpstr(json_object_get_string_member(b, "device"), ==, "");
+    b = stats_entry(list, "device", "d0");
+    g_assert_nonnull(b);
+    g_assert_false(json_object_has_member(b, "node-name"));
+    g_assert_null(stats_entry(list, "node-name", "f0"));
+    g_assert_null(stats_entry(list, "node-name", "n1"));
+    qtest_quit(g_steal_pointer(&qts));
+    blk_image_free(img);
+}
+
 /* Refusals: QEMU's words, and no node made. */
 static void test_errors(void)
 {
@@ -312,5 +367,6 @@ int main(int argc, char **argv)
     g_test_add_func("/blockdev-add/errors", test_errors);
     g_test_add_func("/blockdev-del/unused", test_del);
     g_test_add_func("/blockdev-del/in-use", test_del_in_use);
+    g_test_add_func("/blockdev/query-blockstats", test_blockstats);
     return g_test_run();
 }
