@@ -335,13 +335,18 @@ bool blockdev_delete(const char *node_name, GError **errp)
     return true;
 }
 
-const char *blockdev_top_node_name(BlockBackend *blk)
+const char *blockdev_top_node_name(BlockBackend *blk, const char **driver)
 {
     for (guint i = 0; nodes && i < nodes->len; i++) {
         BlockNode *n = g_ptr_array_index(nodes, i);
 
         if (n->blk == blk && !n->file) {
-            return n->parent ? n->parent->name : n->name;
+            BlockNode *top = n->parent ? n->parent : n;
+
+            if (driver) {
+                *driver = top->driver;
+            }
+            return top->name;
         }
     }
     return NULL;

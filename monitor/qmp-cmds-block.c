@@ -72,15 +72,28 @@ static char *qdev_path(DeviceState *dev)
     return g_strdup_printf("/machine/peripheral/%s/virtio-backend", dev->id);
 }
 
+/*
+ * As QEMU: a -drive by its id; a -blockdev disk, only while a device uses
+ * it, by an empty "device" and its top node.
+ */
 static JsonNode *query_block(JsonObject *args, GError **errp)
 {
     JsonArray *list = json_array_new();
 
     for (BlockBackend *blk = blk_next(NULL); blk; blk = blk_next(blk)) {
-        JsonObject *b = json_object_new();
-        g_autofree char *qdev = qdev_path(blk_get_attached_dev(blk));
+        DeviceState *dev = blk_get_attached_dev(blk);
+        const char *driver = "raw";
+        const char *node_name = blockdev_top_node_name(blk, &driver);
+        g_autofree char *qdev = NULL;
+        JsonObject *b;
 
-        json_object_set_string_member(b, "device", blk_name(blk));
+        if (node_name && !dev) {
+            continue;
+        }
+        b = json_object_new();
+        qdev = qdev_path(dev);
+        json_object_set_string_member(b, "device",
+                                      node_name ? "" : blk_name(blk));
         if (qdev) {
             json_object_set_string_member(b, "qdev", qdev);
         }
@@ -88,7 +101,7 @@ static JsonNode *query_block(JsonObject *args, GError **errp)
         json_object_set_boolean_member(b, "removable", false);
         json_object_set_boolean_member(b, "locked", false);
         json_object_set_object_member(b, "inserted",
-                                      node_info(blk, NULL, "raw"));
+                                      node_info(blk, node_name, driver));
         json_array_add_object_element(list, b);
     }
     return qmp_return_array(list);
@@ -195,17 +208,33 @@ static JsonObject *uring_stats(DeviceState *dev)
     }
 }
 
+static void add_node_stats(const char *node_name, const char *driver,
+                           BlockBackend *blk, void *opaque)
+{
+    JsonObject *b = json_object_new();
+
+    json_object_set_string_member(b, "node-name", node_name);
+    json_object_set_object_member(b, "stats", device_stats(blk));
+    json_array_add_object_element(opaque, b);
+}
+
 /*
  * As QEMU: a -drive by its id; a -blockdev disk, only while a device uses
- * it, by an empty "device" and its top node's name.
+ * it, by an empty "device" and its top node's name.  With query-nodes,
+ * every -blockdev node by its name alone (a raw node and its file node
+ * share one back-end, and its counts).
  */
 static JsonNode *query_blockstats(JsonObject *args, GError **errp)
 {
     JsonArray *list = json_array_new();
 
+    if (qmp_arg_bool(args, "query-nodes", false)) {
+        blockdev_foreach(add_node_stats, list);
+        return qmp_return_array(list);
+    }
     for (BlockBackend *blk = blk_next(NULL); blk; blk = blk_next(blk)) {
         DeviceState *dev = blk_get_attached_dev(blk);
-        const char *node_name = blockdev_top_node_name(blk);
+        const char *node_name = blockdev_top_node_name(blk, NULL);
         g_autofree char *qdev = NULL;
         JsonObject *b, *u;
 

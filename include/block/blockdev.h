@@ -44,8 +44,9 @@ BlockBackend *blockdev_backend(const char *node_name);
 /*
  * The name of the node on top of blk, which a device with drive=NAME uses:
  * the raw node over blk's protocol node, or that node; NULL for a -drive.
+ * *driver (if driver is not NULL) is set to that node's driver.
  */
-const char *blockdev_top_node_name(BlockBackend *blk);
+const char *blockdev_top_node_name(BlockBackend *blk, const char **driver);
 /* Call fn for every node, in the order they were made. */
 void blockdev_foreach(void (*fn)(const char *node_name, const char *driver,
                                  BlockBackend *blk, void *opaque),

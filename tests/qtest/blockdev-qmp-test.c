@@ -11,7 +11,7 @@
  * node is again what it was without it; a node a device or another node
  * uses stays, with QEMU's words.
  *
- * query-blockstats names a -blockdev disk as QEMU does.
+ * query-blockstats and query-block name a -blockdev disk as QEMU does.
  */
 #include <fcntl.h>
 #include <string.h>
@@ -262,14 +262,12 @@ static JsonObject *stats_entry(JsonArray *list, const char *key,
 }
 
 /*
- * As QEMU: a device's -blockdev disk by its top node's name and the
- * device, with an empty "device"; a -drive by its id; no entry for nodes
- * no device uses.
+ * Two -blockdev disks (raw over file with a device id, null-co without),
+ * an unused node and a -drive no device uses.
  */
-static void test_blockstats(void)
+static QTestState *start_disks(BlkImage *img)
 {
-    BlkImage *img = blk_image_new(IMAGE_SIZE);
-    g_autoptr(QTestState) qts = qtest_initf(
+    return qtest_initf(
         "-blockdev driver=file,filename=%s,node-name=f0 "
         "-blockdev driver=raw,file=f0,node-name=r0 "
         "-device virtio-blk-pci,drive=r0,id=vd0 "
@@ -277,9 +275,24 @@ static void test_blockstats(void)
         "-device virtio-blk-pci,drive=n0 "
         "-blockdev driver=null-co,node-name=n1 "
         "-drive file=null-co://,if=none,id=d0,format=raw", img->path);
+}
+
+/*
+ * As QEMU: a device's -blockdev disk by its top node's name and the
+ * device, with an empty "device"; a -drive by its id; no entry for nodes
+ * no device uses.  With query-nodes, every node by its name alone.
+ */
+static void test_blockstats(void)
+{
+    BlkImage *img = blk_image_new(IMAGE_SIZE);
+    g_autoptr(QTestState) qts = start_disks(img);
     g_autoptr(JsonObject) reply = qtest_qmp(qts,
         "{'execute':'query-blockstats'}");
+    g_autoptr(JsonObject) nodes_reply = qtest_qmp(qts,
+        "{'execute':'query-blockstats','arguments':{'query-nodes':true}}");
     JsonArray *list = json_node_get_array(qmp_reply_return(reply));
+    JsonArray *nodes = json_node_get_array(qmp_reply_return(nodes_reply));
+    static const char *const node_names[] = { "f0", "r0", "n0", "n1" };
     JsonObject *b;
 
     g_assert_cmpuint(json_array_get_length(list), ==, 3);
@@ -296,6 +309,52 @@ static void test_blockstats(void)
     g_assert_false(json_object_has_member(b, "node-name"));
     g_assert_null(stats_entry(list, "node-name", "f0"));
     g_assert_null(stats_entry(list, "node-name", "n1"));
+
+    g_assert_cmpuint(json_array_get_length(nodes), ==,
+                     G_N_ELEMENTS(node_names));
+    for (size_t i = 0; i < G_N_ELEMENTS(node_names); i++) {
+        b = json_array_get_object_element(nodes, i);
+        g_assert_cmpstr(json_object_get_string_member(b, "node-name"), ==,
+                        node_names[i]);
+        g_assert_false(json_object_has_member(b, "device"));
+        g_assert_false(json_object_has_member(b, "qdev"));
+        g_assert_true(json_object_has_member(b, "stats"));
+    }
+    qtest_quit(g_steal_pointer(&qts));
+    blk_image_free(img);
+}
+
+/* query-block names the disks as query-blockstats does, as QEMU. */
+static void test_query_block(void)
+{
+    BlkImage *img = blk_image_new(IMAGE_SIZE);
+    g_autoptr(QTestState) qts = start_disks(img);
+    g_autoptr(JsonObject) reply = qtest_qmp(qts, "{'execute':'query-block'}");
+    JsonArray *list = json_node_get_array(qmp_reply_return(reply));
+    JsonObject *b, *ins;
+
+    g_assert_cmpuint(json_array_get_length(list), ==, 3);
+    b = json_array_get_object_element(list, 0);
+    g_assert_cmpstr(json_object_get_string_member(b, "device"), ==, "");
+    g_assert_cmpstr(json_object_get_string_member(b, "qdev"), ==,
+                    "/machine/peripheral/vd0/virtio-backend");
+    ins = json_object_get_object_member(b, "inserted");
+    g_assert_cmpstr(json_object_get_string_member(ins, "node-name"), ==,
+                    "r0");
+    g_assert_cmpstr(json_object_get_string_member(ins, "drv"), ==, "raw");
+    g_assert_cmpstr(json_object_get_string_member(ins, "file"), ==,
+                    img->path);
+    b = json_array_get_object_element(list, 1);
+    g_assert_cmpstr(json_object_get_string_member(b, "device"), ==, "");
+    ins = json_object_get_object_member(b, "inserted");
+    g_assert_cmpstr(json_object_get_string_member(ins, "node-name"), ==,
+                    "n0");
+    g_assert_cmpstr(json_object_get_string_member(ins, "drv"), ==,
+                    "null-co");
+    b = json_array_get_object_element(list, 2);
+    g_assert_cmpstr(json_object_get_string_member(b, "device"), ==, "d0");
+    g_assert_false(json_object_has_member(
+        json_object_get_object_member(b, "inserted"), "node-name"));
     qtest_quit(g_steal_pointer(&qts));
     blk_image_free(img);
 }
@@ -368,5 +427,6 @@ int main(int argc, char **argv)
     g_test_add_func("/blockdev-del/unused", test_del);
     g_test_add_func("/blockdev-del/in-use", test_del_in_use);
     g_test_add_func("/blockdev/query-blockstats", test_blockstats);
+    g_test_add_func("/blockdev/query-block", test_query_block);
     return g_test_run();
 }
