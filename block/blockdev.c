@@ -1,5 +1,6 @@
 /*
- * -blockdev: file, null-co and raw nodes (include/block/blockdev.h).
+ * -blockdev, and QMP's blockdev-add and blockdev-del: file, null-co and raw
+ * nodes (include/block/blockdev.h).
  *
  * Every option is read and checked before anything is opened, and errors
  * are QEMU's words for the same mistake.
