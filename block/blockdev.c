@@ -21,6 +21,7 @@ typedef struct BlockNode {
     BlockBackend *blk;          /* a protocol node's own; a raw node's file's */
     struct BlockNode *parent;   /* protocol nodes: the raw node over it */
     struct BlockNode *file;     /* raw nodes: the protocol node below */
+    bool read_only;             /* this node's, whatever is over it */
     /* Protocol nodes: their own options, for when the raw node goes. */
     bool no_flush, discard;
 } BlockNode;
@@ -134,6 +135,7 @@ static BlockNode *node_add(const char *name, const char *driver,
     n->name = g_strdup(name);
     n->driver = driver;
     n->blk = blk;
+    n->read_only = blk_is_read_only(blk);
     n->no_flush = blk_get_no_flush(blk);
     n->discard = blk_discard_enabled(blk);
     if (!nodes) {
@@ -363,6 +365,13 @@ BlockBackend *blockdev_backend(const char *node_name)
     BlockNode *n = node_find(node_name);
 
     return n ? n->blk : NULL;
+}
+
+bool blockdev_node_is_read_only(const char *node_name)
+{
+    BlockNode *n = node_find(node_name);
+
+    return n && n->read_only;
 }
 
 void blockdev_foreach(void (*fn)(const char *node_name, const char *driver,

@@ -271,6 +271,11 @@ static JsonNode *block_resize(JsonObject *args, GError **errp)
     /* A node name is a -blockdev node's (file, raw or null-co). */
     if (!blk && node) {
         blk = blockdev_backend(node);
+        /* blk_resize() sees the file node's read-only, not a raw node's */
+        if (blk && blockdev_node_is_read_only(node)) {
+            error_setg(errp, "Image is read-only");
+            return NULL;
+        }
     }
     if (!blk) {
         /* QEMU 7.2's words and class (a GenericError) */

@@ -42,6 +42,11 @@ bool blockdev_node_exists(const char *node_name);
 /* The back-end a device with drive=node_name uses, or NULL. */
 BlockBackend *blockdev_backend(const char *node_name);
 /*
+ * Is the node itself read-only?  A raw node with read-only=on is, though
+ * the writable file node below it, sharing its back-end, is not.
+ */
+bool blockdev_node_is_read_only(const char *node_name);
+/*
  * The name of the node on top of blk, which a device with drive=NAME uses:
  * the raw node over blk's protocol node, or that node; NULL for a -drive.
  * *driver (if driver is not NULL) is set to that node's driver.

@@ -11,7 +11,8 @@
  * node is again what it was without it; a node a device or another node
  * uses stays, with QEMU's words.
  *
- * query-blockstats and query-block name a -blockdev disk as QEMU does.
+ * query-blockstats and query-block name a -blockdev disk as QEMU does, and
+ * block_resize refuses a read-only raw node as QEMU does.
  */
 #include <fcntl.h>
 #include <string.h>
@@ -359,6 +360,30 @@ static void test_query_block(void)
     blk_image_free(img);
 }
 
+/*
+ * block_resize goes by the node it names, as in QEMU: not through a
+ * read-only raw node, but through the writable file node below it.
+ */
+static void test_resize_read_only_raw(void)
+{
+    BlkImage *img = blk_image_new(IMAGE_SIZE);
+    g_autoptr(QTestState) qts = qtest_initf(
+        "-blockdev driver=file,filename=%s,node-name=f0 "
+        "-blockdev driver=raw,file=f0,node-name=r0,read-only=on", img->path);
+    g_autoptr(JsonObject) r1 = NULL, r2 = NULL;
+
+    r1 = qtest_qmp(qts, "{'execute':'block_resize','arguments':"
+                   "{'node-name':'r0','size':%llu}}", 2 * IMAGE_SIZE);
+    assert_generic_error(r1, "Image is read-only");
+    g_assert_cmpuint(image_size(img), ==, IMAGE_SIZE);
+    r2 = qtest_qmp(qts, "{'execute':'block_resize','arguments':"
+                   "{'node-name':'f0','size':%llu}}", 2 * IMAGE_SIZE);
+    assert_ok(r2);
+    g_assert_cmpuint(image_size(img), ==, 2 * IMAGE_SIZE);
+    qtest_quit(g_steal_pointer(&qts));
+    blk_image_free(img);
+}
+
 /* Refusals: QEMU's words, and no node made. */
 static void test_errors(void)
 {
@@ -428,5 +453,7 @@ int main(int argc, char **argv)
     g_test_add_func("/blockdev-del/in-use", test_del_in_use);
     g_test_add_func("/blockdev/query-blockstats", test_blockstats);
     g_test_add_func("/blockdev/query-block", test_query_block);
+    g_test_add_func("/blockdev/resize-read-only-raw",
+                    test_resize_read_only_raw);
     return g_test_run();
 }
