@@ -189,27 +189,39 @@ static void blk_stop(void *opaque)
 
 static void bounce_drop_waiting(BlockBackend *blk);
 
+/* Close blk, which is no longer in the registry. */
+static void blk_free(BlockBackend *blk)
+{
+    aio_run_sync(blk->ctx, blk_stop, blk);
+    if (blk->ring) {
+        uring_engine_free(blk->ring);
+    }
+    if (blk->pool) {
+        thread_pool_free(blk->pool);
+    }
+    bounce_drop_waiting(blk);
+    if (blk->bounce_pool) {
+        bounce_pool_free(blk->bounce_pool);
+    }
+    free(blk->zero_buf);
+    file_close(&blk->file);
+    block_acct_destroy(&blk->acct);
+    g_free(blk->name);
+    g_free(blk);
+}
+
+void blk_destroy(BlockBackend *blk)
+{
+    g_assert(!blk->dev);
+    g_assert(blk->in_flight == 0);
+    g_assert(g_ptr_array_remove(backends, blk));
+    blk_free(blk);
+}
+
 void blk_destroy_all(void)
 {
     for (guint i = 0; backends && i < backends->len; i++) {
-        BlockBackend *blk = g_ptr_array_index(backends, i);
-
-        aio_run_sync(blk->ctx, blk_stop, blk);
-        if (blk->ring) {
-            uring_engine_free(blk->ring);
-        }
-        if (blk->pool) {
-            thread_pool_free(blk->pool);
-        }
-        bounce_drop_waiting(blk);
-        if (blk->bounce_pool) {
-            bounce_pool_free(blk->bounce_pool);
-        }
-        free(blk->zero_buf);
-        file_close(&blk->file);
-        block_acct_destroy(&blk->acct);
-        g_free(blk->name);
-        g_free(blk);
+        blk_free(g_ptr_array_index(backends, i));
     }
     g_clear_pointer(&backends, g_ptr_array_unref);
 }
@@ -326,10 +338,10 @@ bool blk_is_read_only(BlockBackend *blk)
     return blk->read_only;
 }
 
-void blk_set_read_only(BlockBackend *blk)
+void blk_set_read_only(BlockBackend *blk, bool read_only)
 {
     g_assert(!blk->dev);
-    blk->read_only = true;
+    blk->read_only = read_only || blk->file.read_only;
 }
 
 void blk_set_no_flush(BlockBackend *blk, bool no_flush)

@@ -186,11 +186,11 @@ void block_acct_get(BlockAcct *a, BlockAcctStats *out);
 BlockBackend *blk_new_null(const char *name, uint64_t size, bool read_only,
                            bool read_zeroes);
 /*
- * What a format node over the back-end changes (blockdev.c), before any
- * device uses it: read-only (one way only), flushes that do nothing
- * (cache.no-flush), and whether discards reach the image.
+ * What a format node over the back-end changes (blockdev.c), while no
+ * device uses it: read-only (false: as the image was opened), flushes that
+ * do nothing (cache.no-flush), and whether discards reach the image.
  */
-void blk_set_read_only(BlockBackend *blk);
+void blk_set_read_only(BlockBackend *blk, bool read_only);
 void blk_set_no_flush(BlockBackend *blk, bool no_flush);
 void blk_set_discard(BlockBackend *blk, bool discard);
 

@@ -1,5 +1,6 @@
 /*
- * -blockdev: file, null-co and raw nodes (include/block/blockdev.h).
+ * -blockdev, and QMP's blockdev-add and blockdev-del: file, null-co and raw
+ * nodes (include/block/blockdev.h).
  *
  * Every option is read and checked before anything is opened, and errors
  * are QEMU's words for the same mistake.
@@ -19,6 +20,10 @@ typedef struct BlockNode {
     const char *driver;
     BlockBackend *blk;          /* a protocol node's own; a raw node's file's */
     struct BlockNode *parent;   /* protocol nodes: the raw node over it */
+    struct BlockNode *file;     /* raw nodes: the protocol node below */
+    bool read_only;             /* this node's, whatever is over it */
+    /* Protocol nodes: their own options, for when the raw node goes. */
+    bool no_flush, discard;
 } BlockNode;
 
 static GPtrArray *nodes;
@@ -122,17 +127,28 @@ static bool check_node_name(const char *name, GError **errp)
     return true;
 }
 
-static void node_add(const char *name, const char *driver, BlockBackend *blk)
+static BlockNode *node_add(const char *name, const char *driver,
+                           BlockBackend *blk)
 {
     BlockNode *n = g_new0(BlockNode, 1);
 
     n->name = g_strdup(name);
     n->driver = driver;
     n->blk = blk;
+    n->read_only = blk_is_read_only(blk);
+    n->no_flush = blk_get_no_flush(blk);
+    n->discard = blk_discard_enabled(blk);
     if (!nodes) {
         nodes = g_ptr_array_new();
     }
     g_ptr_array_add(nodes, n);
+    return n;
+}
+
+static void node_free(BlockNode *n)
+{
+    g_free(n->name);
+    g_free(n);
 }
 
 static bool create_file(QemuOpts *opts, const NodeOpts *o, GError **errp)
@@ -240,20 +256,25 @@ static bool create_raw(QemuOpts *opts, const NodeOpts *o, GError **errp)
                    file_name, file->parent->name);
         return false;
     }
+    /* What the raw node changes below would change under the device. */
+    if (blk_get_attached_dev(file->blk)) {
+        error_setg(errp, "Node %s is in use", file_name);
+        return false;
+    }
     if (!o->read_only && !o->auto_read_only && blk_is_read_only(file->blk)) {
         error_setg(errp, "Block node is read-only");
         return false;
     }
     if (o->read_only) {
-        blk_set_read_only(file->blk);
+        blk_set_read_only(file->blk, true);
     }
     if (o->no_flush) {
         blk_set_no_flush(file->blk, true);
     }
     /* Discards reach the image only if every node lets them through. */
     blk_set_discard(file->blk, o->discard && blk_discard_enabled(file->blk));
-    node_add(o->name, "raw", file->blk);
-    file->parent = g_ptr_array_index(nodes, nodes->len - 1);
+    file->parent = node_add(o->name, "raw", file->blk);
+    file->parent->file = file;
     return true;
 }
 
@@ -284,6 +305,56 @@ bool blockdev_create(QemuOpts *opts, GError **errp)
     return false;
 }
 
+bool blockdev_delete(const char *node_name, GError **errp)
+{
+    BlockNode *n = node_find(node_name);
+
+    /* QEMU 7.2's words, for each case. */
+    if (!n) {
+        error_setg(errp, "Failed to find node with node-name='%s'",
+                   node_name);
+        return false;
+    }
+    if (n->parent) {
+        error_setg(errp, "Block device %s is in use", node_name);
+        return false;
+    }
+    /* The device uses this node (a raw node's is the one on top). */
+    if (blk_get_attached_dev(n->blk)) {
+        error_setg(errp, "Node %s is in use", node_name);
+        return false;
+    }
+    if (n->file) {
+        /* The file node is again what its own options made it. */
+        blk_set_read_only(n->blk, false);
+        blk_set_no_flush(n->blk, n->file->no_flush);
+        blk_set_discard(n->blk, n->file->discard);
+        n->file->parent = NULL;
+    } else {
+        blk_destroy(n->blk);
+    }
+    g_ptr_array_remove(nodes, n);
+    node_free(n);
+    return true;
+}
+
+const char *blockdev_top_node_name(BlockBackend *blk, const char **driver)
+{
+    for (guint i = 0; nodes && i < nodes->len; i++) {
+        BlockNode *n = g_ptr_array_index(nodes, i);
+
+        if (n->blk == blk && !n->file) {
+            BlockNode *top = n->parent ? n->parent : n;
+
+            if (driver) {
+                *driver = top->driver;
+            }
+            return top->name;
+        }
+    }
+    return NULL;
+}
+
 bool blockdev_node_exists(const char *node_name)
 {
     return node_find(node_name) != NULL;
@@ -294,6 +365,13 @@ BlockBackend *blockdev_backend(const char *node_name)
     BlockNode *n = node_find(node_name);
 
     return n ? n->blk : NULL;
+}
+
+bool blockdev_node_is_read_only(const char *node_name)
+{
+    BlockNode *n = node_find(node_name);
+
+    return n && n->read_only;
 }
 
 void blockdev_foreach(void (*fn)(const char *node_name, const char *driver,
@@ -310,10 +388,7 @@ void blockdev_foreach(void (*fn)(const char *node_name, const char *driver,
 void blockdev_close_all(void)
 {
     for (guint i = 0; nodes && i < nodes->len; i++) {
-        BlockNode *n = g_ptr_array_index(nodes, i);
-
-        g_free(n->name);
-        g_free(n);
+        node_free(g_ptr_array_index(nodes, i));
     }
     g_clear_pointer(&nodes, g_ptr_array_unref);
 }

@@ -8,6 +8,7 @@
 #include "hw/qdev.h"
 #include "monitor/qmp.h"
 #include "qemu/error-report.h"
+#include "qemu/keyval-json.h"
 
 static const char *const throttle_limits[] = {
     "bps", "bps_rd", "bps_wr", "iops", "iops_rd", "iops_wr",
@@ -71,15 +72,28 @@ static char *qdev_path(DeviceState *dev)
     return g_strdup_printf("/machine/peripheral/%s/virtio-backend", dev->id);
 }
 
+/*
+ * As QEMU: a -drive by its id; a -blockdev disk, only while a device uses
+ * it, by an empty "device" and its top node.
+ */
 static JsonNode *query_block(JsonObject *args, GError **errp)
 {
     JsonArray *list = json_array_new();
 
     for (BlockBackend *blk = blk_next(NULL); blk; blk = blk_next(blk)) {
-        JsonObject *b = json_object_new();
-        g_autofree char *qdev = qdev_path(blk_get_attached_dev(blk));
+        DeviceState *dev = blk_get_attached_dev(blk);
+        const char *driver = "raw";
+        const char *node_name = blockdev_top_node_name(blk, &driver);
+        g_autofree char *qdev = NULL;
+        JsonObject *b;
 
-        json_object_set_string_member(b, "device", blk_name(blk));
+        if (node_name && !dev) {
+            continue;
+        }
+        b = json_object_new();
+        qdev = qdev_path(dev);
+        json_object_set_string_member(b, "device",
+                                      node_name ? "" : blk_name(blk));
         if (qdev) {
             json_object_set_string_member(b, "qdev", qdev);
         }
@@ -87,7 +101,7 @@ static JsonNode *query_block(JsonObject *args, GError **errp)
         json_object_set_boolean_member(b, "removable", false);
         json_object_set_boolean_member(b, "locked", false);
         json_object_set_object_member(b, "inserted",
-                                      node_info(blk, NULL, "raw"));
+                                      node_info(blk, node_name, driver));
         json_array_add_object_element(list, b);
     }
     return qmp_return_array(list);
@@ -194,17 +208,47 @@ static JsonObject *uring_stats(DeviceState *dev)
     }
 }
 
+static void add_node_stats(const char *node_name, const char *driver,
+                           BlockBackend *blk, void *opaque)
+{
+    JsonObject *b = json_object_new();
+
+    json_object_set_string_member(b, "node-name", node_name);
+    json_object_set_object_member(b, "stats", device_stats(blk));
+    json_array_add_object_element(opaque, b);
+}
+
+/*
+ * As QEMU: a -drive by its id; a -blockdev disk, only while a device uses
+ * it, by an empty "device" and its top node's name.  With query-nodes,
+ * every -blockdev node by its name alone (a raw node and its file node
+ * share one back-end, and its counts).
+ */
 static JsonNode *query_blockstats(JsonObject *args, GError **errp)
 {
     JsonArray *list = json_array_new();
 
+    if (qmp_arg_bool(args, "query-nodes", false)) {
+        blockdev_foreach(add_node_stats, list);
+        return qmp_return_array(list);
+    }
     for (BlockBackend *blk = blk_next(NULL); blk; blk = blk_next(blk)) {
-        JsonObject *b = json_object_new();
         DeviceState *dev = blk_get_attached_dev(blk);
-        JsonObject *u = uring_stats(dev);
-        g_autofree char *qdev = qdev_path(dev);
+        const char *node_name = blockdev_top_node_name(blk, NULL);
+        g_autofree char *qdev = NULL;
+        JsonObject *b, *u;
 
-        json_object_set_string_member(b, "device", blk_name(blk));
+        if (node_name && !dev) {
+            continue;
+        }
+        b = json_object_new();
+        u = uring_stats(dev);
+        qdev = qdev_path(dev);
+        json_object_set_string_member(b, "device",
+                                      node_name ? "" : blk_name(blk));
+        if (node_name) {
+            json_object_set_string_member(b, "node-name", node_name);
+        }
         if (qdev) {
             json_object_set_string_member(b, "qdev", qdev);
         }
@@ -227,6 +271,11 @@ static JsonNode *block_resize(JsonObject *args, GError **errp)
     /* A node name is a -blockdev node's (file, raw or null-co). */
     if (!blk && node) {
         blk = blockdev_backend(node);
+        /* blk_resize() sees the file node's read-only, not a raw node's */
+        if (blk && blockdev_node_is_read_only(node)) {
+            error_setg(errp, "Image is read-only");
+            return NULL;
+        }
     }
     if (!blk) {
         /* QEMU 7.2's words and class (a GenericError) */
@@ -241,10 +290,31 @@ static JsonNode *block_resize(JsonObject *args, GError **errp)
     return blk_resize(blk, size, errp) ? qmp_return_empty() : NULL;
 }
 
+/*
+ * A -blockdev node made while the VM runs.  The schema has checked the
+ * arguments (BlockdevOptions); blockdev.c checks the rest as it does for
+ * the command line, with the same words.
+ */
+static JsonNode *blockdev_add(JsonObject *args, GError **errp)
+{
+    g_autoptr(QemuOpts) opts = qemu_opts_from_json_object(args, errp);
+
+    return opts && blockdev_create(opts, errp) ? qmp_return_empty() : NULL;
+}
+
+/* Forget a node no device and no other node uses. */
+static JsonNode *blockdev_del(JsonObject *args, GError **errp)
+{
+    return blockdev_delete(qmp_arg_str(args, "node-name"), errp)
+        ? qmp_return_empty() : NULL;
+}
+
 static const QmpCommand block_commands[] = {
     { "query-block", query_block },
     { "query-blockstats", query_blockstats },
     { "query-named-block-nodes", query_named_block_nodes },
     { "block_resize", block_resize },
+    { "blockdev-add", blockdev_add },
+    { "blockdev-del", blockdev_del },
 };
 QMP_COMMANDS_REGISTER(block_commands)

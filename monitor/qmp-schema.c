@@ -5,6 +5,11 @@
  * an array of T, a command's "data" its arguments); introspection expands
  * it into SchemaInfo entries, naming the implicit argument objects
  * "NAME-arg" and the empty object "0" as QEMU does.
+ *
+ * A flat union ("unions") is an object whose "base" members always apply,
+ * one of which, the "discriminator" (an enum), chooses the struct in
+ * "data" whose members apply too.  It is introspected as QEMU does: an
+ * object with the base's members, a "tag" and "variants".
  */
 #include <string.h>
 
@@ -16,7 +21,7 @@ extern const size_t qmp_schema_json_size;
 
 typedef struct Schema {
     JsonNode *root;
-    JsonObject *enums, *structs, *commands, *events;
+    JsonObject *enums, *structs, *unions, *commands, *events;
     GPtrArray *command_names;   /* sorted, NULL-terminated */
     JsonNode *introspection;
 } Schema;
@@ -49,6 +54,7 @@ void qmp_schema_init(void)
     top = json_node_get_object(schema.root);
     schema.enums = json_object_get_object_member(top, "enums");
     schema.structs = json_object_get_object_member(top, "structs");
+    schema.unions = json_object_get_object_member(top, "unions");
     schema.commands = json_object_get_object_member(top, "commands");
     schema.events = json_object_get_object_member(top, "events");
 
@@ -73,9 +79,9 @@ const char *const *qmp_schema_command_names(void)
 }
 
 /*
- * Checking.  A type reference is a JSON string (a builtin, enum or struct
- * name), a one-element array (an array of that type), or an object (the
- * members of an implicit struct).
+ * Checking.  A type reference is a JSON string (a builtin, enum, struct or
+ * union name), a one-element array (an array of that type), or an object
+ * (the members of an implicit struct).
  */
 static bool check_value(JsonNode *type, JsonNode *value, const char *where,
                         GError **errp);
@@ -205,6 +211,79 @@ static bool check_members(JsonObject *members, JsonNode *value,
     return true;
 }
 
+/* A union's base: the members of a named struct, or inline ones. */
+static JsonObject *union_base(JsonObject *u)
+{
+    JsonNode *base = json_object_get_member(u, "base");
+
+    if (JSON_NODE_HOLDS_OBJECT(base)) {
+        return json_node_get_object(base);
+    }
+    return json_object_get_object_member(schema.structs,
+                                         json_node_get_string(base));
+}
+
+/* The discriminator's declaration in the base: required, an enum. */
+static JsonNode *union_tag_type(JsonObject *u)
+{
+    const char *tag = json_object_get_string_member(u, "discriminator");
+    JsonNode *type = json_object_get_member(union_base(u), tag);
+
+    g_assert(type && JSON_NODE_HOLDS_VALUE(type) &&
+             json_object_has_member(schema.enums, json_node_get_string(type)));
+    return type;
+}
+
+/*
+ * The base's members, then the variant's (if the tag's value has one): the
+ * members a value of the union has, for that value of the tag.
+ */
+static JsonObject *union_members(JsonObject *u, const char *tag_value)
+{
+    JsonObject *members = json_object_new();
+    JsonObject *variants = json_object_get_object_member(u, "data");
+    JsonObject *parts[2] = { union_base(u), NULL };
+
+    if (json_object_has_member(variants, tag_value)) {
+        parts[1] = json_object_get_object_member(
+            schema.structs,
+            json_object_get_string_member(variants, tag_value));
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(parts) && parts[i]; i++) {
+        g_autoptr(GList) names = json_object_get_members(parts[i]);
+
+        for (GList *l = names; l; l = l->next) {
+            json_object_set_member(members, l->data, json_node_copy(
+                json_object_get_member(parts[i], l->data)));
+        }
+    }
+    return members;
+}
+
+/* The tag first (it says which members apply), then all of them. */
+static bool check_union(JsonObject *u, JsonNode *value, const char *where,
+                        GError **errp)
+{
+    const char *tag = json_object_get_string_member(u, "discriminator");
+    g_autofree char *path = member_path(where, tag);
+    g_autoptr(JsonObject) members = NULL;
+    JsonNode *tag_value;
+
+    if (!JSON_NODE_HOLDS_OBJECT(value)) {
+        return type_error(where, "object", errp);
+    }
+    tag_value = json_object_get_member(json_node_get_object(value), tag);
+    if (!tag_value) {
+        error_setg(errp, "Parameter '%s' is missing", path);
+        return false;
+    }
+    if (!check_value(union_tag_type(u), tag_value, path, errp)) {
+        return false;
+    }
+    members = union_members(u, json_node_get_string(tag_value));
+    return check_members(members, value, where, errp);
+}
+
 static bool check_value(JsonNode *type, JsonNode *value, const char *where,
                         GError **errp)
 {
@@ -239,6 +318,10 @@ static bool check_value(JsonNode *type, JsonNode *value, const char *where,
     if (json_object_has_member(schema.enums, name)) {
         return check_enum(json_object_get_array_member(schema.enums, name),
                           value, where, errp);
+    }
+    if (json_object_has_member(schema.unions, name)) {
+        return check_union(json_object_get_object_member(schema.unions, name),
+                           value, where, errp);
     }
     g_assert(json_object_has_member(schema.structs, name));
     return check_members(json_object_get_object_member(schema.structs, name),
@@ -313,12 +396,15 @@ static JsonObject *new_entry(Introspection *in, const char *name,
     return e;
 }
 
-static void enter_object(Introspection *in, const char *name,
-                         JsonObject *members)
+/*
+ * The "members" of entry e (an object named name): members' declarations,
+ * entering their types.
+ */
+static void enter_members(Introspection *in, JsonObject *e, const char *name,
+                          JsonObject *members)
 {
     JsonArray *list = json_array_new();
     g_autoptr(GList) names = NULL;
-    JsonObject *e = new_entry(in, name, "object");
 
     json_object_set_array_member(e, "members", list);
     if (!members) {
@@ -342,6 +428,34 @@ static void enter_object(Introspection *in, const char *name,
         }
         json_array_add_object_element(list, m);
     }
+}
+
+static void enter_object(Introspection *in, const char *name,
+                         JsonObject *members)
+{
+    enter_members(in, new_entry(in, name, "object"), name, members);
+}
+
+/* A flat union: the base's members, the tag, and a type per variant. */
+static void enter_union(Introspection *in, const char *name, JsonObject *u)
+{
+    JsonObject *e = new_entry(in, name, "object");
+    JsonObject *data = json_object_get_object_member(u, "data");
+    g_autoptr(GList) cases = json_object_get_members(data);
+    JsonArray *variants = json_array_new();
+
+    enter_members(in, e, name, union_base(u));
+    json_object_set_string_member(e, "tag",
+        json_object_get_string_member(u, "discriminator"));
+    for (GList *l = cases; l; l = l->next) {
+        JsonObject *v = json_object_new();
+
+        json_object_set_string_member(v, "case", l->data);
+        json_object_set_string_member(v, "type", enter_type(
+            in, json_object_get_member(data, l->data), NULL));
+        json_array_add_object_element(variants, v);
+    }
+    json_object_set_array_member(e, "variants", variants);
 }
 
 /* Enter a type (and what it refers to) once; returns its name. */
@@ -387,6 +501,9 @@ static const char *enter_type(Introspection *in, JsonNode *type,
             json_array_add_object_element(members, m);
         }
         json_object_set_array_member(e, "members", members);
+    } else if (json_object_has_member(schema.unions, name)) {
+        enter_union(in, name,
+                    json_object_get_object_member(schema.unions, name));
     } else {
         enter_object(in, name,
                      json_object_get_object_member(schema.structs, name));

@@ -1,5 +1,6 @@
 /*
- * QEMU's JSON syntax for -device, -object and -blockdev, read into QemuOpts.
+ * QEMU's JSON syntax for -device, -object and -blockdev, read into QemuOpts;
+ * also blockdev-add's arguments, which are -blockdev's.
  */
 #include <inttypes.h>
 #include <json-glib/json-glib.h>
@@ -68,7 +69,6 @@ QemuOpts *qemu_opts_from_json(const char *json, GError **errp)
 {
     g_autoptr(JsonParser) parser = json_parser_new();
     g_autoptr(GError) err = NULL;
-    g_autoptr(QemuOpts) opts = NULL;
     JsonNode *root;
 
     if (!json_parser_load_from_data(parser, json, -1, &err)) {
@@ -90,8 +90,14 @@ QemuOpts *qemu_opts_from_json(const char *json, GError **errp)
         error_setg(errp, "JSON parse error, expected an object");
         return NULL;
     }
-    opts = qemu_opts_new();
-    if (!add_object(opts, "", json_node_get_object(root), errp)) {
+    return qemu_opts_from_json_object(json_node_get_object(root), errp);
+}
+
+QemuOpts *qemu_opts_from_json_object(JsonObject *obj, GError **errp)
+{
+    g_autoptr(QemuOpts) opts = qemu_opts_new();
+
+    if (!add_object(opts, "", obj, errp)) {
         return NULL;
     }
     return g_steal_pointer(&opts);

@@ -63,6 +63,11 @@ const char *blk_get_filename(BlockBackend *blk);
  * and their callbacks never run.
  */
 void blk_destroy_all(void);
+/*
+ * Close one back-end no device uses and with no request in flight (for
+ * blockdev-del).  Called with the BQL held.
+ */
+void blk_destroy(BlockBackend *blk);
 
 /* One device at a time may use a back-end. */
 bool blk_attach_dev(BlockBackend *blk, void *dev, GError **errp);

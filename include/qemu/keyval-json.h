@@ -12,9 +12,13 @@
 #ifndef QEMU_KEYVAL_JSON_H
 #define QEMU_KEYVAL_JSON_H
 
+#include <json-glib/json-glib.h>
+
 #include "qemu/option.h"
 
 QemuOpts *qemu_opts_from_json(const char *json, GError **errp);
+/* The same for an object already parsed (a QMP command's arguments). */
+QemuOpts *qemu_opts_from_json_object(JsonObject *obj, GError **errp);
 
 /*
  * The argument of -device, -object or -blockdev: JSON if it starts with

@@ -1,8 +1,9 @@
 /*
  * libvirt runs this VMM (docs/system/libvirt.rst): one virsh session on
  * libvirt's embedded QEMU driver, fed on its standard input, defines the
- * documented domain (pvh, a raw virtio disk with cache='none' on an I/O
- * thread, the passthrough through <qemu:override>, gfio writing with
+ * documented domain (pvh, a raw virtio disk with cache='none'
+ * io='io_uring' on an I/O thread, which the VMM is given as aio=io_uring,
+ * the passthrough through <qemu:override>, gfio writing with
  * verify=crc32c and uring=on, its console in a file), starts it, lists it,
  * reads its block statistics and the passthrough's state, suspends and
  * resumes it and shuts it down; the guest honours the power button, gfio's
@@ -16,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -224,7 +226,8 @@ static Domain *domain_define(Session *s, const char *name)
         "    <controller type='pci' index='0' model='pci-root'/>\n"
         "    <controller type='usb' model='none'/>\n"
         "    <disk type='file' device='disk'>\n"
-        "      <driver name='qemu' type='raw' cache='none' iothread='1'/>\n"
+        "      <driver name='qemu' type='raw' cache='none' io='io_uring' "
+        "iothread='1'/>\n"
         "      <source file='%s'/>\n"
         "      <target dev='vda' bus='virtio'/>\n"
         "    </disk>\n"
@@ -268,6 +271,38 @@ static void domain_undefine(Domain *d)
     g_free(d->xml);
     g_free(d->console);
     g_free(d);
+}
+
+/*
+ * The file node's options as the running VMM got them: the -blockdev in
+ * its command line (/proc) whose driver is "file".
+ */
+static JsonObject *storage_node_options(Domain *d)
+{
+    g_autofree char *pidfile = g_strdup_printf("%s/run/qemu/%s.pid",
+                                               d->s->dir, d->name);
+    g_autofree char *pid = NULL, *cmdline_path = NULL, *cmdline = NULL;
+    gsize len;
+
+    g_assert_true(g_file_get_contents(pidfile, &pid, NULL, NULL));
+    cmdline_path = g_strdup_printf("/proc/%d/cmdline", atoi(pid));
+    g_assert_true(g_file_get_contents(cmdline_path, &cmdline, &len, NULL));
+    for (gsize i = 0; i + 1 < len; i += strlen(cmdline + i) + 1) {
+        g_autoptr(JsonParser) p = json_parser_new();
+        const char *arg = cmdline + i + strlen(cmdline + i) + 1;
+        JsonObject *o;
+
+        if (strcmp(cmdline + i, "-blockdev") || arg >= cmdline + len ||
+            !json_parser_load_from_data(p, arg, -1, NULL)) {
+            continue;
+        }
+        o = json_node_get_object(json_parser_get_root(p));
+        if (!g_strcmp0(json_object_get_string_member_with_default(
+                o, "driver", NULL), "file")) {
+            return json_object_ref(o);
+        }
+    }
+    g_error("%s: no file node in the VMM's command line", d->name);
 }
 
 /* Run "CMD NAME", which must succeed and print "Domain 'NAME' WHAT". */
@@ -456,6 +491,15 @@ static void test_lifecycle(void)
     pid_t owner, sqpoll;
 
     start_writing(d, &owner, &sqpoll);
+    /* io='io_uring': the image is opened with the VMM's io_uring engine. */
+    {
+        g_autoptr(JsonObject) file = storage_node_options(d);
+
+        g_assert_cmpstr(json_object_get_string_member(file, "aio"), ==,
+                        "io_uring");
+        g_assert_true(json_object_get_boolean_member(
+            json_object_get_object_member(file, "cache"), "direct"));
+    }
     /* The passthrough's requests bypass the block layer's counters. */
     stats = virsh(&s->virsh, "domblkstat pt1 vda");
     g_assert_null(strstr(stats, "error:"));

@@ -1,6 +1,6 @@
 /*
  * QEMU's JSON option syntax read into QemuOpts: every key=value it gives,
- * in order, and the errors.
+ * in order, from text or from an object already parsed, and the errors.
  */
 #include <glib.h>
 
@@ -54,6 +54,29 @@ static void test_flatten(void)
     }
 }
 
+/* An object already parsed (blockdev-add's arguments) reads the same. */
+static void test_object(void)
+{
+    const char *json = "{\"driver\":\"raw\",\"file\":\"f0\","
+                       "\"cache\":{\"direct\":true},\"size\":512}";
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autoptr(GError) err = NULL;
+    g_autoptr(QemuOpts) opts = NULL;
+    g_autofree char *flat = flatten(json);
+    GString *s = g_string_new(NULL);
+    g_autofree char *from_object = NULL;
+
+    g_assert_true(json_parser_load_from_data(parser, json, -1, &err));
+    opts = qemu_opts_from_json_object(
+        json_node_get_object(json_parser_get_root(parser)), &err);
+    g_assert_no_error(err);
+    g_assert_true(qemu_opt_foreach(opts, append_opt, s, NULL));
+    from_object = g_string_free(s, FALSE);
+    g_assert_cmpstr(from_object, ==,
+                    "driver=raw,file=f0,cache.direct=on,size=512");
+    g_assert_cmpstr(from_object, ==, flat);
+}
+
 static void test_errors(void)
 {
     static const struct { const char *json, *msg; } cases[] = {
@@ -80,6 +103,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/keyval-json/flatten", test_flatten);
+    g_test_add_func("/keyval-json/object", test_object);
     g_test_add_func("/keyval-json/errors", test_errors);
     return g_test_run();
 }
