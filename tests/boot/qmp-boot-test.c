@@ -125,8 +125,7 @@ static void vm_wait_reads(RunningVM *vm)
     for (int i = 0; i < 3000; i++) {
         g_autoptr(JsonObject) r = qmp_client_cmd(vm->qmp, "{'execute':"
                                                  "'query-blockstats'}");
-        JsonObject *d0 = json_array_get_object_element(
-            json_node_get_array(qmp_reply_return(r)), 0);
+        JsonObject *d0 = qmp_blockstats_only(r, "d0", NULL);
 
         if (json_object_get_int_member(json_object_get_object_member(
                 d0, "stats"), "rd_operations") > 0) {
@@ -280,16 +279,9 @@ static JsonObject *vm_blockstats(RunningVM *vm)
 {
     g_autoptr(JsonObject) r = qmp_client_cmd(vm->qmp,
                                              "{'execute':'query-blockstats'}");
-    JsonArray *list = json_node_get_array(qmp_reply_return(r));
-    JsonObject *entry;
 
-    g_assert_cmpuint(json_array_get_length(list), ==, 1);
-    entry = json_array_get_object_element(list, 0);
-    g_assert_cmpstr(json_object_get_string_member(entry, "device"), ==, "d0");
-    g_assert_cmpstr(json_object_get_string_member(entry, "qdev"), ==,
-                    "/machine/peripheral/disk0/virtio-backend");
-    g_assert_true(json_object_has_member(entry, "stats"));
-    return json_object_ref(entry);
+    return json_object_ref(qmp_blockstats_only(
+        r, "d0", "/machine/peripheral/disk0/virtio-backend"));
 }
 
 /* No request of the drive failed or was refused. */

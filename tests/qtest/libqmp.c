@@ -211,3 +211,21 @@ const char *qmp_reply_error_desc(JsonObject *reply)
 {
     return json_object_get_string_member(error_of(reply), "desc");
 }
+
+JsonObject *qmp_blockstats_only(JsonObject *reply, const char *device,
+                                const char *qdev)
+{
+    JsonArray *list = json_node_get_array(qmp_reply_return(reply));
+    JsonObject *entry;
+
+    g_assert_cmpuint(json_array_get_length(list), ==, 1);
+    entry = json_array_get_object_element(list, 0);
+    g_assert_cmpstr(json_object_get_string_member(entry, "device"), ==,
+                    device);
+    if (qdev) {
+        g_assert_cmpstr(json_object_get_string_member(entry, "qdev"), ==,
+                        qdev);
+    }
+    g_assert_true(json_object_has_member(entry, "stats"));
+    return entry;
+}

@@ -44,4 +44,12 @@ JsonNode *qmp_reply_return(JsonObject *reply);
 const char *qmp_reply_error_class(JsonObject *reply);
 const char *qmp_reply_error_desc(JsonObject *reply);
 
+/*
+ * A query-blockstats reply for a VM with one drive: its entry (owned by
+ * reply), which must name device and, unless qdev is NULL, that device
+ * model's back-end path.
+ */
+JsonObject *qmp_blockstats_only(JsonObject *reply, const char *device,
+                                const char *qdev);
+
 #endif

@@ -51,26 +51,13 @@ static void stats_teardown(StatsFixture *f, gconstpointer data)
     blk_image_free(f->image);
 }
 
-/* query-blockstats' entry for drive d0, the only one (a new reference). */
-static JsonObject *blockstats_entry(StatsFixture *f)
+/* query-blockstats' "stats" of drive d0, the only one (a new reference). */
+static JsonObject *blockstats(StatsFixture *f)
 {
     g_autoptr(JsonObject) reply = qtest_qmp(f->qts,
                                             "{'execute': 'query-blockstats'}");
-    JsonArray *list = json_node_get_array(qmp_reply_return(reply));
-    JsonObject *entry;
+    JsonObject *entry = qmp_blockstats_only(reply, "d0", NULL);
 
-    g_assert_cmpuint(json_array_get_length(list), ==, 1);
-    entry = json_array_get_object_element(list, 0);
-    g_assert_cmpstr(json_object_get_string_member(entry, "device"), ==, "d0");
-    return json_object_ref(entry);
-}
-
-/* Its "stats" (a new reference). */
-static JsonObject *blockstats(StatsFixture *f)
-{
-    g_autoptr(JsonObject) entry = blockstats_entry(f);
-
-    g_assert_true(json_object_has_member(entry, "stats"));
     return json_object_ref(json_object_get_object_member(entry, "stats"));
 }
 
@@ -183,13 +170,14 @@ static void test_invalid(StatsFixture *f, gconstpointer data)
  */
 static void test_listing(StatsFixture *f, gconstpointer data)
 {
-    g_autoptr(JsonObject) entry = blockstats_entry(f);
+    g_autoptr(JsonObject) reply = qtest_qmp(f->qts,
+                                            "{'execute': 'query-blockstats'}");
+    JsonObject *entry = qmp_blockstats_only(
+        reply, "d0", "/machine/peripheral/vblk0/virtio-backend");
     g_autoptr(JsonObject) type = qtest_qmp(f->qts,
         "{'execute':'qom-get','arguments':{'path':"
         "'/machine/peripheral/vblk0/virtio-backend','property':'type'}}");
 
-    g_assert_cmpstr(json_object_get_string_member(entry, "qdev"), ==,
-                    "/machine/peripheral/vblk0/virtio-backend");
     g_assert_cmpstr(json_node_get_string(qmp_reply_return(type)), ==,
                     "virtio-blk-device");
     g_assert_false(json_object_has_member(entry, "x-uring-passthrough"));
