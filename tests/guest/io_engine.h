@@ -60,11 +60,18 @@ struct io_engine {
 
 struct io_engine_params {
     unsigned int dev;           /* which disk of the engine's kind, from 0 */
+    unsigned int queue;         /* which of its queues (virtqueue or ring) */
+    unsigned int queues;        /* how many of them the program uses */
 };
 
 /*
- * Open engine @name ("virtio-blk" or "uring").  Returns 0, -EINVAL for an unknown
- * engine, or the engine's error (after a message).
+ * Open engine @name ("virtio-blk" or "uring") on queue @params->queue of
+ * disk @params->dev.  The first open of a disk sets it up with
+ * @params->queues queues, the later ones take another of them: each open
+ * engine has a queue of its own, and engines on different queues share
+ * nothing they write, so that each can run on a CPU of its own.  Open
+ * every engine from one CPU, before any runs.  Returns 0, -EINVAL for an
+ * unknown engine, or the engine's error (after a message).
  */
 int io_engine_open(const char *name, const struct io_engine_params *params,
                    struct io_engine *e);
