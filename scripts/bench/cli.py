@@ -33,7 +33,7 @@ def parse_args(argv):
                     "over several rounds.  Results in DIR/results.{json,md} and "
                     "DIR/iops.png; see docs/benchmarks.rst.")
     p.add_argument("--quick", action="store_true",
-                   help=f"about a minute: {','.join(QUICK.rws)}, iodepth "
+                   help=f"a few minutes: {','.join(QUICK.rws)}, iodepth "
                         f"{','.join(map(str, QUICK.iodepths))}, {QUICK.runtime_s:g} s, "
                         f"{QUICK.rounds} round (default: the full run, {FULL.rounds} rounds "
                         f"of {FULL.runtime_s:g} s)")
