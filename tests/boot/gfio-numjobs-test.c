@@ -193,6 +193,20 @@ static void test_too_few_queues(void)
     image_assert_contents(img, before);
 }
 
+/* The passthrough of one ring for two jobs: the second has none. */
+static void test_too_few_rings(void)
+{
+    g_autoptr(Image) img = image_new(IMAGE_SIZE);
+    g_autofree uint8_t *before = image_contents(img);
+    g_autoptr(VMRun) r = run_two_jobs(false, img, URING_DEVICE, false, 2,
+                                      " uring=on");
+
+    g_assert_nonnull(strstr(r->out, "uring passthrough: no ring 1 (the device "
+                            "has 1)\ngfio: engine uring: EPROTO\n"));
+    g_assert_cmpint(r->status, ==, (GFIO_EXIT_ENGINE << 1) | 1);
+    image_assert_contents(img, before);
+}
+
 /* Two jobs writing the same blocks with verify: refused. */
 static void test_overlapping_regions(void)
 {
@@ -218,6 +232,7 @@ int main(int argc, char **argv)
     g_test_add_func("/gfio-numjobs/ours/two-disks", test_two_disks);
     g_test_add_func("/gfio-numjobs/ours/too-few-cpus", test_too_few_cpus);
     g_test_add_func("/gfio-numjobs/ours/too-few-queues", test_too_few_queues);
+    g_test_add_func("/gfio-numjobs/ours/too-few-rings", test_too_few_rings);
     g_test_add_func("/gfio-numjobs/ours/overlapping-regions",
                     test_overlapping_regions);
     g_test_add_func("/gfio-numjobs/stock-qemu/virtqueues",
