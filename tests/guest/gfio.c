@@ -537,7 +537,7 @@ static void run(struct job *job)
     r->elapsed_ns = tsc_to_ns(rdtsc() - start);
 }
 
-/* Job @cpu (the AP's number) on AP @cpu, when the boot CPU says go. */
+/* Runs on AP @cpu: job @cpu, when the boot CPU says go. */
 static void run_on_ap(unsigned int cpu, void *opaque)
 {
     struct group *g = opaque;
@@ -579,12 +579,15 @@ static int open_engine(const struct gfio_options *o, uint32_t jobnum, struct io_
     }
     if (o->numjobs > 1) {
         printf("gfio: job %u: %s device %u %s %u\n", jobnum, e->name, dev,
-               e->report_stall ? "ring" : "queue", params.queue);
+               e->queue_kind, params.queue);
     }
     return GFIO_EXIT_OK;
 }
 
-/* Every job's engine, region and state; an exit status if one fails. */
+/*
+ * Every job's engine, region and state; an exit status if one fails.
+ * Called on the boot CPU, before the APs start.
+ */
 static int setup(const struct gfio_options *o, struct group *g,
                  struct io_engine **engines, struct gfio_result **results)
 {
@@ -618,8 +621,9 @@ static int setup(const struct gfio_options *o, struct group *g,
 }
 
 /*
- * Start the APs, one job on each; job 0 runs here.  Returns when all have
- * ended, or GFIO_EXIT_USAGE if there are not CPUs enough.
+ * Called on the boot CPU: start the APs, one job on each; job 0 runs here.
+ * Returns when all have ended, or GFIO_EXIT_USAGE if there are not CPUs
+ * enough.
  */
 static int run_jobs(struct group *g)
 {

@@ -28,8 +28,13 @@ enum io_op {
 /* @result is 0 on success or a negative guest_errno.h value. */
 typedef void (*io_done_fn)(void *opaque, uint32_t tag, int result);
 
+/*
+ * Opened on one CPU (io_engine_open()); then submit, kick, poll and
+ * report_stall are called on one CPU at a time, the job's.
+ */
 struct io_engine {
     const char *name;
+    const char *queue_kind;     /* what its queues are: "queue", "ring" */
     uint64_t capacity;          /* bytes */
     uint32_t sector_size;       /* offsets and lengths are multiples of it */
     uint32_t max_request;       /* bytes per request at most */

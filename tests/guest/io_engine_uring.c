@@ -272,6 +272,7 @@ int io_engine_uring_open(const struct io_engine_params *params, struct io_engine
     }
     c = &q->ring.cfg;
     window = 1ull << c->buf_shift;
+    e->queue_kind = "ring";
     e->capacity = c->disk_size;
     e->sector_size = c->dma_alignment > 512 ? c->dma_alignment : 512;
     /* One SQE per request: no more than a fixed-buffer window or a u32 length. */

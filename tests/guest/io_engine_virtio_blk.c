@@ -123,6 +123,7 @@ int io_engine_virtio_blk_open(const struct io_engine_params *params, struct io_e
         return -ENODEV;
     }
     q = &blk->queue[params->queue];
+    e->queue_kind = "queue";
     e->capacity = blk->info.capacity * VIRTIO_BLK_SECTOR_SIZE;
     e->sector_size = VIRTIO_BLK_SECTOR_SIZE;
     e->max_request = blk->max_transfer;
