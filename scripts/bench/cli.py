@@ -9,7 +9,7 @@ from pathlib import Path
 from . import report
 from .config import FULL, QUICK, ROW_BY_NAME, RWS
 from .environment import (TOP, SetupError, ensure_image, find_tools, hipri_support,
-                          install_packages, metadata, parse_size, snapshot)
+                          image_bytes, install_packages, metadata, parse_size, snapshot)
 from .probes import EXIT_METHOD, ExitCounters
 from .runner import new_record, run_fio, run_vm
 
@@ -33,7 +33,7 @@ def parse_args(argv):
                     "over several rounds.  Results in DIR/results.{json,md} and "
                     "DIR/iops.png; see docs/benchmarks.rst.")
     p.add_argument("--quick", action="store_true",
-                   help=f"about a minute: {','.join(QUICK.rws)}, iodepth "
+                   help=f"a few minutes: {','.join(QUICK.rws)}, iodepth "
                         f"{','.join(map(str, QUICK.iodepths))}, {QUICK.runtime_s:g} s, "
                         f"{QUICK.rounds} round (default: the full run, {FULL.rounds} rounds "
                         f"of {FULL.runtime_s:g} s)")
@@ -90,17 +90,18 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def run_all(plan, tools, image, hipri, exits):
-    """Every run of the plan, in order; yields each record as it is made."""
+def run_all(plan, tools, images, hipri, exits):
+    """Every run of the plan, in order; yields each record as it is made.
+    @images: the disks; fio and the rows of one disk use the first."""
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
         fio_json = Path(scratch) / "fio.json"
         for index, (rnd, rw, qd, row) in enumerate(plan.runs(), 1):
             record = new_record(row, rw, qd, rnd)
             start = time.monotonic()
             if row.in_vm:
-                run_vm(record, row, tools, image, rw, qd, plan, exits)
+                run_vm(record, row, tools, images, rw, qd, plan, exits)
             else:
-                run_fio(record, row, tools, image, rw, qd, plan, hipri, fio_json)
+                run_fio(record, row, tools, images[0], rw, qd, plan, hipri, fio_json)
             print(progress(index, plan.count(), record, time.monotonic() - start), flush=True)
             yield record
 
@@ -123,6 +124,11 @@ def main(argv=None):
         output.mkdir(parents=True, exist_ok=True)
         tools = snapshot(find_tools(args.build.resolve()), output / "bin")
         ensure_image(image, args.image_size, remake=args.image is None)
+        images = [image]
+        for n in range(2, max(row.disks for row in plan.rows) + 1):
+            # Further disks of the rows of several: files as large as the first.
+            images.append(output / f"disk-{n}.img")
+            ensure_image(images[-1], image_bytes(image), remake=True)
     except SetupError as e:
         print(f"bench: {e}", file=sys.stderr)
         return 2
@@ -136,7 +142,7 @@ def main(argv=None):
         print(f"bench: VM exits not counted: {why_not}", flush=True)
     records, status = [], 0
     try:
-        for record in run_all(plan, tools, image, hipri[0], exits):
+        for record in run_all(plan, tools, images, hipri[0], exits):
             records.append(record)
             report.write_json(output / "results.json", meta, records)
     except KeyboardInterrupt:

@@ -20,52 +20,80 @@ def milliseconds(seconds):
 
 
 def gfio_args(row, rw, iodepth, plan):
-    """lat_percentiles=1 as fio's command has it: lat is what is compared."""
+    """lat_percentiles=1 as fio's command has it: lat is what is compared.
+
+    Several jobs report as one group (group_reporting=1): IOPS and latencies
+    of all their requests together.  iodepth is each job's.
+    """
     args = (f"rw={rw} bs={BLOCK_SIZE} iodepth={iodepth} "
             f"runtime={milliseconds(plan.runtime_s)} ramp_time={milliseconds(plan.ramp_s)} "
             "lat_percentiles=1")
+    if row.jobs > 1:
+        args += f" numjobs={row.jobs} group_reporting=1"
+    if row.disks > 1:
+        args += " dev=" + ":".join(str(d) for d in range(row.disks))
     return args + " uring=on" if row.passthrough else args
 
 
-def _drive(image, aio):
-    drive = f"file={image},if=none,id=d0,format=raw,cache=none"
+def _drive(image, aio, index=0):
+    drive = f"file={image},if=none,id=d{index},format=raw,cache=none"
     return drive + ",aio=io_uring" if aio else drive
+
+
+def _vcpus(row):
+    return ["-smp", str(row.jobs)] if row.jobs > 1 else []
+
+
+def _disks(row, images, device, aio):
+    """-drive and -device of each of the row's disks; one disk holds a queue per job."""
+    if row.disks == 1 and row.jobs > 1:
+        device += f",num-queues={row.jobs}"
+    args = []
+    for index, image in enumerate(images[:row.disks]):
+        args += ["-drive", _drive(image, aio, index),
+                 "-device", device.replace("drive=d0", f"drive=d{index}")]
+    return args
 
 
 # null-co's default size (1 GiB): reads return zeroes, writes go nowhere.
 NULL_DRIVE = "file=null-co://,if=none,id=d0,format=raw,file.read-zeroes=on"
 
 
-def vmm_command(row, tools, image, rw, iodepth, plan):
+def vmm_command(row, tools, images, rw, iodepth, plan):
     """gfio in our VMM: virtqueues (with or without an iothread, on the image
-    or on null-co) or the passthrough."""
+    or on null-co) or the passthrough, on images[0] or on several disks."""
     device = "virtio-blk-pci,drive=d0"
     cmd = [str(tools.vmm), "-accel", "kvm", "-m", GUEST_RAM, "-nographic",
-           "-kernel", str(tools.gfio)]
+           "-kernel", str(tools.gfio)] + _vcpus(row)
     if row.iothread:
         cmd += ["-object", "iothread,id=io1"]
         device += ",iothread=io1"
     if row.passthrough:
         device += ",uring-passthrough=on"
-    drive = NULL_DRIVE if row.null else _drive(image, aio=not row.passthrough)
-    cmd += ["-drive", drive, "-device", device,
-            "-append", gfio_args(row, rw, iodepth, plan)]
+    if row.shared_sqpoll:
+        cmd += ["-object", "uring-sqpoll,id=sq0"]
+        device += ",uring-sqpoll=sq0"
+    if row.null:
+        cmd += ["-drive", NULL_DRIVE, "-device", device]
+    else:
+        cmd += _disks(row, images, device, aio=not row.passthrough)
+    cmd += ["-append", gfio_args(row, rw, iodepth, plan)]
     return cmd
 
 
-def qemu_command(row, tools, image, rw, iodepth, plan):
+def qemu_command(row, tools, images, rw, iodepth, plan):
     """gfio in stock QEMU: the console is debugcon, the exit isa-debug-exit;
     debug-threads=on names the threads ("CPU 0/KVM", "IO io1") as ours are."""
     device = "virtio-blk-pci,drive=d0,disable-legacy=on"
     cmd = [tools.qemu, "-accel", "kvm", "-m", GUEST_RAM, "-name", "debug-threads=on",
            "-display", "none",
            "-debugcon", "stdio", "-device", "isa-debug-exit,iobase=0xf4,iosize=4",
-           "-kernel", str(tools.gfio)]
+           "-kernel", str(tools.gfio)] + _vcpus(row)
     if row.iothread:
         cmd += ["-object", "iothread,id=io1"]
         device += ",iothread=io1"
-    cmd += ["-drive", _drive(image, aio=True), "-device", device,
-            "-append", gfio_args(row, rw, iodepth, plan)]
+    cmd += _disks(row, images, device, aio=True)
+    cmd += ["-append", gfio_args(row, rw, iodepth, plan)]
     return cmd
 
 
@@ -84,6 +112,7 @@ def fio_command(row, tools, image, rw, iodepth, plan, hipri, output):
     return cmd
 
 
-def vm_command(row, tools, image, rw, iodepth, plan):
+def vm_command(row, tools, images, rw, iodepth, plan):
+    """@images: the disks, images[0] for a row of one disk."""
     build = vmm_command if row.engine == "vmm" else qemu_command
-    return build(row, tools, image, rw, iodepth, plan)
+    return build(row, tools, images, rw, iodepth, plan)

@@ -11,10 +11,21 @@ class Row:
     iothread: bool = False
     passthrough: bool = False   # ours only
     null: bool = False          # ours only: a null-co drive, no disk
+    # In the VM: vCPUs and gfio jobs (numjobs=, one per vCPU).  On one disk
+    # each job has a queue (num-queues=jobs) or ring of its own; on several
+    # disks (dev=0:1), a disk of its own.
+    jobs: int = 1
+    disks: int = 1
+    shared_sqpoll: bool = False  # ours only: the disks' rings on one -object uring-sqpoll
 
     @property
     def in_vm(self):
         return self.engine != "fio"
+
+    @property
+    def parallel(self):
+        """A row of several jobs or disks, reported with its polling threads."""
+        return self.jobs > 1 or self.disks > 1
 
 
 ROWS = (
@@ -27,6 +38,15 @@ ROWS = (
     Row("passthrough", "vmm", passthrough=True),
     Row("qemu-vq", "qemu"),
     Row("qemu-vq-iothread", "qemu", iothread=True),
+    # Two vCPUs, two jobs: each on a virtqueue of its own (one iothread serves
+    # both), or on a ring of its own.
+    Row("vq-iothread-2jobs", "vmm", iothread=True, jobs=2),
+    Row("qemu-vq-iothread-2jobs", "qemu", iothread=True, jobs=2),
+    Row("passthrough-2rings", "vmm", passthrough=True, jobs=2),
+    # Two disks, a job on each: one SQPOLL thread for both, or one each.
+    Row("passthrough-2disks-1sqpoll", "vmm", passthrough=True, jobs=2, disks=2,
+        shared_sqpoll=True),
+    Row("passthrough-2disks-2sqpoll", "vmm", passthrough=True, jobs=2, disks=2),
 )
 ROW_BY_NAME = {row.name: row for row in ROWS}
 

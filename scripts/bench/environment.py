@@ -84,6 +84,12 @@ def ensure_image(path, size, remake):
     partial.rename(path)
 
 
+def image_bytes(path):
+    """Size of the image at @path, a file or a block device."""
+    with open(path, "rb") as f:
+        return f.seek(0, os.SEEK_END)
+
+
 def block_queue(path):
     """/sys/block/DEV/queue of the disk holding @path, or None."""
     dev = os.stat(path).st_dev
@@ -152,8 +158,11 @@ def metadata(plan, tools, image, hipri, exit_method, argv):
         "ramp_s": plan.ramp_s,
         "hipri": {"used": hipri[0], "why": hipri[1]},
         "cpu_accounting": ("utime+stime from /proc of the process (all its threads, "
-                           "io_uring kernel threads included) and of its child processes, "
-                           "over the measured window, divided by IOPS x window"),
+                           "io_uring kernel threads included) and of its child processes "
+                           "(the passthrough's ring owner with its SQPOLL thread), over the "
+                           "measured window, divided by IOPS x window"),
+        "polling_threads": ("threads alive at the window's end, in the process and its "
+                            "children: SQPOLL (iou-sqp-*) and iothreads (IO *)"),
         "latency": ("lat: queued to completed, percentiles from fio's and gfio's JSON "
                     "(fio 3.33's clat is wrong with sqthread_poll)"),
         "exit_counting": exit_method,

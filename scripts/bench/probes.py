@@ -92,6 +92,19 @@ def vcpu_threads(pid):
 class CpuSample:
     total_ns: int = 0
     threads_ns: dict = field(default_factory=dict)   # by thread_kind()
+    threads: dict = field(default_factory=dict)      # how many, by thread_kind()
+
+
+# Host threads that poll: the kernel's SQPOLL threads of the io_uring
+# passthrough (and of fio's sqthread_poll), which spin on their rings until
+# idle for sq_thread_idle, and the VMM's iothreads, which poll adaptively
+# (up to poll-max-ns) before they sleep.
+def is_sqpoll(kind):
+    return kind.removeprefix("child ") == "iou-sqp"
+
+
+def is_iothread(kind):
+    return kind.removeprefix("child ").startswith("IO ")
 
 
 def _process_cpu(proc):
@@ -124,6 +137,7 @@ def sample_cpu(pid):
         for comm, ticks in cpu[1]:
             kind = prefix + thread_kind(comm)
             sample.threads_ns[kind] = sample.threads_ns.get(kind, 0) + ticks * NS_PER_TICK
+            sample.threads[kind] = sample.threads.get(kind, 0) + 1
     return sample
 
 

@@ -9,7 +9,10 @@ from .config import BASELINE, BLOCK_SIZE
 # Record fields summarised over rounds.
 SUMMARISED = ("iops", "iops_ratio_to_baseline", "lat_p50_ns", "lat_p99_ns", "cpu_ns_per_req",
               "cpu_vcpu_ns_per_req", "cpu_other_ns_per_req", "exits_per_req",
-              "host_others_cpus")
+              "host_others_cpus", "cpu_polling_ns_per_req", "sqpoll_threads", "iothreads")
+
+# Rows of one job that the rows of several are read against.
+ONE_JOB_ROWS = ("vq-iothread", "qemu-vq-iothread", "passthrough")
 
 
 @dataclass
@@ -148,6 +151,41 @@ def _detail_table(table, plan, rw):
     return lines
 
 
+def _threads(spread):
+    return "n/a" if spread is None else f"{spread.median:g}"
+
+
+def _per_disk(c, row):
+    s = c.stats
+    if s["sqpoll_threads"] is None or s["iothreads"] is None:
+        return "n/a"
+    return f"{(s['sqpoll_threads'].median + s['iothreads'].median) / row.disks:g}"
+
+
+def _parallel_table(table, plan, rw):
+    """Rows of several jobs or disks, and the rows of one job they compare with:
+    the host's CPU per request and the threads that poll."""
+    rows = [row for row in plan.rows if row.parallel or row.name in ONE_JOB_ROWS]
+    lines = ["| row | vCPUs/jobs | disks | QD per job | kIOPS | CPU µs/req | vCPU µs/req "
+             "| polling threads' µs/req | SQPOLL threads | iothreads "
+             "| polling threads per disk | runs ok |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for row in rows:
+        for qd in plan.iodepths:
+            c = table.get((row.name, rw, qd))
+            if c is None:
+                continue
+            s = c.stats
+            lines.append(
+                f"| {row.name} | {row.jobs} | {row.disks} | {qd} | {_kiops(s['iops'])} "
+                f"| {_median(s['cpu_ns_per_req'], 1000, 2)} "
+                f"| {_median(s['cpu_vcpu_ns_per_req'], 1000, 2)} "
+                f"| {_median(s['cpu_polling_ns_per_req'], 1000, 2)} "
+                f"| {_threads(s['sqpoll_threads'])} | {_threads(s['iothreads'])} "
+                f"| {_per_disk(c, row)} | {c.ok}/{len(c.runs)} |")
+    return lines
+
+
 def _verdict(measured, wanted, test):
     """met / missed over the medians measured, saying when some are missing."""
     if not measured:
@@ -216,8 +254,15 @@ def markdown(meta, records, plan):
         out += [f"## {rw}, details", ""] + _detail_table(table, plan, rw) + [""]
     out += [f"Latency: {meta['latency']}. CPU: {meta['cpu_accounting']}; vCPU: the threads "
             f"`CPU n/KVM`. Exits: {meta['exit_counting']}. Others' CPUs: CPU time of the rest "
-            f"of the machine during the window, in CPUs (noise from other users).", "",
-            "## Targets", ""]
+            f"of the machine during the window, in CPUs (noise from other users).", ""]
+    if any(row.parallel for row in plan.rows):
+        for rw in plan.rws:
+            out += [f"## {rw}, several jobs and disks: host CPU and polling threads", ""]
+            out += _parallel_table(table, plan, rw) + [""]
+        out += [f"Polling threads: {meta.get('polling_threads', 'SQPOLL threads and iothreads')}"
+                "; their µs/req is their CPU time per request, part of CPU µs/req. kIOPS "
+                "are all jobs' together (gfio's group_reporting).", ""]
+    out += ["## Targets", ""]
     out += targets(records, table, plan) + [""]
     failures = [r for r in records if not r["ok"]]
     if failures:

@@ -14,7 +14,7 @@ import time
 from contextlib import contextmanager
 
 from .commands import fio_command, vm_command
-from .probes import take_sample, vcpu_threads
+from .probes import is_iothread, is_sqpoll, take_sample, vcpu_threads
 
 MEASURE_BEGIN = "gfio: measure begin"
 MEASURE_END = "gfio: measure end"
@@ -44,6 +44,8 @@ def new_record(row, rw, iodepth, rnd):
             "cpu_other_ns_per_req": None, "cpu_threads_ns_per_req": None,
             "exits_per_req": None, "mmio_exits_per_req": None, "pio_exits_per_req": None,
             "exits_in_window": None, "console_exits_in_window": None, "window_s": None,
+            "disks": row.disks, "jobs": row.jobs, "sqpoll_threads": None, "iothreads": None,
+            "cpu_polling_ns_per_req": None,
             "host_others_cpus": None, "host_steal_cpus": None,
             "status": None, "notes": [], "stderr": [], "console": [], "command": None}
 
@@ -167,6 +169,11 @@ def window_costs(begin, end, iops):
              "host_others_cpus": max(0.0, (end.host_busy_ns - begin.host_busy_ns - own_ns)
                                      / seconds / 1e9),
              "host_steal_cpus": (end.host_steal_ns - begin.host_steal_ns) / seconds / 1e9}
+    # Polling threads alive at the window's end, and their CPU time in it.
+    costs.update(sqpoll_threads=sum(n for k, n in end.cpu.threads.items() if is_sqpoll(k)),
+                 iothreads=sum(n for k, n in end.cpu.threads.items() if is_iothread(k)),
+                 cpu_polling_ns_per_req=sum(v for k, v in threads.items()
+                                            if is_sqpoll(k) or is_iothread(k)))
     if begin.exits is not None:
         delta = {name: end.exits[name] - begin.exits[name] for name in begin.exits}
         io_exits = delta["mmio"] + delta["pio"]
@@ -224,9 +231,9 @@ def failure_reason(lines, stderr):
 
 # --- runs -----------------------------------------------------------------
 
-def run_vm(record, row, tools, image, rw, iodepth, plan, exits):
+def run_vm(record, row, tools, images, rw, iodepth, plan, exits):
     """gfio in a VMM; the host is sampled when gfio prints its measure markers."""
-    cmd = vm_command(row, tools, image, rw, iodepth, plan)
+    cmd = vm_command(row, tools, images, rw, iodepth, plan)
     record["command"] = cmd
     timeout = plan.ramp_s + plan.runtime_s + VM_GRACE_S
     lines, marks, status, armed = [], {}, None, None

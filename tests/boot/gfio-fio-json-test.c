@@ -8,7 +8,9 @@
  * the run's request counts.  Then gfio's JSON and a real fio run's, with
  * the same job options, have the same members with values of the same
  * types, for json and json+, but for those fio takes from the host that a
- * guest program cannot measure (docs in tests/guest/README.rst).
+ * guest program cannot measure (docs in tests/guest/README.rst); with
+ * numjobs=2 too, one member of "jobs" per job as fio, or with
+ * group_reporting one for both.
  */
 #include <glib/gstdio.h>
 #include <inttypes.h>
@@ -33,20 +35,38 @@ static const char *const not_in_gfio[] = {
     "jobs[].minf",
 };
 
-/* gfio in our VMM with JOB and @format; returns its JSON text. */
-static char *gfio_json(const char *format)
+/* A comparison of gfio's JSON with fio's, for the same job. */
+typedef struct JsonCase {
+    const char *format;         /* output-format= */
+    unsigned numjobs;
+    bool group_reporting;
+} JsonCase;
+
+/*
+ * gfio in our VMM with JOB and @c's options (a vCPU and a virtqueue per
+ * job); returns its JSON text.
+ */
+static char *gfio_json(const JsonCase *c)
 {
     g_autoptr(Image) img = image_new(IMAGE_SIZE);
+    g_autofree char *device = g_strdup_printf(",num-queues=%u", c->numjobs);
     VMRunDisk disk = { .image = img->path,
-                       .drive = ",cache=writeback,aio=threads" };
-    g_autofree char *append = g_strdup_printf(JOB " output-format=%s", format);
+                       .drive = ",cache=writeback,aio=threads",
+                       .device = device, .cpus = c->numjobs };
+    g_autofree char *append = g_strdup_printf(
+        JOB " output-format=%s numjobs=%u%s", c->format, c->numjobs,
+        c->group_reporting ? " group_reporting=1" : "");
     g_autoptr(VMRun) r = vmrun_disk(false, &disk, "gfio", append);
-    g_autoptr(GfioResult) res = gfio_result_parse(r->out);
-    const char *begin = strstr(r->out, JSON_BEGIN) + strlen(JSON_BEGIN);
+    const char *begin = strstr(r->out, JSON_BEGIN);
+    const char *summary = begin ? strstr(begin, JSON_END) : NULL;
 
     g_assert_cmpint(r->status, ==, 1);
-    g_assert_true(g_str_has_suffix(res->summary, " OK"));
-    return g_strndup(begin, strstr(begin, JSON_END) - begin);
+    g_assert_nonnull(summary);
+    begin += strlen(JSON_BEGIN);
+    summary += strlen(JSON_END);
+    g_assert_true(g_str_has_prefix(summary, "gfio: rw="));
+    g_assert_nonnull(strstr(summary, " OK\n"));
+    return g_strndup(begin, summary - strlen(JSON_END) - begin);
 }
 
 static JsonParser *parse(const char *text)
@@ -150,7 +170,8 @@ static void check_csv_columns(char **rows, JsonObject *job, const char *ddir,
 
 static void test_clat2csv(void)
 {
-    g_autofree char *text = gfio_json("json+");
+    static const JsonCase plus = { "json+", 1, false };
+    g_autofree char *text = gfio_json(&plus);
     g_autoptr(JsonParser) p = parse(text);
     JsonObject *job = root_job(p);
     g_autofree char *dir = g_dir_make_tmp("gfio-json-XXXXXX", NULL);
@@ -253,10 +274,17 @@ static bool left_out(const char *path)
     return false;
 }
 
+static guint jobs_length(JsonParser *p)
+{
+    return json_array_get_length(json_object_get_array_member(
+        json_node_get_object(json_parser_get_root(p)), "jobs"));
+}
+
 static void test_members(gconstpointer data)
 {
-    const char *format = data;
-    g_autofree char *text = gfio_json(format);
+    const JsonCase *c = data;
+    const char *format = c->format;
+    g_autofree char *text = gfio_json(c);
     g_autoptr(JsonParser) ours = parse(text);
     g_autoptr(Image) img = image_new(IMAGE_SIZE);
     g_autofree char *dir = g_dir_make_tmp("gfio-json-XXXXXX", NULL);
@@ -265,8 +293,11 @@ static void test_members(gconstpointer data)
     g_autofree char *output = g_strdup_printf("--output=%s", fio_path);
     g_autofree char *output_format = g_strdup_printf("--output-format=%s",
                                                      format);
+    g_autofree char *numjobs = g_strdup_printf("--numjobs=%u", c->numjobs);
     const char *fio[] = { "fio", "--name=gfio", filename, "--ioengine=psync",
-                          FIO_JOB, output_format, output, NULL };
+                          FIO_JOB, output_format, output, numjobs,
+                          c->group_reporting ? "--group_reporting" : NULL,
+                          NULL };
     g_autoptr(VMRun) run = vmrun(fio, TOOL_TIMEOUT_S);
     g_autofree char *fio_text = NULL;
     g_autoptr(JsonParser) theirs = NULL;
@@ -283,6 +314,9 @@ static void test_members(gconstpointer data)
     g_assert_cmpint(run->status, ==, 0);
     g_assert_true(g_file_get_contents(fio_path, &fio_text, NULL, NULL));
     theirs = parse(fio_text);
+    g_assert_cmpuint(jobs_length(ours), ==, jobs_length(theirs));
+    g_assert_cmpuint(jobs_length(ours), ==,
+                     c->group_reporting ? 1 : c->numjobs);
     collect(json_parser_get_root(ours), "", ours_members);
     collect(json_parser_get_root(theirs), "", fio_members);
 
@@ -316,11 +350,20 @@ static void test_members(gconstpointer data)
 
 int main(int argc, char **argv)
 {
+    static const JsonCase json = { "json", 1, false };
+    static const JsonCase json_plus = { "json+", 1, false };
+    static const JsonCase two_jobs = { "json", 2, false };
+    static const JsonCase two_jobs_grouped = { "json+", 2, true };
+
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/gfio-fio-json/clat2csv", test_clat2csv);
-    g_test_add_data_func("/gfio-fio-json/members/json", "json",
+
+    g_test_add_data_func("/gfio-fio-json/members/json", &json, test_members);
+    g_test_add_data_func("/gfio-fio-json/members/json+", &json_plus,
                          test_members);
-    g_test_add_data_func("/gfio-fio-json/members/json+", "json+",
+    g_test_add_data_func("/gfio-fio-json/members/numjobs=2", &two_jobs,
                          test_members);
+    g_test_add_data_func("/gfio-fio-json/members/numjobs=2-group_reporting",
+                         &two_jobs_grouped, test_members);
     return g_test_run();
 }

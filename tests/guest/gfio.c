@@ -9,6 +9,14 @@
  * request, kick once for the whole batch, repeat.  Time stamps are TSC
  * reads, one per loop for the batch queued and one after the kick, and one
  * per poll that finds completions.
+ *
+ * numjobs=N runs N jobs at once, one per CPU: job 0 on the boot CPU, job j
+ * on the j-th AP, each with an engine on a queue (or ring) of its own.  The
+ * boot CPU sets up every device and job before the APs start; from then on
+ * a job writes only its own memory and its own queue.  What the jobs share
+ * is written once per job, outside the job loop (the measured interval's
+ * console markers, the count of finished jobs), or once per run (stop: the
+ * power button), and read there every POWER_BUTTON_POLL_NS.
  */
 #include "guest.h"
 
@@ -46,10 +54,26 @@ struct slot {
     uint64_t kicked_tsc;
 };
 
+/* What the jobs share; see the top of the file. */
+struct group {
+    uint32_t jobs;
+    struct job *job[GFIO_MAX_JOBS];
+    uint64_t start_tsc;         /* when every job starts */
+    int go;                     /* 0: wait; 1: run; -1: give up */
+    uint32_t windows_opened;
+    uint32_t windows_closed;
+    bool stop;                  /* the power button was pressed */
+    uint32_t finished;          /* jobs done, on the APs */
+};
+
 struct job {
-    struct gfio_options *opt;
+    const struct gfio_options *opt;
     struct io_engine *engine;
     struct gfio_result *result;
+    struct group *group;
+    uint32_t index;             /* fio's thread number, from 0 */
+    uint64_t offset;            /* the job's region of the disk */
+    uint64_t size;
     enum phase phase;
     uint64_t blocks;            /* in the region: size / bs */
     struct slot *slots;         /* one per tag, iodepth of them */
@@ -106,7 +130,7 @@ static void record(struct job *job, const struct slot *s, uint64_t done_tsc)
 
 static void mark_written(struct job *job, uint64_t offset)
 {
-    uint64_t block = (offset - job->opt->offset) / job->opt->bs;
+    uint64_t block = (offset - job->offset) / job->opt->bs;
 
     job->written[block / 8] |= 1 << block % 8;
 }
@@ -163,17 +187,23 @@ static void complete(void *opaque, uint32_t tag, int result)
 
 /*
  * Console markers around the measured interval, for a harness that samples
- * host-side counters when it sees them.
+ * host-side counters when it sees them: begin when the first job's opens,
+ * end when the last job's closes.
  */
 static void open_window(struct job *job)
 {
-    printf("gfio: measure begin\n");
+    if (!__atomic_fetch_add(&job->group->windows_opened, 1, __ATOMIC_RELAXED)) {
+        printf("gfio: measure begin\n");
+    }
     job->window = WINDOW_OPEN;
 }
 
 static void close_window(struct job *job)
 {
-    printf("gfio: measure end\n");
+    if (__atomic_add_fetch(&job->group->windows_closed, 1, __ATOMIC_RELAXED) ==
+        job->group->jobs) {
+        printf("gfio: measure end\n");
+    }
     job->window = WINDOW_CLOSED;
 }
 
@@ -235,7 +265,7 @@ static bool next_workload_request(struct job *job, struct slot *s)
     if (!block_order_next(&job->order, job->deadline_tsc, &job->rng, &block)) {
         return false;
     }
-    s->offset = o->offset + block * o->bs;
+    s->offset = job->offset + block * o->bs;
     if (o->reads && o->writes) {
         s->op = gfio_rng_next(&job->rng) % 100 < o->rwmixread ? IO_OP_READ : IO_OP_WRITE;
     } else {
@@ -257,7 +287,7 @@ static bool next_verify_request(struct job *job, struct slot *s)
     if (job->next_verify_block == job->blocks) {
         return false;
     }
-    s->offset = job->opt->offset + job->next_verify_block++ * job->opt->bs;
+    s->offset = job->offset + job->next_verify_block++ * job->opt->bs;
     s->op = IO_OP_READ;
     return true;
 }
@@ -337,6 +367,19 @@ static void report_stall(struct job *job, uint64_t now)
 }
 
 /*
+ * Has the power button asked every job to stop?  Job 0 looks at the button
+ * (reading it acknowledges the press), the others at what job 0 saw.
+ */
+static bool stop_requested(struct job *job)
+{
+    if (!job->index && guest_power_button_pressed()) {
+        printf("gfio: power button pressed: stopping\n");
+        __atomic_store_n(&job->group->stop, true, __ATOMIC_RELAXED);
+    }
+    return __atomic_load_n(&job->group->stop, __ATOMIC_RELAXED);
+}
+
+/*
  * Run one phase until it has issued everything (or its time is up, or
  * something failed) and every request has come back.
  */
@@ -367,10 +410,9 @@ static void run_phase(struct job *job, enum phase phase)
         now = rdtsc();
         if (phase == PHASE_WORKLOAD) {
             track_window(job, now);
-            if (now >= button_check_tsc) {
+            if (now >= button_check_tsc && !job->powerdown) {
                 button_check_tsc = now + ns_to_tsc(POWER_BUTTON_POLL_NS);
-                if (guest_power_button_pressed()) {
-                    printf("gfio: power button pressed: stopping\n");
+                if (stop_requested(job)) {
                     job->powerdown = true;
                     job->deadline_tsc = deadline = now;
                 }
@@ -427,11 +469,14 @@ static size_t buffer_alignment(uint64_t bs)
     return align;
 }
 
-static void setup_job(struct job *job)
+/* Called on the boot CPU, before any job runs. */
+static void setup_job(struct job *job, const struct gfio_region *region)
 {
     const struct gfio_options *o = job->opt;
 
-    job->blocks = o->size / o->bs;
+    job->offset = region->offset;
+    job->size = region->size;
+    job->blocks = job->size / o->bs;
     job->slots = alloc_zeroed(sizeof(*job->slots) * o->iodepth, 64);
     job->free_tags = guest_alloc(sizeof(*job->free_tags) * o->iodepth, 4);
     job->batch = guest_alloc(sizeof(*job->batch) * o->iodepth, 4);
@@ -442,7 +487,8 @@ static void setup_job(struct job *job)
         job->free_tags[tag] = o->iodepth - 1 - tag;
     }
     job->free_count = o->iodepth;
-    gfio_rng_seed(&job->rng, o->seed);
+    /* Each job its own offsets and mix; job 0 those of a single job. */
+    gfio_rng_seed(&job->rng, o->seed + job->index * UINT64_C(0x9e3779b97f4a7c15));
     block_order_init(&job->order, job->blocks, o->random, &job->rng);
     job->generation = rdtsc();
     if (o->verify && o->writes) {
@@ -463,7 +509,7 @@ static void run(struct job *job)
 {
     const struct gfio_options *o = job->opt;
     struct gfio_result *r = job->result;
-    uint64_t start = rdtsc();
+    uint64_t start = job->group->start_tsc;
 
     job->measure_start_tsc = start + ns_to_tsc(o->ramp_ns);
     job->sample_period_tsc = ns_to_tsc(GFIO_SAMPLE_NS);
@@ -491,41 +537,150 @@ static void run(struct job *job)
     r->elapsed_ns = tsc_to_ns(rdtsc() - start);
 }
 
+/* Runs on AP @cpu: job @cpu, when the boot CPU says go. */
+static void run_on_ap(unsigned int cpu, void *opaque)
+{
+    struct group *g = opaque;
+    int go;
+
+    if (cpu >= g->jobs) {
+        return;
+    }
+    while (!(go = __atomic_load_n(&g->go, __ATOMIC_ACQUIRE))) {
+        cpu_relax();
+    }
+    if (go > 0) {
+        run(g->job[cpu]);
+        __atomic_fetch_add(&g->finished, 1, __ATOMIC_RELEASE);
+    }
+}
+
+/* Open job @jobnum's engine: its device, and the queue after the earlier jobs'. */
+static int open_engine(const struct gfio_options *o, uint32_t jobnum, struct io_engine *e)
+{
+    uint32_t dev = gfio_job_device(o, jobnum);
+    struct io_engine_params params = { .dev = dev };
+    int ret;
+
+    for (uint32_t j = 0; j < o->numjobs; j++) {
+        if (gfio_job_device(o, j) == dev) {
+            params.queue += j < jobnum;
+            params.queues++;
+        }
+    }
+    ret = io_engine_open(o->engine, &params, e);
+    if (ret == -EINVAL) {
+        printf("gfio: unknown engine '%s' (known: %s)\n", o->engine, io_engine_names());
+        return GFIO_EXIT_USAGE;
+    }
+    if (ret) {
+        printf("gfio: engine %s: %s\n", o->engine, guest_strerror(ret));
+        return GFIO_EXIT_ENGINE;
+    }
+    if (o->numjobs > 1) {
+        printf("gfio: job %u: %s device %u %s %u\n", jobnum, e->name, dev,
+               e->queue_kind, params.queue);
+    }
+    return GFIO_EXIT_OK;
+}
+
+/*
+ * Every job's engine, region and state; an exit status if one fails.
+ * Called on the boot CPU, before the APs start.
+ */
+static int setup(const struct gfio_options *o, struct group *g,
+                 struct io_engine **engines, struct gfio_result **results)
+{
+    static struct gfio_region regions[GFIO_MAX_JOBS];
+
+    for (uint32_t j = 0; j < o->numjobs; j++) {
+        struct job *job = guest_alloc(sizeof(*job), 64);
+        int status;
+
+        engines[j] = alloc_zeroed(sizeof(*engines[j]), 64);
+        results[j] = alloc_zeroed(sizeof(*results[j]), 64);
+        status = open_engine(o, j, engines[j]);
+        if (status) {
+            return status;
+        }
+        if (!gfio_check_options(o, j, engines[j], &regions[j])) {
+            return GFIO_EXIT_USAGE;
+        }
+        *job = (struct job){ .opt = o, .engine = engines[j], .result = results[j],
+                             .group = g, .index = j };
+        g->job[j] = job;
+    }
+    if (!gfio_check_regions(o, regions)) {
+        return GFIO_EXIT_USAGE;
+    }
+    for (uint32_t j = 0; j < o->numjobs; j++) {
+        setup_job(g->job[j], &regions[j]);
+    }
+    g->jobs = o->numjobs;
+    return GFIO_EXIT_OK;
+}
+
+/*
+ * Called on the boot CPU: start the APs, one job on each; job 0 runs here.
+ * Returns when all have ended, or GFIO_EXIT_USAGE if there are not CPUs
+ * enough.
+ */
+static int run_jobs(struct group *g)
+{
+    if (g->jobs > 1) {
+        unsigned int online = smp_start_aps(run_on_ap, g);
+
+        if (online < g->jobs) {
+            printf("gfio: numjobs=%u needs %u CPUs, %u online\n", g->jobs, g->jobs,
+                   online);
+            __atomic_store_n(&g->go, -1, __ATOMIC_RELEASE);
+            return GFIO_EXIT_USAGE;
+        }
+    }
+    g->start_tsc = rdtsc();
+    __atomic_store_n(&g->go, 1, __ATOMIC_RELEASE);
+    run(g->job[0]);
+    /* Each job ends: its stall_timeout bounds its wait for completions. */
+    while (__atomic_load_n(&g->finished, __ATOMIC_ACQUIRE) < g->jobs - 1) {
+        cpu_relax();
+    }
+    return GFIO_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
     static struct gfio_options options;
-    static struct io_engine engine;
-    static struct gfio_result result;
-    struct io_engine_params params;
-    struct job job = { .opt = &options, .engine = &engine, .result = &result };
-    int ret;
+    static struct group group;
+    static struct io_engine *engines[GFIO_MAX_JOBS];
+    static struct gfio_result *results[GFIO_MAX_JOBS];
+    int status;
+    bool powerdown = false;
 
     if (!gfio_parse_options(argc, argv, &options)) {
         return GFIO_EXIT_USAGE;
     }
-    params = (struct io_engine_params){ .dev = options.dev };
-    ret = io_engine_open(options.engine, &params, &engine);
-    if (ret == -EINVAL) {
-        printf("gfio: unknown engine '%s' (known: %s)\n", options.engine,
-               io_engine_names());
-        return GFIO_EXIT_USAGE;
-    }
-    if (ret) {
-        printf("gfio: engine %s: %s\n", options.engine, guest_strerror(ret));
-        return GFIO_EXIT_ENGINE;
-    }
-    if (!gfio_check_options(&options, &engine)) {
-        return GFIO_EXIT_USAGE;
+    status = setup(&options, &group, engines, results);
+    if (status) {
+        return status;
     }
     if (options.verify) {
         printf("gfio: verify=crc32c (%s)\n", crc32c_implementation());
     }
-    setup_job(&job);
-    run(&job);
-    gfio_report(argc, argv, &options, &result, &engine);
-    if (job.powerdown && !result.exit_status) {
+    status = run_jobs(&group);
+    if (status) {
+        return status;
+    }
+    gfio_report(argc, argv, &options, (const struct gfio_result *const *)results,
+                engines, options.numjobs);
+    for (uint32_t j = 0; j < options.numjobs; j++) {
+        if (results[j]->exit_status) {
+            return results[j]->exit_status;
+        }
+        powerdown |= group.job[j]->powerdown;
+    }
+    if (powerdown) {
         /* Asked to shut down: do so, as an OS would (exit status 0). */
         guest_poweroff();
     }
-    return result.exit_status;
+    return GFIO_EXIT_OK;
 }

@@ -7,6 +7,7 @@
 
 #include "io_engine.h"
 #include "latency_stat.h"
+#include "wide_math.h"
 
 #define GFIO_VERSION    "gfio-0.1"
 
@@ -17,6 +18,9 @@
 #define GFIO_EXIT_IO_ERROR      3       /* a request failed */
 #define GFIO_EXIT_VERIFY        4       /* data verification failed */
 #define GFIO_EXIT_TIMEOUT       5       /* requests stopped completing */
+
+/* Jobs (numjobs=) at most: one per vCPU. */
+#define GFIO_MAX_JOBS   64
 
 /* Options, with fio's names and meanings (gfio_options.c). */
 struct gfio_options {
@@ -29,13 +33,18 @@ struct gfio_options {
     uint64_t bs;
     uint32_t iodepth;
     uint64_t size;              /* 0: to the end of the disk */
-    uint64_t offset;
+    uint64_t offset;            /* of job 0... */
+    uint64_t offset_increment;  /* ...and job j's is offset + j * this */
     uint64_t runtime_ns;        /* 0: one pass over size */
     uint64_t ramp_ns;
     uint64_t stall_ns;          /* stall_timeout=: no completion for this long */
     bool verify;                /* verify=crc32c */
     uint64_t seed;              /* random_seed= */
-    uint32_t dev;
+    uint32_t numjobs;           /* jobs, one per vCPU */
+    bool group_reporting;       /* one report for all jobs */
+    /* dev=N: every job on device N; dev=A:B:...: job j on the j-th */
+    uint32_t devs[GFIO_MAX_JOBS];
+    uint32_t ndevs;
     const char *engine;
     bool json_plus;             /* output-format=json+: latency bins too */
     /* percentiles (and json+ bins) of slat, clat, lat: fio's *_percentiles= */
@@ -47,11 +56,29 @@ struct gfio_options {
 /* Parse argv into @o; prints the problem and returns false on error. */
 bool gfio_parse_options(int argc, char **argv, struct gfio_options *o);
 
+/* The device job @jobnum uses. */
+uint32_t gfio_job_device(const struct gfio_options *o, uint32_t jobnum);
+
+/* The part of a disk a job works on. */
+struct gfio_region {
+    uint64_t offset;
+    uint64_t size;              /* a multiple of bs */
+};
+
 /*
- * Check the options against the disk and fill in size; prints the problem
- * and returns false if they do not fit.
+ * Check the options against job @jobnum's disk and work out its region;
+ * prints the problem and returns false if they do not fit.
  */
-bool gfio_check_options(struct gfio_options *o, const struct io_engine *e);
+bool gfio_check_options(const struct gfio_options *o, uint32_t jobnum,
+                        const struct io_engine *e, struct gfio_region *region);
+
+/*
+ * With verify=crc32c, two jobs that write the same blocks of a device would
+ * each find the other's data: check that they do not; prints the problem
+ * and returns false if they do.
+ */
+bool gfio_check_regions(const struct gfio_options *o,
+                        const struct gfio_region *regions);
 
 /* Statistics of one direction, counted between ramp end and run end. */
 struct gfio_direction_stats {
@@ -104,9 +131,58 @@ struct gfio_result {
     int exit_status;
 };
 
-/* Print the JSON between marker lines, then the summary line. */
+/*
+ * fio's bw_* or iops_* members of a direction: a job's, from its samples,
+ * or a group's.  fio's group_reporting adds up the jobs' minimums,
+ * maximums, means and sample counts (a group's figures are its jobs'
+ * together); gfio adds their variances too.
+ */
+struct gfio_sample_summary {
+    uint64_t min;
+    uint64_t max;
+    uint64_t mean_micro;        /* millionths */
+    u128 variance_micro2;       /* the standard deviation in millionths, squared */
+    uint64_t samples;
+};
+
+struct gfio_entry_direction {
+    uint64_t ios;
+    uint64_t bytes;
+    struct latency_stat slat, clat, lat;
+    struct gfio_sample_summary bw, iops;
+};
+
+/*
+ * What one member of the JSON's "jobs" reports (gfio_group.c): one job, or
+ * with group_reporting all of them as fio reports a group.  Counts,
+ * latencies and distributions are added up; the runtime is the longest
+ * job's and job_runtime the jobs' added up, so rates are the group's total
+ * over the time it ran.
+ */
+struct gfio_entry {
+    uint32_t jobs;              /* added so far */
+    struct gfio_entry_direction dir[2];
+    struct gfio_distribution dist;
+    uint64_t runtime_ns;
+    uint64_t job_runtime_ns;
+    uint64_t elapsed_ns;
+    uint64_t verified_blocks;
+    int exit_status;            /* the first failed job's */
+};
+
+/* An empty entry, with histograms where @o's jobs have them. */
+void gfio_entry_init(struct gfio_entry *e, const struct gfio_options *o);
+/* Add job result @r to @e. */
+void gfio_entry_add(struct gfio_entry *e, const struct gfio_result *r);
+
+/*
+ * Print the JSON between marker lines (a member of "jobs" for each of the
+ * @count jobs, or one for all with group_reporting), then the summary line
+ * (all jobs together, and each job's engine counters).
+ */
 void gfio_report(int argc, char **argv, const struct gfio_options *o,
-                 const struct gfio_result *r, struct io_engine *e);
+                 const struct gfio_result *const *results, struct io_engine *const *engines,
+                 uint32_t count);
 
 /*
  * verify=crc32c block format (gfio_verify.c): every block written starts

@@ -100,6 +100,26 @@ static bool parse_flag(const char *s, bool *flag)
     return true;
 }
 
+/* dev=N, or dev=A:B:... with a device for each job, in job order. */
+static bool parse_devs(const char *s, struct gfio_options *o)
+{
+    o->ndevs = 0;
+    for (;;) {
+        char *end;
+        uint64_t v = strtoull(s, &end, 0);
+
+        if (end == s || v > UINT32_MAX || o->ndevs == GFIO_MAX_JOBS ||
+            (*end && *end != ':')) {
+            return false;
+        }
+        o->devs[o->ndevs++] = v;
+        if (!*end) {
+            return true;
+        }
+        s = end + 1;
+    }
+}
+
 static bool parse_one(const char *key, const char *value, struct gfio_options *o)
 {
     uint64_t v;
@@ -149,12 +169,21 @@ static bool parse_one(const char *key, const char *value, struct gfio_options *o
     if (!strcmp(key, "random_seed")) {
         return parse_uint(value, UINT64_MAX, &o->seed);
     }
+    if (!strcmp(key, "offset_increment")) {
+        return parse_size(value, &o->offset_increment);
+    }
     if (!strcmp(key, "dev")) {
-        if (!parse_uint(value, UINT32_MAX, &v)) {
+        return parse_devs(value, o);
+    }
+    if (!strcmp(key, "numjobs")) {
+        if (!parse_uint(value, GFIO_MAX_JOBS, &v) || !v) {
             return false;
         }
-        o->dev = v;
+        o->numjobs = v;
         return true;
+    }
+    if (!strcmp(key, "group_reporting")) {
+        return parse_flag(value, &o->group_reporting);
     }
     if (!strcmp(key, "engine")) {
         o->engine = value;
@@ -192,7 +221,7 @@ bool gfio_parse_options(int argc, char **argv, struct gfio_options *o)
     *o = (struct gfio_options){
         .name = "gfio", .bs = 4096, .iodepth = 1, .rwmixread = 50,
         .seed = DEFAULT_SEED, .engine = "virtio-blk", .stall_ns = DEFAULT_STALL_NS,
-        .clat_percentiles = true,
+        .clat_percentiles = true, .numjobs = 1, .ndevs = 1,
     };
     parse_rw("read", o);
 
@@ -212,16 +241,34 @@ bool gfio_parse_options(int argc, char **argv, struct gfio_options *o)
             return false;
         }
     }
+    if (o->ndevs > 1 && o->ndevs != o->numjobs) {
+        printf("gfio: dev= names %u devices for numjobs=%u: one device, or one per job\n",
+               o->ndevs, o->numjobs);
+        return false;
+    }
     return true;
 }
 
-bool gfio_check_options(struct gfio_options *o, const struct io_engine *e)
+uint32_t gfio_job_device(const struct gfio_options *o, uint32_t jobnum)
+{
+    return o->devs[o->ndevs > 1 ? jobnum : 0];
+}
+
+bool gfio_check_options(const struct gfio_options *o, uint32_t jobnum,
+                        const struct io_engine *e, struct gfio_region *region)
 {
     uint32_t sector = e->sector_size;
+    uint64_t offset = o->offset, size = o->size;
 
-    if (o->bs % sector || o->offset % sector) {
+    if (jobnum && o->offset_increment > (UINT64_MAX - o->offset) / jobnum) {
+        printf("gfio: job %u: offset=%lu + %u * offset_increment=%lu overflows\n", jobnum,
+               o->offset, jobnum, o->offset_increment);
+        return false;
+    }
+    offset += jobnum * o->offset_increment;
+    if (o->bs % sector || offset % sector) {
         printf("gfio: bs=%lu and offset=%lu must be multiples of %u\n", o->bs,
-               o->offset, sector);
+               offset, sector);
         return false;
     }
     if (o->bs > e->max_request) {
@@ -238,23 +285,45 @@ bool gfio_check_options(struct gfio_options *o, const struct io_engine *e)
                e->max_in_flight);
         return false;
     }
-    if (o->offset >= e->capacity) {
-        printf("gfio: offset=%lu is beyond the disk's %lu bytes\n", o->offset,
+    if (offset >= e->capacity) {
+        printf("gfio: offset=%lu is beyond the disk's %lu bytes\n", offset,
                e->capacity);
         return false;
     }
-    if (!o->size) {
-        o->size = e->capacity - o->offset;
+    if (!size) {
+        size = e->capacity - offset;
     }
-    if (o->size > e->capacity - o->offset) {
-        printf("gfio: offset=%lu size=%lu exceeds the disk's %lu bytes\n", o->offset,
-               o->size, e->capacity);
+    if (size > e->capacity - offset) {
+        printf("gfio: offset=%lu size=%lu exceeds the disk's %lu bytes\n", offset,
+               size, e->capacity);
         return false;
     }
-    o->size -= o->size % o->bs;
-    if (!o->size) {
+    size -= size % o->bs;
+    if (!size) {
         printf("gfio: size holds no block of bs=%lu\n", o->bs);
         return false;
+    }
+    *region = (struct gfio_region){ .offset = offset, .size = size };
+    return true;
+}
+
+bool gfio_check_regions(const struct gfio_options *o, const struct gfio_region *regions)
+{
+    if (!o->verify || !o->writes) {
+        return true;
+    }
+    for (uint32_t i = 0; i < o->numjobs; i++) {
+        for (uint32_t j = i + 1; j < o->numjobs; j++) {
+            const struct gfio_region *a = &regions[i], *b = &regions[j];
+
+            if (gfio_job_device(o, i) == gfio_job_device(o, j) &&
+                a->offset < b->offset + b->size && b->offset < a->offset + a->size) {
+                printf("gfio: jobs %u and %u write overlapping regions of device %u with "
+                       "verify=crc32c (give offset_increment=)\n", i, j,
+                       gfio_job_device(o, i));
+                return false;
+            }
+        }
     }
     return true;
 }

@@ -78,23 +78,22 @@ static void latency_json(struct json_writer *w, const char *key,
 }
 
 /*
- * bw_agg: the mean sampled bandwidth's share of the group's bandwidth (here
- * the job's own, @bw_kib), in millionths of a percent, at most 100% as fio.
+ * bw_agg: the mean sampled bandwidth's share of the entry's bandwidth,
+ * @bw_kib, in millionths of a percent, at most 100% as fio.
  */
-static uint64_t bw_agg_micro(const struct latency_stat *bw, uint64_t bw_kib)
+static uint64_t bw_agg_micro(const struct gfio_sample_summary *bw, uint64_t bw_kib)
 {
     uint64_t agg;
 
     if (!bw_kib) {
         return 0;
     }
-    agg = u128_saturate(u128_divmod((u128)latency_stat_mean_micro(bw) * 100, bw_kib,
-                                    NULL));
+    agg = u128_saturate(u128_divmod((u128)bw->mean_micro * 100, bw_kib, NULL));
     return agg < 100 * MICRO ? agg : 100 * MICRO;
 }
 
 static void direction_json(struct json_writer *w, const char *key,
-                           const struct gfio_direction_stats *d, uint64_t runtime_ns,
+                           const struct gfio_entry_direction *d, uint64_t runtime_ns,
                            const struct gfio_options *o)
 {
     uint64_t ns = d->ios ? runtime_ns : 0;
@@ -113,17 +112,17 @@ static void direction_json(struct json_writer *w, const char *key,
     latency_json(w, "slat_ns", &d->slat, o->slat_percentiles, o->json_plus);
     latency_json(w, "clat_ns", &d->clat, o->clat_percentiles, o->json_plus);
     latency_json(w, "lat_ns", &d->lat, o->lat_percentiles, o->json_plus);
-    json_uint(w, "bw_min", d->bw_samples.count ? d->bw_samples.min : 0);
-    json_uint(w, "bw_max", d->bw_samples.max);
-    json_fixed6(w, "bw_agg", bw_agg_micro(&d->bw_samples, bw_bytes / 1024));
-    json_fixed6(w, "bw_mean", latency_stat_mean_micro(&d->bw_samples));
-    json_fixed6(w, "bw_dev", latency_stat_stddev_micro(&d->bw_samples));
-    json_uint(w, "bw_samples", d->bw_samples.count);
-    json_uint(w, "iops_min", d->iops_samples.count ? d->iops_samples.min : 0);
-    json_uint(w, "iops_max", d->iops_samples.max);
-    json_fixed6(w, "iops_mean", latency_stat_mean_micro(&d->iops_samples));
-    json_fixed6(w, "iops_stddev", latency_stat_stddev_micro(&d->iops_samples));
-    json_uint(w, "iops_samples", d->iops_samples.count);
+    json_uint(w, "bw_min", d->bw.samples ? d->bw.min : 0);
+    json_uint(w, "bw_max", d->bw.max);
+    json_fixed6(w, "bw_agg", bw_agg_micro(&d->bw, bw_bytes / 1024));
+    json_fixed6(w, "bw_mean", d->bw.mean_micro);
+    json_fixed6(w, "bw_dev", u128_isqrt(d->bw.variance_micro2));
+    json_uint(w, "bw_samples", d->bw.samples);
+    json_uint(w, "iops_min", d->iops.samples ? d->iops.min : 0);
+    json_uint(w, "iops_max", d->iops.max);
+    json_fixed6(w, "iops_mean", d->iops.mean_micro);
+    json_fixed6(w, "iops_stddev", u128_isqrt(d->iops.variance_micro2));
+    json_uint(w, "iops_samples", d->iops.samples);
     json_end_object(w);
 }
 
@@ -144,38 +143,57 @@ static void options_json(struct json_writer *w, int argc, char **argv)
     json_end_object(w);
 }
 
-static void json(int argc, char **argv, const struct gfio_options *o,
-                 const struct gfio_result *r)
+/* One member of "jobs": a job, or a group of them. */
+static void entry_json(struct json_writer *w, int argc, char **argv,
+                       const struct gfio_options *o, const struct gfio_entry *e)
 {
-    static const struct gfio_direction_stats no_io;
+    static const struct gfio_entry_direction no_io;
+
+    json_begin_object(w, NULL);
+    json_string(w, "jobname", o->name);
+    json_uint(w, "groupid", 0);
+    json_uint(w, "error", e->exit_status);
+    json_uint(w, "eta", 0);
+    json_uint(w, "elapsed", (e->elapsed_ns + NSEC_PER_SEC / 2) / NSEC_PER_SEC);
+    options_json(w, argc, argv);
+    direction_json(w, "read", &e->dir[IO_OP_READ], e->runtime_ns, o);
+    direction_json(w, "write", &e->dir[IO_OP_WRITE], e->runtime_ns, o);
+    /* gfio neither trims nor syncs: fio's members, with nothing in them */
+    direction_json(w, "trim", &no_io, e->runtime_ns, o);
+    json_begin_object(w, "sync");
+    json_uint(w, "total_ios", 0);
+    latency_json(w, "lat_ns", &no_io.lat, false, false);
+    json_end_object(w);
+    json_uint(w, "job_runtime", e->job_runtime_ns / NSEC_PER_MSEC);
+    gfio_distribution_json(w, &e->dist);
+    /* fio's latency target settings, which gfio does not have: off */
+    json_uint(w, "latency_depth", o->iodepth);
+    json_uint(w, "latency_target", 0);
+    json_fixed6(w, "latency_percentile", 100 * MICRO);
+    json_uint(w, "latency_window", 0);
+    json_end_object(w);
+}
+
+static void json(int argc, char **argv, const struct gfio_options *o,
+                 const struct gfio_result *const *results, uint32_t count,
+                 const struct gfio_entry *group)
+{
     struct json_writer w = { 0 };
 
     json_begin_object(&w, NULL);
     json_string(&w, "fio version", GFIO_VERSION);
     json_begin_array(&w, "jobs");
-    json_begin_object(&w, NULL);
-    json_string(&w, "jobname", o->name);
-    json_uint(&w, "groupid", 0);
-    json_uint(&w, "error", r->exit_status);
-    json_uint(&w, "eta", 0);
-    json_uint(&w, "elapsed", (r->elapsed_ns + NSEC_PER_SEC / 2) / NSEC_PER_SEC);
-    options_json(&w, argc, argv);
-    direction_json(&w, "read", &r->dir[IO_OP_READ], r->runtime_ns, o);
-    direction_json(&w, "write", &r->dir[IO_OP_WRITE], r->runtime_ns, o);
-    /* gfio neither trims nor syncs: fio's members, with nothing in them */
-    direction_json(&w, "trim", &no_io, r->runtime_ns, o);
-    json_begin_object(&w, "sync");
-    json_uint(&w, "total_ios", 0);
-    latency_json(&w, "lat_ns", &no_io.lat, false, false);
-    json_end_object(&w);
-    json_uint(&w, "job_runtime", r->runtime_ns / NSEC_PER_MSEC);
-    gfio_distribution_json(&w, &r->dist);
-    /* fio's latency target settings, which gfio does not have: off */
-    json_uint(&w, "latency_depth", o->iodepth);
-    json_uint(&w, "latency_target", 0);
-    json_fixed6(&w, "latency_percentile", 100 * MICRO);
-    json_uint(&w, "latency_window", 0);
-    json_end_object(&w);
+    if (o->group_reporting || count == 1) {
+        entry_json(&w, argc, argv, o, group);
+    } else {
+        for (uint32_t j = 0; j < count; j++) {
+            struct gfio_entry job;
+
+            gfio_entry_init(&job, o);
+            gfio_entry_add(&job, results[j]);
+            entry_json(&w, argc, argv, o, &job);
+        }
+    }
     json_end_array(&w);
     json_end_object(&w);
 }
@@ -186,7 +204,7 @@ static void print_us(const char *name, uint64_t ns)
     printf(" %s=%lu.%lu", name, ns / 1000, ns % 1000 / 100);
 }
 
-static void summarize(const char *name, const struct gfio_direction_stats *d,
+static void summarize(const char *name, const struct gfio_entry_direction *d,
                       uint64_t runtime_ns)
 {
     uint64_t iops_milli = rate_micro(d->ios, runtime_ns) / 1000;
@@ -205,22 +223,35 @@ static void summarize(const char *name, const struct gfio_direction_stats *d,
 }
 
 void gfio_report(int argc, char **argv, const struct gfio_options *o,
-                 const struct gfio_result *r, struct io_engine *e)
+                 const struct gfio_result *const *results, struct io_engine *const *engines,
+                 uint32_t count)
 {
-    char engine_counters[128];
+    static struct gfio_entry group;
 
+    gfio_entry_init(&group, o);
+    for (uint32_t j = 0; j < count; j++) {
+        gfio_entry_add(&group, results[j]);
+    }
     printf("--- gfio json begin ---\n");
-    json(argc, argv, o, r);
+    json(argc, argv, o, results, count, &group);
     printf("--- gfio json end ---\n");
 
-    e->describe(e, engine_counters, sizeof(engine_counters));
-    printf("gfio: rw=%s bs=%lu iodepth=%u runtime=%lums:", o->rw, o->bs, o->iodepth,
-           r->runtime_ns / NSEC_PER_MSEC);
-    summarize("read", &r->dir[IO_OP_READ], r->runtime_ns);
-    summarize("write", &r->dir[IO_OP_WRITE], r->runtime_ns);
-    if (o->verify) {
-        printf(" verified=%lu", r->verified_blocks);
+    /* One line, all jobs together; a job's engine counters at a time. */
+    printf("gfio: rw=%s bs=%lu iodepth=%u ", o->rw, o->bs, o->iodepth);
+    if (count > 1) {
+        printf("numjobs=%u ", count);
     }
-    printf(" %s=[%s] %s\n", e->name, engine_counters,
-           r->exit_status ? "FAILED" : "OK");
+    printf("runtime=%lums:", group.runtime_ns / NSEC_PER_MSEC);
+    summarize("read", &group.dir[IO_OP_READ], group.runtime_ns);
+    summarize("write", &group.dir[IO_OP_WRITE], group.runtime_ns);
+    if (o->verify) {
+        printf(" verified=%lu", group.verified_blocks);
+    }
+    for (uint32_t j = 0; j < count; j++) {
+        char engine_counters[128];
+
+        engines[j]->describe(engines[j], engine_counters, sizeof(engine_counters));
+        printf(" %s=[%s]", engines[j]->name, engine_counters);
+    }
+    printf(" %s\n", group.exit_status ? "FAILED" : "OK");
 }

@@ -28,8 +28,13 @@ enum io_op {
 /* @result is 0 on success or a negative guest_errno.h value. */
 typedef void (*io_done_fn)(void *opaque, uint32_t tag, int result);
 
+/*
+ * Opened on one CPU (io_engine_open()); then submit, kick, poll and
+ * report_stall are called on one CPU at a time, the job's.
+ */
 struct io_engine {
     const char *name;
+    const char *queue_kind;     /* what its queues are: "queue", "ring" */
     uint64_t capacity;          /* bytes */
     uint32_t sector_size;       /* offsets and lengths are multiples of it */
     uint32_t max_request;       /* bytes per request at most */
@@ -60,11 +65,18 @@ struct io_engine {
 
 struct io_engine_params {
     unsigned int dev;           /* which disk of the engine's kind, from 0 */
+    unsigned int queue;         /* which of its queues (virtqueue or ring) */
+    unsigned int queues;        /* how many of them the program uses */
 };
 
 /*
- * Open engine @name ("virtio-blk" or "uring").  Returns 0, -EINVAL for an unknown
- * engine, or the engine's error (after a message).
+ * Open engine @name ("virtio-blk" or "uring") on queue @params->queue of
+ * disk @params->dev.  The first open of a disk sets it up with
+ * @params->queues queues, the later ones take another of them: each open
+ * engine has a queue of its own, and engines on different queues share
+ * nothing they write, so that each can run on a CPU of its own.  Open
+ * every engine from one CPU, before any runs.  Returns 0, -EINVAL for an
+ * unknown engine, or the engine's error (after a message).
  */
 int io_engine_open(const char *name, const struct io_engine_params *params,
                    struct io_engine *e);

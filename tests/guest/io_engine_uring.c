@@ -1,7 +1,9 @@
 /*
  * gfio engine "uring": the io_uring passthrough of a virtio-blk PCI device
  * (virtio_blk_uring.h).  Requests go to the host kernel through the shared
- * SQ; no virtqueue is set up.
+ * SQ; no virtqueue is set up.  An engine on queue i drives ring i of the
+ * device; engines on the rings of one device share the device, which they
+ * only read once it is set up.
  */
 #include "io_engine.h"
 
@@ -23,9 +25,20 @@ struct tag_request {
     uint64_t user_data;
 };
 
-static struct virtio_pci_device dev;
-static struct virtio_blk_uring ring;
-static struct tag_request *tag_requests;    /* by tag, max_in_flight of them */
+/* An engine's state: one ring, and its requests. */
+struct uring_queue {
+    struct virtio_blk_uring ring;
+    struct tag_request *tag_requests;   /* by tag, max_in_flight of them */
+};
+
+/* Devices set up so far, by their index among virtio-blk devices. */
+#define MAX_DEVICES     8
+
+static struct {
+    unsigned int index;
+    struct virtio_pci_device *dev;
+} devices[MAX_DEVICES];
+static unsigned int device_count;
 
 struct completion_relay {
     io_done_fn done;
@@ -41,7 +54,8 @@ static uint64_t user_data(uint32_t tag, uint32_t len)
 static int submit(struct io_engine *e, enum io_op op, uint64_t offset, void *buf,
                   uint32_t len, uint32_t tag)
 {
-    struct virtio_blk_uring *r = e->state;
+    struct uring_queue *q = e->state;
+    struct virtio_blk_uring *r = &q->ring;
     uint8_t opcode = op == IO_OP_READ ? IORING_OP_READ_FIXED : IORING_OP_WRITE_FIXED;
     struct tag_request req = { .sq_index = r->sq_next, .user_data = user_data(tag, len) };
     int ret;
@@ -51,14 +65,19 @@ static int submit(struct io_engine *e, enum io_op op, uint64_t offset, void *buf
     }
     ret = virtio_blk_uring_submit(r, opcode, offset, buf, len, req.user_data);
     if (!ret) {
-        tag_requests[tag] = req;
+        q->tag_requests[tag] = req;
     }
     return ret;
 }
 
+static struct virtio_blk_uring *ring_of(struct io_engine *e)
+{
+    return &((struct uring_queue *)e->state)->ring;
+}
+
 static void kick(struct io_engine *e)
 {
-    virtio_blk_uring_kick(e->state);
+    virtio_blk_uring_kick(ring_of(e));
 }
 
 static void relay(void *opaque, uint64_t user_data, int32_t res)
@@ -74,12 +93,12 @@ static unsigned int poll(struct io_engine *e, io_done_fn done, void *opaque)
 {
     struct completion_relay r = { .done = done, .opaque = opaque };
 
-    return virtio_blk_uring_poll(e->state, relay, &r);
+    return virtio_blk_uring_poll(ring_of(e), relay, &r);
 }
 
 static void describe(struct io_engine *e, char *buf, size_t size)
 {
-    const struct virtio_blk_uring *r = e->state;
+    const struct virtio_blk_uring *r = ring_of(e);
 
     snprintf(buf, size, "requests=%lu kicks=%lu doorbells=%lu sq=%u cq=%u iopoll=%s",
              r->submitted, r->kicks, r->doorbells, r->cfg.sq_entries, r->cfg.cq_entries,
@@ -151,9 +170,10 @@ static void probe_doorbell(struct virtio_blk_uring *r, const struct virtio_blk_u
  */
 static void report_stall(struct io_engine *e, uint32_t tag)
 {
-    struct virtio_blk_uring *r = e->state;
+    struct uring_queue *q = e->state;
+    struct virtio_blk_uring *r = &q->ring;
     struct virtio_blk_uring_state s;
-    const struct tag_request *req = &tag_requests[tag];
+    const struct tag_request *req = &q->tag_requests[tag];
     uint32_t index = req->sq_index;
     const struct io_uring_sqe *sqe = virtio_blk_uring_sqe(r, index);
 
@@ -181,61 +201,96 @@ static void report_stall(struct io_engine *e, uint32_t tag)
     probe_doorbell(r, &s);
 }
 
-/* Reset, negotiate the passthrough, take over its ring, DRIVER_OK. */
-static int start_device(const struct io_engine_params *params)
+/* Reset, negotiate the passthrough, DRIVER_OK; its rings are attached later. */
+static int start_device(unsigned int index, struct virtio_pci_device *dev)
 {
-    int ret = virtio_pci_find(VIRTIO_ID_BLOCK, params->dev, &dev);
+    int ret = virtio_pci_find(VIRTIO_ID_BLOCK, index, dev);
 
     if (ret == -ENODEV) {
-        printf("uring: no virtio-blk device %u\n", params->dev);
+        printf("uring: no virtio-blk device %u\n", index);
     }
     if (ret) {
         return ret;
     }
-    ret = virtio_pci_negotiate(&dev, VIRTIO_BIT(VIRTIO_BLK_F_URING_PASSTHROUGH));
+    ret = virtio_pci_negotiate(dev, VIRTIO_BIT(VIRTIO_BLK_F_URING_PASSTHROUGH));
     if (ret) {
         return ret;
     }
-    if (!(dev.features & VIRTIO_BIT(VIRTIO_BLK_F_URING_PASSTHROUGH))) {
+    if (!(dev->features & VIRTIO_BIT(VIRTIO_BLK_F_URING_PASSTHROUGH))) {
         printf("uring: %s does not offer VIRTIO_BLK_F_URING_PASSTHROUGH "
-               "(give the device uring-passthrough=on)\n", dev.name);
-        virtio_pci_fail(&dev);
+               "(give the device uring-passthrough=on)\n", dev->name);
+        virtio_pci_fail(dev);
         return -EOPNOTSUPP;
     }
-    ret = virtio_blk_uring_attach(&dev, &ring);
+    return virtio_pci_driver_ok(dev);
+}
+
+/* Device @index, started on first use. */
+static int open_device(unsigned int index, struct virtio_pci_device **dev)
+{
+    struct virtio_pci_device *d;
+    int ret;
+
+    for (unsigned int i = 0; i < device_count; i++) {
+        if (devices[i].index == index) {
+            *dev = devices[i].dev;
+            return 0;
+        }
+    }
+    if (device_count == MAX_DEVICES) {
+        printf("uring: more than %u devices\n", MAX_DEVICES);
+        return -E2BIG;
+    }
+    d = guest_alloc(sizeof(*d), 64);
+    memset(d, 0, sizeof(*d));
+    ret = start_device(index, d);
     if (ret) {
-        virtio_pci_fail(&dev);
         return ret;
     }
-    return virtio_pci_driver_ok(&dev);
+    devices[device_count].index = index;
+    devices[device_count++].dev = d;
+    *dev = d;
+    return 0;
 }
 
 int io_engine_uring_open(const struct io_engine_params *params, struct io_engine *e)
 {
-    const struct virtio_blk_uring_config *c = &ring.cfg;
+    struct virtio_pci_device *dev;
+    struct uring_queue *q;
+    const struct virtio_blk_uring_config *c;
     uint64_t window;
-    int ret = start_device(params);
+    int ret = open_device(params->dev, &dev);
 
     if (ret) {
         return ret;
     }
+    q = guest_alloc(sizeof(*q), 64);
+    ret = virtio_blk_uring_attach_ring(dev, params->queue, &q->ring);
+    if (ret) {
+        virtio_pci_fail(dev);
+        return ret;
+    }
+    c = &q->ring.cfg;
     window = 1ull << c->buf_shift;
+    e->queue_kind = "ring";
     e->capacity = c->disk_size;
     e->sector_size = c->dma_alignment > 512 ? c->dma_alignment : 512;
     /* One SQE per request: no more than a fixed-buffer window or a u32 length. */
     e->max_request = window < UINT32_MAX ? window : UINT32_MAX & ~(e->sector_size - 1);
-    e->max_in_flight = ring.max_in_flight;
+    e->max_in_flight = q->ring.max_in_flight;
     e->submit = submit;
     e->kick = kick;
     e->poll = poll;
     e->describe = describe;
     e->report_stall = report_stall;
-    e->state = &ring;
-    tag_requests = guest_alloc(sizeof(*tag_requests) * e->max_in_flight, 8);
-    printf("gfio: %s: uring passthrough: %lu bytes, sq %u, cq %u, %s, dma_alignment %u, "
-           "%u windows of %lu MiB, region 0 at 0x%lx\n",
-           dev.name, e->capacity, c->sq_entries, c->cq_entries,
-           c->setup_flags & IORING_SETUP_IOPOLL ? "sqpoll+iopoll" : "sqpoll",
-           c->dma_alignment, c->nr_bufs, window >> 20, ring.region->addr);
+    e->state = q;
+    q->tag_requests = guest_alloc(sizeof(*q->tag_requests) * e->max_in_flight, 8);
+    if (!params->queue) {
+        printf("gfio: %s: uring passthrough: %lu bytes, sq %u, cq %u, %s, dma_alignment %u, "
+               "%u windows of %lu MiB, region 0 at 0x%lx\n",
+               dev->name, e->capacity, c->sq_entries, c->cq_entries,
+               c->setup_flags & IORING_SETUP_IOPOLL ? "sqpoll+iopoll" : "sqpoll",
+               c->dma_alignment, c->nr_bufs, window >> 20, q->ring.region->addr);
+    }
     return 0;
 }

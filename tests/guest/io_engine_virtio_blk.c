@@ -1,13 +1,25 @@
-/* gfio engine "virtio-blk": one queue of a virtio-blk PCI device. */
+/*
+ * gfio engine "virtio-blk": one queue of a virtio-blk PCI device.  Engines
+ * on the queues of one device share its struct virtio_blk, which they only
+ * read once it is set up; each queue's state is its own.
+ */
 #include "io_engine.h"
 
 #include "guest_errno.h"
 #include "libc.h"
+#include "memory.h"
 #include "virtio_blk.h"
 
 int io_engine_virtio_blk_open(const struct io_engine_params *params, struct io_engine *e);
 
-static struct virtio_blk blk;
+/* Devices set up so far, by their index among virtio-blk devices. */
+#define MAX_DEVICES     8
+
+static struct {
+    unsigned int index;
+    struct virtio_blk *blk;
+} devices[MAX_DEVICES];
+static unsigned int device_count;
 
 struct completion_relay {
     io_done_fn done;
@@ -58,30 +70,68 @@ static void describe(struct io_engine *e, char *buf, size_t size)
              q->indirect ? " indirect" : "", q->vq.event_idx ? " event_idx" : "");
 }
 
-int io_engine_virtio_blk_open(const struct io_engine_params *params, struct io_engine *e)
+/* Device @index, set up with @queues queues on first use. */
+static int open_device(unsigned int index, unsigned int queues, struct virtio_blk **blk)
 {
-    struct virtio_blk_options options = { 0 };
-    int ret = virtio_blk_open(params->dev, &options, &blk);
+    struct virtio_blk_options options = { .num_queues = queues };
+    struct virtio_blk *b;
+    int ret;
 
+    for (unsigned int i = 0; i < device_count; i++) {
+        if (devices[i].index == index) {
+            *blk = devices[i].blk;
+            return 0;
+        }
+    }
+    if (device_count == MAX_DEVICES) {
+        printf("virtio-blk: more than %u devices\n", MAX_DEVICES);
+        return -E2BIG;
+    }
+    b = guest_alloc(sizeof(*b), 64);
+    memset(b, 0, sizeof(*b));
+    ret = virtio_blk_open(index, &options, b);
     if (ret == -ENODEV) {
-        printf("virtio-blk: no device %u\n", params->dev);
+        printf("virtio-blk: no device %u\n", index);
     }
     if (ret) {
         return ret;
     }
-    e->capacity = blk.info.capacity * VIRTIO_BLK_SECTOR_SIZE;
+    printf("gfio: %s: %lu bytes, blk_size %u, %s cache, queue size %u, %u slots%s%s\n",
+           b->dev.name, b->info.capacity * VIRTIO_BLK_SECTOR_SIZE, b->info.blk_size,
+           b->info.writeback ? "writeback" : "writethrough", b->queue[0].vq.size,
+           b->queue[0].slots, b->queue[0].indirect ? ", indirect" : "",
+           b->queue[0].vq.event_idx ? ", event_idx" : "");
+    devices[device_count].index = index;
+    devices[device_count++].blk = b;
+    *blk = b;
+    return 0;
+}
+
+int io_engine_virtio_blk_open(const struct io_engine_params *params, struct io_engine *e)
+{
+    struct virtio_blk *blk;
+    struct virtio_blk_queue *q;
+    int ret = open_device(params->dev, params->queues, &blk);
+
+    if (ret) {
+        return ret;
+    }
+    if (params->queue >= blk->num_queues) {
+        printf("virtio-blk: device %u has %u queue%s, no queue %u (give the device "
+               "num-queues=%u)\n", params->dev, blk->num_queues,
+               blk->num_queues == 1 ? "" : "s", params->queue, params->queues);
+        return -ENODEV;
+    }
+    q = &blk->queue[params->queue];
+    e->queue_kind = "queue";
+    e->capacity = blk->info.capacity * VIRTIO_BLK_SECTOR_SIZE;
     e->sector_size = VIRTIO_BLK_SECTOR_SIZE;
-    e->max_request = blk.max_transfer;
-    e->max_in_flight = blk.queue[0].slots;
+    e->max_request = blk->max_transfer;
+    e->max_in_flight = q->slots;
     e->submit = submit;
     e->kick = kick;
     e->poll = poll;
     e->describe = describe;
-    e->state = &blk.queue[0];
-    printf("gfio: %s: %lu bytes, blk_size %u, %s cache, queue size %u, %u slots%s%s\n",
-           blk.dev.name, e->capacity, blk.info.blk_size,
-           blk.info.writeback ? "writeback" : "writethrough", blk.queue[0].vq.size,
-           blk.queue[0].slots, blk.queue[0].indirect ? ", indirect" : "",
-           blk.queue[0].vq.event_idx ? ", event_idx" : "");
+    e->state = q;
     return 0;
 }

@@ -29,6 +29,24 @@ static unsigned int bucket_of(uint64_t v)
     return (shift + 1) * SUB_BUCKETS + ((v >> shift) - SUB_BUCKETS);
 }
 
+void latency_stat_merge(struct latency_stat *to, const struct latency_stat *from)
+{
+    to->count += from->count;
+    if (from->min < to->min) {
+        to->min = from->min;
+    }
+    if (from->max > to->max) {
+        to->max = from->max;
+    }
+    to->sum += from->sum;
+    to->sum_squares += from->sum_squares;
+    if (to->histogram && from->histogram) {
+        for (unsigned int b = 0; b < LATENCY_BUCKETS; b++) {
+            to->histogram[b] += from->histogram[b];
+        }
+    }
+}
+
 uint64_t latency_stat_bucket_value(unsigned int b)
 {
     unsigned int shift;

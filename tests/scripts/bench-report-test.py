@@ -15,7 +15,7 @@ from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 
-from bench import cli, probes, report, runner  # noqa: E402
+from bench import cli, commands, probes, report, runner  # noqa: E402
 from bench.config import QUICK, ROW_BY_NAME  # noqa: E402
 
 GFIO_JSON = [runner.JSON_BEGIN, '{"jobs": [{"error": 0}]}', runner.JSON_END]
@@ -120,6 +120,73 @@ class HostSample(unittest.TestCase):
         self.assertEqual(probes.vcpu_threads(1 << 22), [])
 
 
+class SeveralJobsAndDisks(unittest.TestCase):
+    """The rows of two vCPUs with two jobs, and of two disks."""
+    TOOLS = commands.Tools(vmm=Path("/vmm"), gfio=Path("/gfio.elf"), qemu="qemu", fio="fio")
+    IMAGES = [Path("/a.img"), Path("/b.img")]
+
+    def command(self, row):
+        return commands.vm_command(ROW_BY_NAME[row], self.TOOLS, self.IMAGES, "randread", 8,
+                                   QUICK)
+
+    def test_two_disks_one_sqpoll_thread(self):
+        cmd = self.command("passthrough-2disks-1sqpoll")
+        line = " ".join(cmd)
+        self.assertIn("-smp 2 ", line)
+        self.assertIn("-object uring-sqpoll,id=sq0 ", line)
+        self.assertIn("-drive file=/a.img,if=none,id=d0,format=raw,cache=none -device "
+                      "virtio-blk-pci,drive=d0,uring-passthrough=on,uring-sqpoll=sq0 ", line)
+        self.assertIn("-drive file=/b.img,if=none,id=d1,format=raw,cache=none -device "
+                      "virtio-blk-pci,drive=d1,uring-passthrough=on,uring-sqpoll=sq0 ", line)
+        self.assertTrue(cmd[-1].endswith(" numjobs=2 group_reporting=1 dev=0:1 uring=on"))
+
+    def test_two_disks_a_thread_each(self):
+        line = " ".join(self.command("passthrough-2disks-2sqpoll"))
+        self.assertNotIn("sqpoll", line.replace("passthrough-2disks-2sqpoll", ""))
+        self.assertIn("id=d1", line)
+
+    def test_two_jobs_two_queues(self):
+        for row, device in (("vq-iothread-2jobs", "virtio-blk-pci,drive=d0,iothread=io1,"
+                                                  "num-queues=2"),
+                            ("qemu-vq-iothread-2jobs", "virtio-blk-pci,drive=d0,"
+                                                       "disable-legacy=on,iothread=io1,"
+                                                       "num-queues=2"),
+                            ("passthrough-2rings", "virtio-blk-pci,drive=d0,"
+                                                   "uring-passthrough=on,num-queues=2")):
+            with self.subTest(row=row):
+                cmd = self.command(row)
+                self.assertEqual(cmd[cmd.index("-smp") + 1], "2")
+                self.assertEqual(cmd[cmd.index("-device", cmd.index("-drive")) + 1], device)
+                self.assertNotIn("/b.img", " ".join(cmd))
+                self.assertIn(" numjobs=2 group_reporting=1", cmd[-1])
+                self.assertNotIn("dev=", cmd[-1])
+
+    def test_polling_threads_counted(self):
+        def sample(t, sqp_ns, io_ns):
+            cpu = probes.CpuSample(
+                total_ns=sqp_ns + io_ns + 10**6,
+                threads_ns={"vCPU": 10**6, "child iou-sqp": sqp_ns, "IO io1": io_ns},
+                threads={"vCPU": 2, "child iou-sqp": 1, "child uring-owner": 1,
+                         "IO io1": 1})
+            return probes.Sample(t, cpu, 0, 0, None)
+
+        costs = runner.window_costs(sample(0.0, 0, 0), sample(1.0, 4000000, 1000000), 1000.0)
+        self.assertEqual(costs["sqpoll_threads"], 1)
+        self.assertEqual(costs["iothreads"], 1)
+        self.assertEqual(costs["cpu_polling_ns_per_req"], 5000)
+
+    def test_markdown_threads_per_disk(self):
+        plan = QUICK.narrowed(rows=(ROW_BY_NAME["passthrough-2disks-1sqpoll"],),
+                              iodepths=(8,))
+        record = runner.new_record(ROW_BY_NAME["passthrough-2disks-1sqpoll"], "randread", 8, 1)
+        record.update(ok=True, iops=20000.0, lat_p50_ns=1000, cpu_ns_per_req=3000.0,
+                      cpu_vcpu_ns_per_req=1000.0, cpu_polling_ns_per_req=1500.0,
+                      sqpoll_threads=1, iothreads=0)
+        md = report.markdown(metadata(plan), [record], plan)
+        self.assertIn("| passthrough-2disks-1sqpoll | 2 | 2 | 8 | 20.0 ±0% | 3.00 | 1.00 | 1.50 "
+                      "| 1 | 0 | 0.5 | 1/1 |", md)
+
+
 class ReportOfFailedRuns(unittest.TestCase):
     """Every run of a plan failed: every figure is None."""
 
@@ -135,7 +202,7 @@ class ReportOfFailedRuns(unittest.TestCase):
         summary = md.split("## randread, kIOPS\n\n", 1)[1].split("\n\n", 1)[0].splitlines()
         self.assertEqual(len(summary), 2 + len(self.plan.rows))
         for line in summary[2:]:
-            self.assertRegex(line, r"^\| [a-z-]+ \| failed \| failed \| n/a \| n/a \| .*"
+            self.assertRegex(line, r"^\| [a-z0-9-]+ \| failed \| failed \| n/a \| n/a \| .*"
                                    r"4/4 runs failed: gfio exit 5")
         self.assertIn("- passthrough within 5% of host-fio at every iodepth (ratio ≥ 0.95): "
                       "**not measured**", md)

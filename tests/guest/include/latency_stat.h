@@ -32,6 +32,12 @@ void latency_stat_init(struct latency_stat *s, bool with_histogram);
 
 void latency_stat_add(struct latency_stat *s, uint64_t value);
 
+/*
+ * Add @from's values to @to, as if each had been added to @to; the
+ * histogram only if both have one.
+ */
+void latency_stat_merge(struct latency_stat *to, const struct latency_stat *from);
+
 /* The value histogram bucket @b stands for: the midpoint of its range. */
 uint64_t latency_stat_bucket_value(unsigned int b);
 

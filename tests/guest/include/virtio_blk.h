@@ -106,7 +106,11 @@ struct virtio_blk_info {
 struct virtio_blk;
 struct virtio_blk_slot;
 
-struct virtio_blk_queue {
+/*
+ * A queue's state starts a cache line of its own, so that CPUs driving
+ * different queues of a device do not write the same line.
+ */
+struct __attribute__((aligned(64))) virtio_blk_queue {
     struct virtqueue vq;
     struct virtio_blk *blk;
     bool indirect;                  /* one ring descriptor per request */
