@@ -981,14 +981,14 @@ void virtio_blk_uring_get_config(VirtIOBlkUring *u, uint8_t *config)
  */
 void virtio_blk_uring_set_config(VirtIOBlkUring *u, const uint8_t *config)
 {
-    const struct virtio_blk_uring_config *c =
-        (const void *)(config + VIRTIO_BLK_URING_CONFIG_OFFSET);
+    struct virtio_blk_uring_config c;
     VirtIODevice *vdev = &u->s->vdev;
     UringRing *r = selected_ring(u);
-    uint16_t vector = vdev->transport->check_vector(vdev,
-                                                    le16toh(c->msix_vector));
+    uint16_t vector;
 
-    u->ring_select = le16toh(c->ring_select);
+    memcpy(&c, config + VIRTIO_BLK_URING_CONFIG_OFFSET, sizeof(c));
+    vector = vdev->transport->check_vector(vdev, le16toh(c.msix_vector));
+    u->ring_select = le16toh(c.ring_select);
     if (!r || vector == r->msix_vector) {
         return;
     }

@@ -288,7 +288,7 @@ int virtio_blk_submit(struct virtio_blk_queue *q, uint32_t type, uint64_t sector
         s->range = (struct virtio_blk_discard_write_zeroes){
             .sector = sector, .num_sectors = len / VIRTIO_BLK_SECTOR_SIZE,
             .flags = type == VIRTIO_BLK_T_WRITE_ZEROES && unmap
-                     ? VIRTIO_BLK_WRITE_ZEROES_UNMAP : 0,
+                     ? VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP : 0,
         };
         data = (uintptr_t)&s->range;
         len = sizeof(s->range);

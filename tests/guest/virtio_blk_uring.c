@@ -14,33 +14,9 @@
 #include "guest_errno.h"
 #include "libc.h"
 
-/* Offsets of the extension's fields in the device configuration */
-#define CFG_SQ_ENTRIES          0x100
-#define CFG_CQ_ENTRIES          0x104
-#define CFG_SETUP_FLAGS         0x108
-#define CFG_FEATURES            0x10c
-#define CFG_SQ_OFF              0x110
-#define CFG_CQ_OFF              0x12c
-#define CFG_RINGS_OFFSET        0x148
-#define CFG_RINGS_SIZE          0x150
-#define CFG_SQES_OFFSET         0x158
-#define CFG_SQES_SIZE           0x160
-#define CFG_RAM_HOST_BASE       0x168
-#define CFG_DISK_SIZE           0x170
-#define CFG_ALLOWED_OPS         0x178
-#define CFG_BUF_SHIFT           0x180
-#define CFG_NR_BUFS             0x184
-#define CFG_FILE_INDEX          0x188
-#define CFG_DMA_ALIGNMENT       0x18c
-#define CFG_MSIX_VECTOR         0x190
-#define CFG_DOORBELL_NOTIFY_OFF 0x192
-#define CFG_SQE_FLAGS_REQUIRED  0x194
-#define CFG_SQE_FLAGS_ALLOWED   0x195
-#define CFG_NUM_RINGS           0x196
-#define CFG_RING_SELECT         0x198
+#define CFG(field)              VIRTIO_BLK_URING_CFG(field)
 #define CFG_OFF_FIELDS          7       /* le32 each in sq_off and cq_off */
 
-#define URING_REGION_ID         0
 #define DOORBELL_WIDTH          2
 
 static void read_offsets(struct virtio_pci_device *dev, uint32_t at, uint32_t *fields)
@@ -58,27 +34,27 @@ static void read_config(struct virtio_pci_device *dev, struct virtio_blk_uring_c
     _Static_assert(sizeof(c->cq_off) == CFG_OFF_FIELDS * 4, "cq_off fields");
     do {
         generation = virtio_pci_config_generation(dev);
-        c->sq_entries = virtio_pci_config_read32(dev, CFG_SQ_ENTRIES);
-        c->cq_entries = virtio_pci_config_read32(dev, CFG_CQ_ENTRIES);
-        c->setup_flags = virtio_pci_config_read32(dev, CFG_SETUP_FLAGS);
-        c->features = virtio_pci_config_read32(dev, CFG_FEATURES);
-        read_offsets(dev, CFG_SQ_OFF, &c->sq_off.head);
-        read_offsets(dev, CFG_CQ_OFF, &c->cq_off.head);
-        c->rings_offset = virtio_pci_config_read64(dev, CFG_RINGS_OFFSET);
-        c->rings_size = virtio_pci_config_read64(dev, CFG_RINGS_SIZE);
-        c->sqes_offset = virtio_pci_config_read64(dev, CFG_SQES_OFFSET);
-        c->sqes_size = virtio_pci_config_read64(dev, CFG_SQES_SIZE);
-        c->ram_host_base = virtio_pci_config_read64(dev, CFG_RAM_HOST_BASE);
-        c->disk_size = virtio_pci_config_read64(dev, CFG_DISK_SIZE);
-        c->allowed_ops = virtio_pci_config_read64(dev, CFG_ALLOWED_OPS);
-        c->buf_shift = virtio_pci_config_read32(dev, CFG_BUF_SHIFT);
-        c->nr_bufs = virtio_pci_config_read32(dev, CFG_NR_BUFS);
-        c->file_index = virtio_pci_config_read32(dev, CFG_FILE_INDEX);
-        c->dma_alignment = virtio_pci_config_read32(dev, CFG_DMA_ALIGNMENT);
-        c->msix_vector = virtio_pci_config_read16(dev, CFG_MSIX_VECTOR);
-        c->doorbell_notify_off = virtio_pci_config_read16(dev, CFG_DOORBELL_NOTIFY_OFF);
-        c->sqe_flags_required = virtio_pci_config_read8(dev, CFG_SQE_FLAGS_REQUIRED);
-        c->sqe_flags_allowed = virtio_pci_config_read8(dev, CFG_SQE_FLAGS_ALLOWED);
+        c->sq_entries = virtio_pci_config_read32(dev, CFG(sq_entries));
+        c->cq_entries = virtio_pci_config_read32(dev, CFG(cq_entries));
+        c->setup_flags = virtio_pci_config_read32(dev, CFG(setup_flags));
+        c->features = virtio_pci_config_read32(dev, CFG(features));
+        read_offsets(dev, CFG(sq_off), &c->sq_off.head);
+        read_offsets(dev, CFG(cq_off), &c->cq_off.head);
+        c->rings_offset = virtio_pci_config_read64(dev, CFG(rings_offset));
+        c->rings_size = virtio_pci_config_read64(dev, CFG(rings_size));
+        c->sqes_offset = virtio_pci_config_read64(dev, CFG(sqes_offset));
+        c->sqes_size = virtio_pci_config_read64(dev, CFG(sqes_size));
+        c->ram_host_base = virtio_pci_config_read64(dev, CFG(ram_host_base));
+        c->disk_size = virtio_pci_config_read64(dev, CFG(disk_size));
+        c->allowed_ops = virtio_pci_config_read64(dev, CFG(allowed_ops));
+        c->buf_shift = virtio_pci_config_read32(dev, CFG(buf_shift));
+        c->nr_bufs = virtio_pci_config_read32(dev, CFG(nr_bufs));
+        c->file_index = virtio_pci_config_read32(dev, CFG(file_index));
+        c->dma_alignment = virtio_pci_config_read32(dev, CFG(dma_alignment));
+        c->msix_vector = virtio_pci_config_read16(dev, CFG(msix_vector));
+        c->doorbell_notify_off = virtio_pci_config_read16(dev, CFG(doorbell_notify_off));
+        c->sqe_flags_required = virtio_pci_config_read8(dev, CFG(sqe_flags_required));
+        c->sqe_flags_allowed = virtio_pci_config_read8(dev, CFG(sqe_flags_allowed));
     } while (generation != virtio_pci_config_generation(dev));
 }
 
@@ -96,7 +72,7 @@ static bool within(uint64_t offset, uint64_t length, uint64_t size)
 static const struct virtio_shm_region *find_region(const struct virtio_pci_device *dev)
 {
     for (unsigned int i = 0; i < dev->shm_count; i++) {
-        if (dev->shm[i].id == URING_REGION_ID) {
+        if (dev->shm[i].id == VIRTIO_BLK_URING_SHM_ID) {
             return &dev->shm[i];
         }
     }
@@ -171,7 +147,7 @@ static void *ring_field(const struct virtio_blk_uring *r, uint32_t offset)
 
 unsigned int virtio_blk_uring_num_rings(struct virtio_pci_device *dev)
 {
-    unsigned int n = virtio_pci_config_read16(dev, CFG_NUM_RINGS);
+    unsigned int n = virtio_pci_config_read16(dev, CFG(num_rings));
 
     /* A device that predates several rings has the field reserved, 0. */
     return n ? n : 1;
@@ -197,7 +173,7 @@ int virtio_blk_uring_attach_ring(struct virtio_pci_device *dev, unsigned int ind
     }
     /* The per-ring fields describe the selected ring; one ring: nothing to select. */
     if (rings > 1) {
-        virtio_pci_config_write16(dev, CFG_RING_SELECT, index);
+        virtio_pci_config_write16(dev, CFG(ring_select), index);
     }
     read_config(dev, &r->cfg);
     problem = config_problem(r);

@@ -8,23 +8,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define PCI_VENDOR_ID           0x00
-#define PCI_DEVICE_ID           0x02
-#define PCI_COMMAND             0x04
-#define PCI_STATUS              0x06
-#define PCI_REVISION_ID         0x08
-#define PCI_HEADER_TYPE         0x0e
+#include <linux/pci_regs.h>
+
 #define PCI_BAR0                0x10
-#define PCI_SUBSYSTEM_VENDOR_ID 0x2c
-#define PCI_SUBSYSTEM_ID        0x2e
-#define PCI_CAPABILITY_LIST     0x34
 
-#define PCI_COMMAND_IO              0x0001
-#define PCI_COMMAND_MEMORY          0x0002
-#define PCI_COMMAND_MASTER          0x0004
-#define PCI_COMMAND_INTX_DISABLE    0x0400
-
-#define PCI_STATUS_CAP_LIST     0x0010
 #define PCI_HEADER_MULTIFUNCTION 0x80
 #define PCI_CAP_ID_VENDOR       0x09
 

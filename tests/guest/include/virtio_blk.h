@@ -15,22 +15,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <linux/virtio_blk.h>
+
 #include "virtio.h"
 #include "virtio_pci.h"
 #include "virtqueue.h"
-
-/* Feature bits (5.2.3) */
-#define VIRTIO_BLK_F_SIZE_MAX       1
-#define VIRTIO_BLK_F_SEG_MAX        2
-#define VIRTIO_BLK_F_GEOMETRY       4
-#define VIRTIO_BLK_F_RO             5
-#define VIRTIO_BLK_F_BLK_SIZE       6
-#define VIRTIO_BLK_F_FLUSH          9
-#define VIRTIO_BLK_F_TOPOLOGY       10
-#define VIRTIO_BLK_F_CONFIG_WCE     11
-#define VIRTIO_BLK_F_MQ             12
-#define VIRTIO_BLK_F_DISCARD        13
-#define VIRTIO_BLK_F_WRITE_ZEROES   14
 
 /* Offsets in struct virtio_blk_config (5.2.4) */
 #define VIRTIO_BLK_CFG_CAPACITY                 0
@@ -50,37 +39,11 @@
 #define VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SEG     52
 #define VIRTIO_BLK_CFG_WRITE_ZEROES_MAY_UNMAP   56
 
-/* Request types (5.2.6) */
-#define VIRTIO_BLK_T_IN             0
-#define VIRTIO_BLK_T_OUT            1
-#define VIRTIO_BLK_T_FLUSH          4
-#define VIRTIO_BLK_T_GET_ID         8
-#define VIRTIO_BLK_T_DISCARD        11
-#define VIRTIO_BLK_T_WRITE_ZEROES   13
-
-/* Status byte */
-#define VIRTIO_BLK_S_OK             0
-#define VIRTIO_BLK_S_IOERR          1
-#define VIRTIO_BLK_S_UNSUPP         2
 /* Left in the status byte if the device completes without writing it. */
 #define VIRTIO_BLK_S_NOT_WRITTEN    0xff
 
 #define VIRTIO_BLK_SECTOR_SIZE      512
-#define VIRTIO_BLK_ID_BYTES         20
 
-struct virtio_blk_outhdr {
-    uint32_t type;
-    uint32_t reserved;
-    uint64_t sector;
-};
-
-/* Data of DISCARD and WRITE_ZEROES requests */
-struct virtio_blk_discard_write_zeroes {
-    uint64_t sector;
-    uint32_t num_sectors;
-    uint32_t flags;
-};
-#define VIRTIO_BLK_WRITE_ZEROES_UNMAP   1
 
 /* The configuration, read once after feature negotiation. */
 struct virtio_blk_info {

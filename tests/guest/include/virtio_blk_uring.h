@@ -17,38 +17,8 @@
 #include <stdint.h>
 
 #include <linux/io_uring.h>
+#include "virtio_blk_uring_spec.h"
 #include "virtio_pci.h"
-
-#define VIRTIO_BLK_F_URING_PASSTHROUGH  23
-
-/* The extension's device configuration fields (at offset 0x100). */
-struct virtio_blk_uring_config {
-    uint32_t sq_entries;
-    uint32_t cq_entries;
-    uint32_t setup_flags;               /* IORING_SETUP_* */
-    uint32_t features;                  /* IORING_FEAT_* */
-    struct {
-        uint32_t head, tail, ring_mask, ring_entries, flags, dropped, array;
-    } sq_off;
-    struct {
-        uint32_t head, tail, ring_mask, ring_entries, overflow, cqes, flags;
-    } cq_off;
-    uint64_t rings_offset;              /* in shared memory region 0 */
-    uint64_t rings_size;
-    uint64_t sqes_offset;
-    uint64_t sqes_size;
-    uint64_t ram_host_base;             /* host address of guest physical 0 */
-    uint64_t disk_size;                 /* bytes */
-    uint64_t allowed_ops;               /* bit n: IORING_OP n allowed */
-    uint32_t buf_shift;                 /* log2 of a fixed buffer's window */
-    uint32_t nr_bufs;
-    uint32_t file_index;
-    uint32_t dma_alignment;             /* offsets, lengths, addresses */
-    uint16_t msix_vector;
-    uint16_t doorbell_notify_off;
-    uint8_t sqe_flags_required;
-    uint8_t sqe_flags_allowed;
-};
 
 struct virtio_blk_uring {
     struct virtio_pci_device *dev;
