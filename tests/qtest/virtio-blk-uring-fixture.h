@@ -30,8 +30,12 @@
 /* How often the device's watch thread looks at a running ring
  * (URING_OVERFLOW_CHECK_MS). */
 #define URING_OVERFLOW_CHECK_US (100 * 1000)
-/* Bounded waits for the kernel or the VMM. */
-#define WAIT_US         (5 * 1000 * 1000)
+/*
+ * Bounded waits for the kernel or the VMM to do something; they end as
+ * soon as it is done.  A test suite beside another on two CPUs once took
+ * over 5 s for an SQPOLL thread to take an SQE.
+ */
+#define WAIT_US         (30 * 1000 * 1000)
 
 typedef struct Fixture {
     char *image;
