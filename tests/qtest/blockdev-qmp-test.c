@@ -29,18 +29,6 @@ static JsonArray *named_nodes(QTestState *qts, JsonObject **reply)
     return json_node_get_array(qmp_reply_return(*reply));
 }
 
-static JsonObject *find_node(JsonArray *nodes, const char *name)
-{
-    for (guint i = 0; i < json_array_get_length(nodes); i++) {
-        JsonObject *n = json_array_get_object_element(nodes, i);
-
-        if (!strcmp(json_object_get_string_member(n, "node-name"), name)) {
-            return n;
-        }
-    }
-    return NULL;
-}
-
 static void assert_ok(JsonObject *reply)
 {
     JsonNode *ret = qmp_reply_return(reply);
@@ -86,8 +74,8 @@ static void test_file_and_raw(void)
 
     nodes = named_nodes(qts, &nodes_reply);
     g_assert_cmpuint(json_array_get_length(nodes), ==, 2);
-    file = find_node(nodes, "libvirt-1-storage");
-    raw = find_node(nodes, "libvirt-1-format");
+    file = qmp_find_by(nodes, "node-name", "libvirt-1-storage");
+    raw = qmp_find_by(nodes, "node-name", "libvirt-1-format");
     g_assert_nonnull(file);
     g_assert_nonnull(raw);
     g_assert_cmpstr(json_object_get_string_member(file, "drv"), ==, "file");
@@ -132,15 +120,15 @@ static void test_null_co_and_read_only(void)
     assert_ok(r2);
     nodes = named_nodes(qts, &nodes_reply);
     g_assert_cmpuint(json_array_get_length(nodes), ==, 2);
-    n = find_node(nodes, "n0");
+    n = qmp_find_by(nodes, "node-name", "n0");
     g_assert_cmpstr(json_object_get_string_member(n, "drv"), ==, "null-co");
     g_assert_cmpstr(json_object_get_string_member(n, "file"), ==,
                     "null-co://");
     g_assert_cmpint(json_object_get_int_member(
         json_object_get_object_member(n, "image"), "virtual-size"), ==,
         3 * IMAGE_SIZE);
-    g_assert_true(json_object_get_boolean_member(find_node(nodes, "f0"),
-                                                 "ro"));
+    g_assert_true(json_object_get_boolean_member(
+                      qmp_find_by(nodes, "node-name", "f0"), "ro"));
     r3 = qtest_qmp(qts, "{'execute':'block_resize','arguments':"
                    "{'node-name':'f0','size':%llu}}", 2 * IMAGE_SIZE);
     assert_generic_error(r3, "Image is read-only");
@@ -184,7 +172,7 @@ static void test_del(void)
     blockdev_del_ok(qts, "r0");
     nodes = named_nodes(qts, &n1);
     g_assert_cmpuint(json_array_get_length(nodes), ==, 1);
-    f0 = find_node(nodes, "f0");
+    f0 = qmp_find_by(nodes, "node-name", "f0");
     g_assert_false(json_object_get_boolean_member(f0, "ro"));
     g_assert_false(json_object_get_boolean_member(
         json_object_get_object_member(f0, "cache"), "no-flush"));
@@ -206,8 +194,9 @@ static void test_del(void)
                   "{'driver':'null-co','node-name':'f0'}}");
     assert_ok(r);
     nodes = named_nodes(qts, &n3);
-    g_assert_cmpstr(json_object_get_string_member(find_node(nodes, "f0"),
-                                                  "drv"), ==, "null-co");
+    g_assert_cmpstr(json_object_get_string_member(
+                        qmp_find_by(nodes, "node-name", "f0"), "drv"),
+                    ==, "null-co");
     qtest_quit(g_steal_pointer(&qts));
     blk_image_free(img);
 }
@@ -248,20 +237,6 @@ static void test_del_in_use(void)
     blk_image_free(img);
 }
 
-static JsonObject *stats_entry(JsonArray *list, const char *key,
-                               const char *value)
-{
-    for (guint i = 0; i < json_array_get_length(list); i++) {
-        JsonObject *b = json_array_get_object_element(list, i);
-
-        if (json_object_has_member(b, key) &&
-            !strcmp(json_object_get_string_member(b, key), value)) {
-            return b;
-        }
-    }
-    return NULL;
-}
-
 /*
  * Two -blockdev disks (raw over file with a device id, null-co without),
  * an unused node and a -drive no device uses.
@@ -297,19 +272,19 @@ static void test_blockstats(void)
     JsonObject *b;
 
     g_assert_cmpuint(json_array_get_length(list), ==, 3);
-    b = stats_entry(list, "node-name", "r0");
+    b = qmp_find_by(list, "node-name", "r0");
     g_assert_nonnull(b);
     g_assert_cmpstr(json_object_get_string_member(b, "device"), ==, "");
     g_assert_cmpstr(json_object_get_string_member(b, "qdev"), ==,
                     "/machine/peripheral/vd0/virtio-backend");
-    b = stats_entry(list, "node-name", "n0");
+    b = qmp_find_by(list, "node-name", "n0");
     g_assert_nonnull(b);
     g_assert_cmpstr(json_object_get_string_member(b, "device"), ==, "");
-    b = stats_entry(list, "device", "d0");
+    b = qmp_find_by(list, "device", "d0");
     g_assert_nonnull(b);
     g_assert_false(json_object_has_member(b, "node-name"));
-    g_assert_null(stats_entry(list, "node-name", "f0"));
-    g_assert_null(stats_entry(list, "node-name", "n1"));
+    g_assert_null(qmp_find_by(list, "node-name", "f0"));
+    g_assert_null(qmp_find_by(list, "node-name", "n1"));
 
     g_assert_cmpuint(json_array_get_length(nodes), ==,
                      G_N_ELEMENTS(node_names));
@@ -435,9 +410,9 @@ static void test_errors(void)
     }
     nodes = named_nodes(qts, &nodes_reply);
     g_assert_cmpuint(json_array_get_length(nodes), ==, 3);
-    g_assert_nonnull(find_node(nodes, "f0"));
-    g_assert_nonnull(find_node(nodes, "r0"));
-    g_assert_nonnull(find_node(nodes, "n0"));
+    g_assert_nonnull(qmp_find_by(nodes, "node-name", "f0"));
+    g_assert_nonnull(qmp_find_by(nodes, "node-name", "r0"));
+    g_assert_nonnull(qmp_find_by(nodes, "node-name", "n0"));
     qtest_quit(g_steal_pointer(&qts));
     blk_image_free(img);
 }

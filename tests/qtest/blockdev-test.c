@@ -127,24 +127,11 @@ static void test_libvirt_json(void)
     stop(&f);
 }
 
-static JsonObject *node_by_name(JsonArray *nodes, const char *name)
-{
-    for (guint i = 0; i < json_array_get_length(nodes); i++) {
-        JsonObject *n = json_array_get_object_element(nodes, i);
-
-        if (json_object_has_member(n, "node-name") &&
-            !strcmp(json_object_get_string_member(n, "node-name"), name)) {
-            return n;
-        }
-    }
-    return NULL;
-}
-
 static void check_node(JsonArray *nodes, const char *name, const char *drv,
                        const char *file, bool ro, bool direct, bool no_flush,
                        gint64 size)
 {
-    JsonObject *n = node_by_name(nodes, name);
+    JsonObject *n = qmp_find_by(nodes, "node-name", name);
     JsonObject *image, *cache;
 
     g_assert_nonnull(n);

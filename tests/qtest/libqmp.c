@@ -212,6 +212,20 @@ const char *qmp_reply_error_desc(JsonObject *reply)
     return json_object_get_string_member(error_of(reply), "desc");
 }
 
+JsonObject *qmp_find_by(JsonArray *array, const char *member,
+                        const char *value)
+{
+    for (guint i = 0; i < json_array_get_length(array); i++) {
+        JsonObject *o = json_array_get_object_element(array, i);
+
+        if (!g_strcmp0(json_object_get_string_member_with_default(
+                           o, member, NULL), value)) {
+            return o;
+        }
+    }
+    return NULL;
+}
+
 JsonObject *qmp_blockstats_only(JsonObject *reply, const char *device,
                                 const char *qdev)
 {

@@ -44,6 +44,10 @@ JsonNode *qmp_reply_return(JsonObject *reply);
 const char *qmp_reply_error_class(JsonObject *reply);
 const char *qmp_reply_error_desc(JsonObject *reply);
 
+/* The first object of array whose string member is value, or NULL. */
+JsonObject *qmp_find_by(JsonArray *array, const char *member,
+                        const char *value);
+
 /*
  * A query-blockstats reply for a VM with one drive: its entry (owned by
  * reply), which must name device and, unless qdev is NULL, that device

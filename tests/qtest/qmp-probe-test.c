@@ -30,18 +30,6 @@ static void assert_error(QTestState *qts, const char *cmd, const char *desc)
     g_assert_cmpstr(qmp_reply_error_desc(r), ==, desc);
 }
 
-static bool qom_type_exists(JsonArray *types, const char *name)
-{
-    for (guint i = 0; i < json_array_get_length(types); i++) {
-        JsonObject *t = json_array_get_object_element(types, i);
-
-        if (!strcmp(json_object_get_string_member(t, "name"), name)) {
-            return true;
-        }
-    }
-    return false;
-}
-
 /* -cpu's models, each with its type in qom-list-types (libvirt looks). */
 static void test_cpu_definitions(void)
 {
@@ -62,7 +50,8 @@ static void test_cpu_definitions(void)
                         names[i]);
         g_assert_cmpstr(json_object_get_string_member(d, "typename"), ==,
                         type);
-        g_assert(qom_type_exists(json_node_get_array(types), type));
+        g_assert_nonnull(qmp_find_by(json_node_get_array(types), "name",
+                                     type));
         g_assert(!json_object_get_boolean_member(d, "static"));
         g_assert(!json_object_get_boolean_member(d, "migration-safe"));
         g_assert(!json_object_get_boolean_member(d, "deprecated"));
@@ -116,16 +105,19 @@ static void test_machine_and_backend_types(void)
     JsonArray *m = json_node_get_array(machines);
     JsonArray *p;
 
-    g_assert(qom_type_exists(json_node_get_array(types), "pvh-machine"));
-    g_assert(qom_type_exists(json_node_get_array(types), "none-machine"));
-    g_assert(qom_type_exists(json_node_get_array(types),
-                             "memory-backend-ram"));
-    g_assert(qom_type_exists(json_node_get_array(types),
-                             "memory-backend-file"));
-    g_assert(!qom_type_exists(json_node_get_array(types),
+    g_assert_nonnull(qmp_find_by(json_node_get_array(types), "name",
+                                 "pvh-machine"));
+    g_assert_nonnull(qmp_find_by(json_node_get_array(types), "name",
+                                 "none-machine"));
+    g_assert_nonnull(qmp_find_by(json_node_get_array(types), "name",
+                                 "memory-backend-ram"));
+    g_assert_nonnull(qmp_find_by(json_node_get_array(types), "name",
+                                 "memory-backend-file"));
+    g_assert_null(qmp_find_by(json_node_get_array(types), "name",
                               "memory-backend-memfd"));
     /* No TCG: libvirt sees no tcg-accel and probes no accel=tcg start. */
-    g_assert(!qom_type_exists(json_node_get_array(types), "tcg-accel"));
+    g_assert_null(qmp_find_by(json_node_get_array(types), "name",
+                              "tcg-accel"));
 
     p = qom_props(qts, "none-machine", &none);
     g_assert(props_have(p, "memory-backend", "string"));
@@ -258,18 +250,6 @@ static void test_cpu_model_expansion_kvm(void)
     rmdir(dir);
 }
 
-static bool options_have(JsonArray *opts, const char *name)
-{
-    for (guint i = 0; i < json_array_get_length(opts); i++) {
-        JsonObject *o = json_array_get_object_element(opts, i);
-
-        if (!strcmp(json_object_get_string_member(o, "option"), name)) {
-            return true;
-        }
-    }
-    return false;
-}
-
 /* The real option table: what the VMM accepts is listed, nothing else. */
 static void test_command_line_options(void)
 {
@@ -281,12 +261,12 @@ static void test_command_line_options(void)
         "{'option':'qmp'}}");
     JsonArray *opts = json_node_get_array(all);
 
-    g_assert(options_have(opts, "qmp"));
-    g_assert(options_have(opts, "S"));
-    g_assert(options_have(opts, "daemonize"));
-    g_assert(options_have(opts, "pidfile"));
-    g_assert(!options_have(opts, "vnc"));
-    g_assert(!options_have(opts, "spice"));
+    g_assert_nonnull(qmp_find_by(opts, "option", "qmp"));
+    g_assert_nonnull(qmp_find_by(opts, "option", "S"));
+    g_assert_nonnull(qmp_find_by(opts, "option", "daemonize"));
+    g_assert_nonnull(qmp_find_by(opts, "option", "pidfile"));
+    g_assert_null(qmp_find_by(opts, "option", "vnc"));
+    g_assert_null(qmp_find_by(opts, "option", "spice"));
     g_assert_cmpuint(json_array_get_length(json_node_get_array(one)), ==, 1);
     assert_error(qts, "{'execute':'query-command-line-options','arguments':"
                  "{'option':'vnc'}}",

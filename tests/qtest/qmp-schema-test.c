@@ -17,33 +17,19 @@ static JsonArray *schema_of(QTestState *qts, JsonObject **reply)
     return json_node_get_array(qmp_reply_return(*reply));
 }
 
-static JsonObject *entry(JsonArray *schema, const char *name)
+/* The schema's entity called name, or NULL. */
+static JsonObject *schema_entry(JsonArray *schema, const char *name)
 {
-    for (guint i = 0; i < json_array_get_length(schema); i++) {
-        JsonObject *e = json_array_get_object_element(schema, i);
-
-        if (!strcmp(json_object_get_string_member(e, "name"), name)) {
-            return e;
-        }
-    }
-    return NULL;
+    return qmp_find_by(schema, "name", name);
 }
 
 /* The element of array list whose member key is value, or NULL. */
 static JsonObject *find_in(JsonObject *e, const char *list, const char *key,
                            const char *value)
 {
-    JsonArray *a = json_object_has_member(e, list)
-        ? json_object_get_array_member(e, list) : NULL;
-
-    for (guint i = 0; a && i < json_array_get_length(a); i++) {
-        JsonObject *m = json_array_get_object_element(a, i);
-
-        if (!strcmp(json_object_get_string_member(m, key), value)) {
-            return m;
-        }
-    }
-    return NULL;
+    return json_object_has_member(e, list)
+        ? qmp_find_by(json_object_get_array_member(e, list), key, value)
+        : NULL;
 }
 
 /*
@@ -56,7 +42,7 @@ static JsonObject *find_in(JsonObject *e, const char *list, const char *key,
 static bool schema_has(JsonArray *schema, const char *path)
 {
     g_auto(GStrv) steps = g_strsplit(path, "/", -1);
-    JsonObject *cur = entry(schema, steps[0]);
+    JsonObject *cur = schema_entry(schema, steps[0]);
 
     for (guint i = 1; cur && steps[i]; i++) {
         const char *meta = json_object_get_string_member(cur, "meta-type");
@@ -64,7 +50,8 @@ static bool schema_has(JsonArray *schema, const char *path)
         JsonObject *m;
 
         if (!strcmp(meta, "command")) {
-            cur = entry(schema, json_object_get_string_member(cur, step));
+            cur = schema_entry(schema,
+                               json_object_get_string_member(cur, step));
             continue;
         }
         if (step[0] == '^') {
@@ -87,7 +74,7 @@ static bool schema_has(JsonArray *schema, const char *path)
         }
         m = step[0] == '+' ? find_in(cur, "variants", "case", step + 1)
                            : find_in(cur, "members", "name", step);
-        cur = m ? entry(schema, json_object_get_string_member(m, "type"))
+        cur = m ? schema_entry(schema, json_object_get_string_member(m, "type"))
                 : NULL;
     }
     return cur != NULL;
@@ -109,7 +96,7 @@ static void test_flat_union_introspection(void)
     g_autoptr(QTestState) qts = qtest_init("");
     g_autoptr(JsonObject) reply = NULL;
     JsonArray *schema = schema_of(qts, &reply);
-    JsonObject *cmd = entry(schema, "blockdev-add");
+    JsonObject *cmd = schema_entry(schema, "blockdev-add");
     JsonObject *u, *file, *v;
     JsonArray *variants;
     static const char *const cases[] = { "file", "null-co", "raw" };
@@ -118,7 +105,7 @@ static void test_flat_union_introspection(void)
     g_assert_nonnull(cmd);
     g_assert_cmpstr(json_object_get_string_member(cmd, "meta-type"), ==,
                     "command");
-    u = entry(schema, json_object_get_string_member(cmd, "arg-type"));
+    u = schema_entry(schema, json_object_get_string_member(cmd, "arg-type"));
     g_assert_nonnull(u);
     g_assert_cmpstr(json_object_get_string_member(u, "meta-type"), ==,
                     "object");
@@ -136,11 +123,12 @@ static void test_flat_union_introspection(void)
     for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
         v = find_in(u, "variants", "case", cases[i]);
         g_assert_nonnull(v);
-        g_assert_nonnull(entry(schema,
-                               json_object_get_string_member(v, "type")));
+        g_assert_nonnull(schema_entry(schema,
+                                      json_object_get_string_member(v,
+                                                                    "type")));
     }
     {
-        JsonObject *drv = entry(schema, json_object_get_string_member(
+        JsonObject *drv = schema_entry(schema, json_object_get_string_member(
             find_in(u, "members", "name", "driver"), "type"));
         static const char *const drivers[] = { "file", "null-co", "raw",
                                                NULL };
@@ -150,14 +138,14 @@ static void test_flat_union_introspection(void)
         assert_strv(json_object_get_array_member(drv, "values"), drivers);
     }
     /* The file variant: its own members only, aio what block/ has. */
-    file = entry(schema, json_object_get_string_member(
+    file = schema_entry(schema, json_object_get_string_member(
         find_in(u, "variants", "case", "file"), "type"));
     g_assert_nonnull(find_in(file, "members", "name", "filename"));
     g_assert_false(json_object_has_member(
         find_in(file, "members", "name", "filename"), "default"));
     g_assert_null(find_in(file, "members", "name", "driver"));
     assert_strv(json_object_get_array_member(
-        entry(schema, json_object_get_string_member(
+        schema_entry(schema, json_object_get_string_member(
             find_in(file, "members", "name", "aio"), "type")), "values"),
         aio);
 }

@@ -20,22 +20,6 @@ static JsonNode *qmp_ok(Fixture *f, const char *cmd, JsonObject **reply)
     return qmp_reply_return(*reply);
 }
 
-/* The element of array whose member name is value. */
-static JsonObject *find_by(JsonArray *array, const char *name,
-                           const char *value)
-{
-    for (guint i = 0; i < json_array_get_length(array); i++) {
-        JsonObject *o = json_array_get_object_element(array, i);
-
-        if (!g_strcmp0(json_object_get_string_member_with_default(o, name,
-                                                                  NULL),
-                       value)) {
-            return o;
-        }
-    }
-    g_assert_not_reached();
-}
-
 /* n round trips (a write and a read each) through ring i. */
 static void round_trips(Fixture *f, unsigned i, unsigned n)
 {
@@ -64,10 +48,11 @@ static void test_query_every_ring(void)
     round_trips(&f, 0, 1);
     round_trips(&f, 1, 3);
 
-    dev = find_by(json_node_get_array(
-                      qmp_ok(&f, "{'execute':'x-query-virtio-blk-uring'}",
-                             &uq)),
-                  "device", "disk0");
+    dev = qmp_find_by(json_node_get_array(
+                          qmp_ok(&f, "{'execute':'x-query-virtio-blk-uring'}",
+                                 &uq)),
+                      "device", "disk0");
+    g_assert_nonnull(dev);
     g_assert_true(json_object_get_boolean_member(dev, "active"));
     rings = json_object_get_array_member(dev, "rings");
     g_assert_cmpuint(json_array_get_length(rings), ==, NR_RINGS);
@@ -95,9 +80,10 @@ static void test_query_every_ring(void)
                         json_array_get_object_element(rings, 1),
                         "sqpoll-thread-id"));
 
-    stats = find_by(json_node_get_array(
-                        qmp_ok(&f, "{'execute':'query-blockstats'}", &bs)),
-                    "device", "d0");
+    stats = qmp_find_by(json_node_get_array(
+                            qmp_ok(&f, "{'execute':'query-blockstats'}", &bs)),
+                        "device", "d0");
+    g_assert_nonnull(stats);
     g_assert_true(json_object_has_member(stats, "x-uring-passthrough"));
     stats = json_object_get_object_member(stats, "x-uring-passthrough");
     g_assert_cmpint(json_object_get_int_member(stats, "submitted"), ==, 8);
