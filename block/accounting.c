@@ -31,7 +31,7 @@ int64_t block_acct_now(void)
 }
 
 void block_acct_done(BlockAcct *a, BlockAcctType type, uint64_t bytes,
-                     int64_t start_ns, bool failed)
+                     uint64_t end, int64_t start_ns, bool failed)
 {
     int64_t now = block_acct_now();
 
@@ -41,6 +41,9 @@ void block_acct_done(BlockAcct *a, BlockAcctType type, uint64_t bytes,
     } else {
         a->ops[type]++;
         a->bytes[type] += bytes;
+        if (type == BLOCK_ACCT_WRITE) {
+            a->wr_highest_offset = MAX(a->wr_highest_offset, end);
+        }
     }
     /* account_failed is always on: failed requests took their time too. */
     a->total_time_ns[type] += now - start_ns;
@@ -81,6 +84,7 @@ void block_acct_get(BlockAcct *a, BlockAcctStats *out)
         .flush_total_time_ns = a->total_time_ns[BLOCK_ACCT_FLUSH],
         .unmap_total_time_ns = a->total_time_ns[BLOCK_ACCT_UNMAP],
         .idle_time_ns = a->last_ns < 0 ? -1 : block_acct_now() - a->last_ns,
+        .wr_highest_offset = a->wr_highest_offset,
         .account_invalid = true,
         .account_failed = true,
     };

@@ -841,6 +841,7 @@ typedef struct AcctReq {
     BlockBackend *blk;
     BlockAcctType type;
     uint64_t bytes;
+    uint64_t end;               /* offset + bytes */
     int64_t start_ns;
     BlockCompletionFunc *cb;
     void *opaque;
@@ -853,19 +854,20 @@ static void acct_req_done(void *opaque, int ret)
     BlockCompletionFunc *cb = r->cb;
     void *cb_opaque = r->opaque;
 
-    block_acct_done(&r->blk->acct, r->type, r->bytes, r->start_ns, ret != 0);
+    block_acct_done(&r->blk->acct, r->type, r->bytes, r->end, r->start_ns,
+                    ret != 0);
     g_free(r);
     cb(cb_opaque, ret);
 }
 
 static AcctReq *acct_req_new(BlockBackend *blk, BlockAcctType type,
-                             uint64_t bytes, BlockCompletionFunc *cb,
-                             void *opaque)
+                             uint64_t offset, uint64_t bytes,
+                             BlockCompletionFunc *cb, void *opaque)
 {
     AcctReq *r = g_new(AcctReq, 1);
 
     *r = (AcctReq){
-        .blk = blk, .type = type, .bytes = bytes,
+        .blk = blk, .type = type, .bytes = bytes, .end = offset + bytes,
         .start_ns = block_acct_now(), .cb = cb, .opaque = opaque,
     };
     return r;
@@ -885,7 +887,7 @@ void blk_aio_preadv(BlockBackend *blk, uint64_t offset,
                     const struct iovec *iov, int iovcnt,
                     BlockCompletionFunc *cb, void *opaque)
 {
-    AcctReq *r = acct_req_new(blk, BLOCK_ACCT_READ,
+    AcctReq *r = acct_req_new(blk, BLOCK_ACCT_READ, offset,
                               block_iov_size(iov, iovcnt), cb, opaque);
 
     blk_rw(blk, BLOCK_OP_READ, offset, iov, iovcnt, acct_req_done, r);
@@ -895,7 +897,7 @@ void blk_aio_pwritev(BlockBackend *blk, uint64_t offset,
                      const struct iovec *iov, int iovcnt,
                      BlockCompletionFunc *cb, void *opaque)
 {
-    AcctReq *r = acct_req_new(blk, BLOCK_ACCT_WRITE,
+    AcctReq *r = acct_req_new(blk, BLOCK_ACCT_WRITE, offset,
                               block_iov_size(iov, iovcnt), cb, opaque);
 
     blk_rw(blk, BLOCK_OP_WRITE, offset, iov, iovcnt, acct_req_done, r);
@@ -909,7 +911,7 @@ void blk_aio_flush(BlockBackend *blk, BlockCompletionFunc *cb, void *opaque)
         blk_complete_later(blk, cb, opaque, 0);
         return;
     }
-    r = acct_req_new(blk, BLOCK_ACCT_FLUSH, 0, cb, opaque);
+    r = acct_req_new(blk, BLOCK_ACCT_FLUSH, 0, 0, cb, opaque);
     blk_submit(blk, &(BlockIO){
         .op = BLOCK_OP_FLUSH, .cb = acct_req_done, .opaque = r,
     });
@@ -997,7 +999,8 @@ void blk_aio_pdiscard(BlockBackend *blk, uint64_t offset, uint64_t bytes,
                       BlockCompletionFunc *cb, void *opaque)
 {
     blk_pdiscard(blk, offset, bytes, acct_req_done,
-                 acct_req_new(blk, BLOCK_ACCT_UNMAP, bytes, cb, opaque));
+                 acct_req_new(blk, BLOCK_ACCT_UNMAP, offset, bytes, cb,
+                              opaque));
 }
 
 static void zeroes_write(Fallback *f);
@@ -1100,7 +1103,8 @@ void blk_aio_pwrite_zeroes(BlockBackend *blk, uint64_t offset, uint64_t bytes,
                            void *opaque)
 {
     blk_pwrite_zeroes(blk, offset, bytes, may_unmap, acct_req_done,
-                      acct_req_new(blk, BLOCK_ACCT_WRITE, bytes, cb, opaque));
+                      acct_req_new(blk, BLOCK_ACCT_WRITE, offset, bytes, cb,
+                                   opaque));
 }
 
 void blk_io_plug(BlockBackend *blk)

@@ -162,15 +162,19 @@ typedef struct BlockAcct {
     uint64_t invalid[BLOCK_ACCT__MAX];
     int64_t total_time_ns[BLOCK_ACCT__MAX];
     int64_t last_ns;            /* the last completion; -1: none yet */
+    uint64_t wr_highest_offset;
 } BlockAcct;
 
 void block_acct_init(BlockAcct *a);
 void block_acct_destroy(BlockAcct *a);
 /* CLOCK_MONOTONIC in nanoseconds: a request's start. */
 int64_t block_acct_now(void);
-/* A request of type that started at start_ns completed. */
+/*
+ * A request of type that started at start_ns completed; end is where its
+ * range ends (offset + bytes, 0 for a flush).
+ */
 void block_acct_done(BlockAcct *a, BlockAcctType type, uint64_t bytes,
-                     int64_t start_ns, bool failed);
+                     uint64_t end, int64_t start_ns, bool failed);
 void block_acct_invalid(BlockAcct *a, BlockAcctType type);
 void block_acct_get(BlockAcct *a, BlockAcctStats *out);
 

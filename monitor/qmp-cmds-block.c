@@ -167,6 +167,7 @@ static JsonObject *device_stats(BlockBackend *blk)
                                st.invalid_flush_operations);
     json_object_set_int_member(s, "invalid_unmap_operations",
                                st.invalid_unmap_operations);
+    json_object_set_int_member(s, "wr_highest_offset", st.wr_highest_offset);
     json_object_set_boolean_member(s, "account_invalid", st.account_invalid);
     json_object_set_boolean_member(s, "account_failed", st.account_failed);
     json_object_set_array_member(s, "timed_stats", json_array_new());

@@ -11,7 +11,9 @@
  * - *_total_time_ns: from submission to completion, of the successful
  *   requests and, with account_failed, of the failed ones;
  * - idle_time_ns: since the last request completed (failed ones count with
- *   account_failed, invalid ones with account_invalid).
+ *   account_failed, invalid ones with account_invalid);
+ * - wr_highest_offset: the end of the highest range a successful write or
+ *   write-zeroes covered (0 before any).
  *
  * Write-zeroes requests count as writes, discards as unmaps.  The requests
  * of one back-end complete in one thread (its AioContext's); the counters
@@ -43,6 +45,7 @@ typedef struct BlockAcctStats {
     int64_t rd_total_time_ns, wr_total_time_ns;
     int64_t flush_total_time_ns, unmap_total_time_ns;
     int64_t idle_time_ns;       /* since the last completed request; -1: none yet */
+    uint64_t wr_highest_offset;
     /* QEMU's stats-account-invalid and -failed; both always on here */
     bool account_invalid, account_failed;
 } BlockAcctStats;

@@ -78,7 +78,7 @@ static void test_fresh(StatsFixture *f, gconstpointer data)
         "rd_bytes", "wr_bytes", "unmap_bytes", "rd_operations",
         "wr_operations", "flush_operations", "unmap_operations",
         "invalid_rd_operations", "invalid_wr_operations",
-        "failed_rd_operations", "failed_wr_operations",
+        "failed_rd_operations", "failed_wr_operations", "wr_highest_offset",
     };
 
     for (size_t i = 0; i < G_N_ELEMENTS(zero); i++) {
@@ -110,10 +110,15 @@ static void test_traffic(StatsFixture *f, gconstpointer data)
     g_assert_cmpuint(qvirtio_blk_flush(vq), ==, VIRTIO_BLK_S_OK);
     g_assert_cmpuint(qvirtio_blk_discard(vq, &discard, 1), ==,
                      VIRTIO_BLK_S_OK);
+    /* The end of the last write's sectors, 16 to 24; a discard writes none. */
+    st = blockstats(f);
+    g_assert_cmpint(counter(st, "wr_highest_offset"), ==, 24 * 512);
+    g_clear_pointer(&st, json_object_unref);
     g_assert_cmpuint(qvirtio_blk_write_zeroes(vq, &zeroes, 1), ==,
                      VIRTIO_BLK_S_OK);
 
     st = blockstats(f);
+    g_assert_cmpint(counter(st, "wr_highest_offset"), ==, (128 + 16) * 512);
     g_assert_cmpint(counter(st, "wr_operations"), ==, 4);
     g_assert_cmpint(counter(st, "wr_bytes"), ==, 3 * 4096 + 16 * 512);
     g_assert_cmpint(counter(st, "rd_operations"), ==, 2);
