@@ -128,26 +128,31 @@ def _summary_table(table, plan, rw, hipri):
     return lines
 
 
+def _measured(table, rows, plan, rw):
+    """(row, iodepth, cell) of rows at each of the plan's iodepths, where measured."""
+    for row in rows:
+        for qd in plan.iodepths:
+            c = table.get((row.name, rw, qd))
+            if c is not None:
+                yield row, qd, c
+
+
 def _detail_table(table, plan, rw):
     lines = [f"| row | QD | kIOPS median (min–max) | ×{BASELINE} median (min–max) "
              "| lat p50 µs | lat p99 µs | CPU µs/req | vCPU µs/req | other µs/req "
              "| exits/req | others' CPUs | runs ok |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for row in plan.rows:
-        for qd in plan.iodepths:
-            c = table.get((row.name, rw, qd))
-            if c is None:
-                continue
-            s = c.stats
-            lines.append(
-                f"| {row.name} | {qd} | {_range(s['iops'], 1000)} "
-                f"| {_range(s['iops_ratio_to_baseline'], digits=2)} "
-                f"| {_median(s['lat_p50_ns'], 1000)} | {_median(s['lat_p99_ns'], 1000)} "
-                f"| {_median(s['cpu_ns_per_req'], 1000, 2)} "
-                f"| {_median(s['cpu_vcpu_ns_per_req'], 1000, 2)} "
-                f"| {_median(s['cpu_other_ns_per_req'], 1000, 2)} "
-                f"| {_exits(s['exits_per_req'])} | {_median(s['host_others_cpus'])} "
-                f"| {c.ok}/{len(c.runs)} |")
+    for row, qd, c in _measured(table, plan.rows, plan, rw):
+        s = c.stats
+        lines.append(
+            f"| {row.name} | {qd} | {_range(s['iops'], 1000)} "
+            f"| {_range(s['iops_ratio_to_baseline'], digits=2)} "
+            f"| {_median(s['lat_p50_ns'], 1000)} | {_median(s['lat_p99_ns'], 1000)} "
+            f"| {_median(s['cpu_ns_per_req'], 1000, 2)} "
+            f"| {_median(s['cpu_vcpu_ns_per_req'], 1000, 2)} "
+            f"| {_median(s['cpu_other_ns_per_req'], 1000, 2)} "
+            f"| {_exits(s['exits_per_req'])} | {_median(s['host_others_cpus'])} "
+            f"| {c.ok}/{len(c.runs)} |")
     return lines
 
 
@@ -170,19 +175,15 @@ def _parallel_table(table, plan, rw):
              "| polling threads' µs/req | SQPOLL threads | iothreads "
              "| polling threads per disk | runs ok |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for row in rows:
-        for qd in plan.iodepths:
-            c = table.get((row.name, rw, qd))
-            if c is None:
-                continue
-            s = c.stats
-            lines.append(
-                f"| {row.name} | {row.jobs} | {row.disks} | {qd} | {_kiops(s['iops'])} "
-                f"| {_median(s['cpu_ns_per_req'], 1000, 2)} "
-                f"| {_median(s['cpu_vcpu_ns_per_req'], 1000, 2)} "
-                f"| {_median(s['cpu_polling_ns_per_req'], 1000, 2)} "
-                f"| {_threads(s['sqpoll_threads'])} | {_threads(s['iothreads'])} "
-                f"| {_per_disk(c, row)} | {c.ok}/{len(c.runs)} |")
+    for row, qd, c in _measured(table, rows, plan, rw):
+        s = c.stats
+        lines.append(
+            f"| {row.name} | {row.jobs} | {row.disks} | {qd} | {_kiops(s['iops'])} "
+            f"| {_median(s['cpu_ns_per_req'], 1000, 2)} "
+            f"| {_median(s['cpu_vcpu_ns_per_req'], 1000, 2)} "
+            f"| {_median(s['cpu_polling_ns_per_req'], 1000, 2)} "
+            f"| {_threads(s['sqpoll_threads'])} | {_threads(s['iothreads'])} "
+            f"| {_per_disk(c, row)} | {c.ok}/{len(c.runs)} |")
     return lines
 
 
