@@ -908,8 +908,7 @@ void virtio_blk_uring_free(VirtIOBlkUring *u)
 
 size_t virtio_blk_uring_config_size(void)
 {
-    return VIRTIO_BLK_URING_CONFIG_OFFSET +
-           sizeof(struct virtio_blk_uring_config);
+    return VIRTIO_BLK_URING_CONFIG_END;
 }
 
 uint64_t virtio_blk_uring_features(VirtIOBlkUring *u)

@@ -63,6 +63,10 @@ struct virtio_blk_uring_config {
     (VIRTIO_BLK_URING_CONFIG_OFFSET + \
      __builtin_offsetof(struct virtio_blk_uring_config, field))
 
+/* Where the extension's fields end: the configuration space's minimum size. */
+#define VIRTIO_BLK_URING_CONFIG_END \
+    (VIRTIO_BLK_URING_CONFIG_OFFSET + sizeof(struct virtio_blk_uring_config))
+
 /* The spec's table, checked. */
 _Static_assert(VIRTIO_BLK_URING_CFG(sq_off) == 0x110, "sq_off");
 _Static_assert(VIRTIO_BLK_URING_CFG(cq_off) == 0x12c, "cq_off");
@@ -71,6 +75,6 @@ _Static_assert(VIRTIO_BLK_URING_CFG(allowed_ops) == 0x178, "allowed_ops");
 _Static_assert(VIRTIO_BLK_URING_CFG(msix_vector) == 0x190, "msix_vector");
 _Static_assert(VIRTIO_BLK_URING_CFG(num_rings) == 0x196, "num_rings");
 _Static_assert(VIRTIO_BLK_URING_CFG(ring_select) == 0x198, "ring_select");
-_Static_assert(sizeof(struct virtio_blk_uring_config) == 0xa0, "size");
+_Static_assert(VIRTIO_BLK_URING_CONFIG_END == 0x1a0, "size");
 
 #endif

@@ -217,8 +217,8 @@ static void wait_and_reap(void)
 static void config_write(FuzzInput *in)
 {
     const QVirtioPCIRegion *dev = &t.u->vdev.device;
-    uint16_t off = VBU_CFG(sq_entries) +
-                   fuzz_u16(in) % (VBU_CFG_END - VBU_CFG(sq_entries));
+    uint16_t off = VIRTIO_BLK_URING_CONFIG_OFFSET +
+                   fuzz_u16(in) % sizeof(struct virtio_blk_uring_config);
     unsigned size = fuzz_access_size(fuzz_u8(in), 8);
     uint64_t value = fuzz_u64(in);
 

@@ -477,7 +477,8 @@ void submit_nops(Fixture *f, unsigned n)
  */
 void check_config_zero(Fixture *f)
 {
-    for (uint32_t off = VBU_CFG(sq_entries); off < VBU_CFG_END; off += 4) {
+    for (uint32_t off = VIRTIO_BLK_URING_CONFIG_OFFSET;
+         off < VIRTIO_BLK_URING_CONFIG_END; off += 4) {
         uint32_t expected = off == VBU_CFG(msix_vector) ? VIRTIO_MSI_NO_VECTOR
                           : off == VBU_CFG(num_rings) - 2 ? 1 << 16 : 0;
 

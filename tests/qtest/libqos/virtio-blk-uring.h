@@ -19,10 +19,8 @@
 #include "virtio-blk.h"
 #include "virtio_blk_uring_spec.h"
 
-/* A configuration field's offset, and the end of the extension's fields */
+/* A configuration field's offset */
 #define VBU_CFG(field)  VIRTIO_BLK_URING_CFG(field)
-#define VBU_CFG_END     (VIRTIO_BLK_URING_CONFIG_OFFSET + \
-                         sizeof(struct virtio_blk_uring_config))
 
 /* As many rings as virtqueues, at most */
 #define VBU_MAX_RINGS                   64
